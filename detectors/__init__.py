@@ -1,0 +1,4 @@
+"""specmon detectors: noise floor, energy detection, emission measurement, tracking/occupancy, compliance.
+
+Typed records in, typed records out; a detector never tunes, writes, logs to a sink or prints.
+"""

@@ -1,0 +1,86 @@
+"""The ``specmon`` command line. Subcommands are one module each in :mod:`station.commands`, listed in
+:data:`COMMANDS`. A subcommand module defines ``add_parser(subparsers) -> argparse.ArgumentParser`` and sets
+``func`` (``func(args) -> int``) as the parser default; it imports heavy modules inside ``func`` only, so that
+``specmon --help`` stays fast.
+
+Exit codes: 0 success, 1 error, 2 usage, 3 config, 4 bad data file, 5 receiver, 6 sink, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from station import __version__
+from station.errors import SpecmonError
+
+#: subcommand name -> module in station.commands (a test checks each module is listed and loads)
+COMMANDS: dict[str, str] = {
+    "run": "station.commands.run",
+    "config": "station.commands.config",
+    "sweep": "station.commands.sweep",
+    "import": "station.commands.import_",
+    "plot": "station.commands.plot",
+    "detect": "station.commands.detect",
+    "record": "station.commands.record",
+    "rtltcp-serve": "station.commands.rtltcp_serve",
+    "register": "station.commands.register",
+    "violations": "station.commands.violations",
+    "dashboards": "station.commands.dashboards",
+    "spool": "station.commands.spool",
+    "vocabulary": "station.commands.vocabulary",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="specmon",
+        description="Radio spectrum monitoring station: sweep bands with RTL-SDR receivers, detect emissions, "
+        "check them against the licence register, store to SQLite/InfluxDB, export violation cases.",
+    )
+    parser.add_argument("--version", action="version", version=f"specmon {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (default INFO); logs go to stderr",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command still being written must not break the others
+            if exc.name != module_name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SpecmonError as exc:
+        print(f"specmon {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"specmon {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

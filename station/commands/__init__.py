@@ -1,0 +1,1 @@
+"""One module per ``specmon`` subcommand; the list is :data:`station.cli.COMMANDS`."""

@@ -1,0 +1,173 @@
+"""The one vocabulary of stored names: measurements, tags, fields and units.
+
+InfluxDB, the embedded SQLite store, the Grafana dashboards and the exports are all built from this module;
+``tests/test_vocabulary.py`` fails when any of them names something not listed here. docs/VOCABULARY.md is
+generated from it (``specmon vocabulary --markdown``).
+
+Cardinality is bounded: tags are station, band and small fixed sets (class, state, channel from the
+configured channel plan). Never a tag or field per frequency bin: spectra are stored as one point per
+decimated bin with ``freq_hz`` as a field; the points of one sweep get timestamps ``sweep_start + i us`` so
+that they stay distinct, and a resend of the same sweep overwrites instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    type: str  # "float", "int", "str", "bool"
+    unit: str  # "Hz", "dBFS", "dBFS/Hz", "dB", "s", "%", "ratio", "count", "deg", "degC", "" ...
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementSpec:
+    name: str
+    description: str
+    tags: dict[str, str]  # tag -> description
+    fields: dict[str, FieldSpec]
+
+
+def _f(type_: str, unit: str, description: str) -> FieldSpec:
+    return FieldSpec(type_, unit, description)
+
+
+#: tags every point carries
+COMMON_TAGS = {
+    "station": "station id from the config (e.g. 'hn-01')",
+    "band": "band name from the config (e.g. 'vhf-lmr'); 'all' for station-wide points",
+}
+
+#: DSP settings every point carries as fields
+SETTINGS_FIELDS = {
+    "rbw_hz": _f("float", "Hz", "resolution bandwidth (window ENBW) that produced the point"),
+    "nfft": _f("int", "count", "FFT size"),
+    "dwell_s": _f("float", "s", "seconds of samples averaged per hop"),
+}
+
+MEASUREMENTS: dict[str, MeasurementSpec] = {
+    m.name: m
+    for m in [
+        MeasurementSpec(
+            "band_spectrum",
+            "one band sweep decimated to a configured number of points (waterfall, latest spectrum)",
+            dict(COMMON_TAGS),
+            {
+                "freq_hz": _f("float", "Hz", "centre of the decimated point"),
+                "power_dbfs": _f("float", "dBFS", "mean level within one RBW (max over the decimated bins)"),
+                "maxhold_dbfs": _f("float", "dBFS", "max-hold level within one RBW"),
+                "noise_dbfs": _f("float", "dBFS", "estimated noise floor within one RBW"),
+                **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "noise_floor",
+            "per sweep summary of the noise floor estimate",
+            dict(COMMON_TAGS),
+            {
+                "median_dbfs_hz": _f("float", "dBFS/Hz", "median noise density over the band"),
+                "min_dbfs_hz": _f("float", "dBFS/Hz", "lowest noise density"),
+                "max_dbfs_hz": _f("float", "dBFS/Hz", "highest noise density"),
+                **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "emission",
+            "one emission detected in one sweep",
+            {**COMMON_TAGS, "class": "compliance class (licensed, exempt, unlicensed, ...; 'unknown' before matching)"},
+            {
+                "track_id": _f("str", "", "transmitter identity across sweeps"),
+                "center_hz": _f("float", "Hz", "power centroid"),
+                "peak_hz": _f("float", "Hz", "strongest bin"),
+                "bandwidth_hz": _f("float", "Hz", "99 % occupied bandwidth (ITU-R SM.443 beta method)"),
+                "xdb_bandwidth_hz": _f("float", "Hz", "26 dB bandwidth (absent when not measurable)"),
+                "power_dbfs": _f("float", "dBFS", "channel power"),
+                "peak_dbfs": _f("float", "dBFS", "peak level within one RBW"),
+                "snr_db": _f("float", "dB", "channel power over noise in the same bandwidth"),
+                "noise_dbfs_hz": _f("float", "dBFS/Hz", "local noise floor"),
+                "occupancy": _f("float", "ratio", "fraction of frames in which it was on (0..1)"),
+                "artifact": _f("bool", "", "DC spike, IQ image, hop edge or listed spur"),
+                **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "violation",
+            "one observation of a violation case in one sweep",
+            {**COMMON_TAGS, "class": "violation class (unlicensed, off_frequency, excess_bandwidth, expired, not_yet_valid)"},
+            {
+                "case_id": _f("str", "", "violation case id (one per transmitter)"),
+                "track_id": _f("str", "", "transmitter identity across sweeps"),
+                "state": _f("str", "", "case state: new, confirmed, exported, closed"),
+                "center_hz": _f("float", "Hz", "power centroid"),
+                "bandwidth_hz": _f("float", "Hz", "99 % occupied bandwidth"),
+                "power_dbfs": _f("float", "dBFS", "channel power"),
+                "snr_db": _f("float", "dB", "signal to noise ratio"),
+                "licence": _f("str", "", "licence number(s) considered, comma separated"),
+                "reason": _f("str", "", "the reason in words"),
+                "indicative": _f("bool", "", "receiver frequency uncertainty exceeds the licence tolerance"),
+                **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "occupancy",
+            "channel occupancy per integration period (ITU-R SM.1880)",
+            {**COMMON_TAGS, "channel": "channel label from the band's channel plan, e.g. '145.5000' (MHz)"},
+            {
+                "channel_hz": _f("float", "Hz", "channel centre"),
+                "channel_width_hz": _f("float", "Hz", "channel width"),
+                "revisits": _f("int", "count", "revisits in the period"),
+                "revisits_above": _f("int", "count", "revisits with the channel above threshold"),
+                "occupancy_pct": _f("float", "%", "100 * revisits_above / revisits"),
+                "period_s": _f("float", "s", "integration period"),
+                "threshold_dbfs": _f("float", "dBFS", "channel-power threshold"),
+                **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "station_health",
+            "station and receiver state; per sweep (band tag) and periodic station-wide (band='all')",
+            dict(COMMON_TAGS),
+            {
+                "sweep_duration_s": _f("float", "s", "wall time of the last sweep of the band"),
+                "hop_rate_hz": _f("float", "Hz", "hops per second in the last sweep"),
+                "revisit_s": _f("float", "s", "achieved revisit time of the band"),
+                "dropped_reads": _f("int", "count", "reads that failed (cumulative)"),
+                "short_reads": _f("int", "count", "reads that returned fewer samples (cumulative)"),
+                "receiver_state": _f("str", "", "ok, reopening, failed"),
+                "receiver_errors": _f("int", "count", "receiver errors (cumulative)"),
+                "cpu_pct": _f("float", "%", "process CPU use"),
+                "temperature_c": _f("float", "degC", "SoC temperature where available"),
+                "spool_depth": _f("int", "count", "points waiting in the spool"),
+                "spool_age_s": _f("float", "s", "age of the oldest spooled point"),
+                "latitude": _f("float", "deg", "station latitude (WGS84)"),
+                "longitude": _f("float", "deg", "station longitude (WGS84)"),
+                "uptime_s": _f("float", "s", "seconds since the daemon started"),
+            },
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One stored point. ``time_ns`` is UTC nanoseconds since the epoch."""
+
+    measurement: str
+    tags: dict[str, str]
+    fields: dict[str, float | int | str | bool]
+    time_ns: int
+
+
+def check_point(point: Point) -> None:
+    """Raise ValueError when a point names a measurement, tag or field the vocabulary lacks."""
+    spec = MEASUREMENTS.get(point.measurement)
+    if spec is None:
+        raise ValueError(f"measurement {point.measurement!r} is not in the vocabulary")
+    for key in point.tags:
+        if key not in spec.tags:
+            raise ValueError(f"{point.measurement}: tag {key!r} is not in the vocabulary")
+    for key in point.fields:
+        if key not in spec.fields:
+            raise ValueError(f"{point.measurement}: field {key!r} is not in the vocabulary")
