@@ -54,3 +54,7 @@ class SinkError(SpecmonError):
     """A store or sink failed (server refused, disk full)."""
 
     exit_code = 6
+
+
+class EndOfRecording(ReceiverError):
+    """A file source reached the end of its recording (replay without looping)."""
