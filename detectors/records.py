@@ -94,3 +94,9 @@ class ComplianceResult:
     reason: str  # in words, for the inspector: what was compared and why this class
     indicative: bool = False  # True when the receiver's own frequency uncertainty exceeds the tolerance
     track_id: str | None = None
+    # added by the compliance checker (detectors/compliance.py); defaults keep older callers valid
+    offset_hz: float | None = None  # emission centre minus the primary assignment's centre (Hz)
+    tolerance_hz: float | None = None  # the primary assignment's frequency tolerance (Hz)
+    necessary_bandwidth_hz: float | None = None  # the primary assignment's necessary bandwidth (Hz)
+    assignments: tuple = ()  # detectors.compliance.Assignment rows considered, nearest first
+    exempt_band: str | None = None  # name of the licence-exempt band that covers it (class EXEMPT)
