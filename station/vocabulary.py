@@ -144,6 +144,9 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "latitude": _f("float", "deg", "station latitude (WGS84)"),
                 "longitude": _f("float", "deg", "station longitude (WGS84)"),
                 "uptime_s": _f("float", "s", "seconds since the daemon started"),
+                "spool_dead_letters": _f("int", "count", "points the server rejected, kept in the dead-letter table"),
+                "spool_thinned": _f("int", "count", "spectrum/noise/health points dropped by the disk quota (cumulative)"),
+                **SETTINGS_FIELDS,
             },
         ),
     ]

@@ -1,0 +1,217 @@
+"""InfluxDB line protocol: encode :class:`station.vocabulary.Point` to lines and parse them back.
+
+Format (one point per line, timestamps in nanoseconds: every request says ``precision=ns``)::
+
+    measurement,tag1=v1,tag2=v2 field1=1.5,field2=3i,field3="text",field4=true 1700000000000000000
+
+Escaping (InfluxDB 1.x/2.x rules):
+  - measurement: ``,`` and space are backslash-escaped;
+  - tag keys, tag values, field keys: ``,`` ``=`` and space are backslash-escaped;
+  - string field values: double-quoted, ``"`` and ``\\`` backslash-escaped;
+  - newlines cannot be carried anywhere but in string fields; in names and tag values they become spaces.
+Values: float as ``repr`` (shortest round-trip, ``1e+20`` accepted), int with the ``i`` suffix, bool as
+``true``/``false``, str quoted. NaN and +/-inf cannot be stored: such fields are dropped and counted; a point
+left with no field is dropped and counted. Tags with an empty value are omitted (InfluxDB rejects them).
+Tags are written sorted by key (what InfluxDB recommends for ingest speed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from station.vocabulary import Point
+
+_MEAS_ESC = str.maketrans({",": "\\,", " ": "\\ ", "\n": " ", "\r": " "})
+_KEY_ESC = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": " ", "\r": " "})
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Result of :func:`encode_points`: the lines (each without the trailing newline), aligned with
+    ``kept`` (index of the source point of each line), and the drop counts."""
+
+    lines: list[bytes]
+    kept: list[int]
+    dropped_fields: int  # NaN/inf (or None) field values left out
+    dropped_points: int  # points with no storable field left
+
+
+def _escape_key(s: str) -> str:
+    if "\\" in s:
+        # a trailing backslash would escape the separator that follows it
+        s = s.rstrip("\\") or "_"
+    return s.translate(_KEY_ESC)
+
+
+def _escape_measurement(s: str) -> str:
+    if "\\" in s:
+        s = s.rstrip("\\") or "_"
+    return s.translate(_MEAS_ESC)
+
+
+def _escape_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_field(value) -> str | None:
+    """One field value as line protocol, or None when it cannot be stored (NaN, inf, None).
+
+    Accepts Python and numpy scalars: bool -> ``true``/``false``, int -> ``5i``, float -> ``repr``,
+    str -> quoted. Raises TypeError for anything else."""
+    # bool first: bool is a subclass of int
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _escape_str(value)
+    if isinstance(value, int):
+        return f"{value}i"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return repr(value)
+    if value is None:
+        return None
+    # numpy scalars (not imported here: duck-typed by their item())
+    item = getattr(value, "item", None)
+    if item is not None:
+        return format_field(item())
+    raise TypeError(f"field value {value!r} of type {type(value).__name__} is not a float, int, bool or str")
+
+
+def encode_point(point: Point) -> tuple[bytes | None, int]:
+    """One point as one line (no newline) and the number of fields dropped; the line is None when no field
+    is storable."""
+    dropped = 0
+    parts = []
+    for key, value in point.fields.items():
+        text = format_field(value)
+        if text is None:
+            dropped += 1
+            continue
+        parts.append(f"{_escape_key(key)}={text}")
+    if not parts:
+        return None, dropped
+    head = _escape_measurement(point.measurement)
+    if point.tags:
+        for key in sorted(point.tags):
+            value = point.tags[key]
+            if value is None or value == "":
+                continue
+            head += f",{_escape_key(key)}={_escape_key(str(value))}"
+    return f"{head} {','.join(parts)} {int(point.time_ns)}".encode(), dropped
+
+
+def encode_points(points) -> Encoded:
+    """Encode many points; see :class:`Encoded`."""
+    lines: list[bytes] = []
+    kept: list[int] = []
+    dropped_fields = dropped_points = 0
+    for i, p in enumerate(points):
+        line, d = encode_point(p)
+        dropped_fields += d
+        if line is None:
+            dropped_points += 1
+            continue
+        lines.append(line)
+        kept.append(i)
+    return Encoded(lines, kept, dropped_fields, dropped_points)
+
+
+# ---- parsing (the embedded store, the dead-letter listing, tests) -------------------------------------------
+
+
+class LineProtocolError(ValueError):
+    """A line that is not valid line protocol; the message names the column."""
+
+
+def _split_unescaped(text: str, sep: str, start: int = 0) -> list[tuple[str, int]]:
+    """Split on ``sep`` outside backslash escapes and double quotes; (piece, start column) pairs."""
+    out = []
+    buf_start = start
+    i = start
+    n = len(text)
+    in_quotes = False
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            i += 2
+            continue
+        if c == '"':
+            in_quotes = not in_quotes
+        elif c == sep and not in_quotes:
+            out.append((text[buf_start:i], buf_start))
+            buf_start = i + 1
+        i += 1
+    out.append((text[buf_start:], buf_start))
+    return out
+
+
+def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s) and s[i + 1] in ', ="\\':
+            out.append(s[i + 1])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _parse_value(text: str, col: int):
+    if not text:
+        raise LineProtocolError(f"column {col}: empty field value")
+    if text[0] == '"':
+        if len(text) < 2 or text[-1] != '"':
+            raise LineProtocolError(f"column {col}: unterminated string field value")
+        return _unescape(text[1:-1])
+    if text in ("t", "T", "true", "True", "TRUE"):
+        return True
+    if text in ("f", "F", "false", "False", "FALSE"):
+        return False
+    try:
+        if text[-1] == "i":
+            return int(text[:-1])
+        return float(text)
+    except ValueError:
+        raise LineProtocolError(f"column {col}: bad field value {text!r}") from None
+
+
+def parse_line(line: bytes | str) -> Point:
+    """Parse one line written by :func:`encode_point` (or any valid line with a ns timestamp) to a Point.
+
+    Raises LineProtocolError naming the column (1-based) of the problem."""
+    text = line.decode() if isinstance(line, bytes) else line
+    text = text.rstrip("\n")
+    sections = _split_unescaped(text, " ")
+    if len(sections) != 3:
+        raise LineProtocolError(
+            f"column 1: expected 'measurement[,tags] fields timestamp', got {len(sections)} space-separated parts"
+        )
+    (head, _), (fields_text, fcol), (ts_text, tcol) = sections
+    head_parts = _split_unescaped(head, ",")
+    measurement = _unescape(head_parts[0][0])
+    if not measurement:
+        raise LineProtocolError("column 1: empty measurement")
+    tags: dict[str, str] = {}
+    for piece, col in head_parts[1:]:
+        kv = _split_unescaped(piece, "=")
+        if len(kv) != 2 or not kv[0][0] or not kv[1][0]:
+            raise LineProtocolError(f"column {col + 1}: bad tag {piece!r}")
+        tags[_unescape(kv[0][0])] = _unescape(kv[1][0])
+    fields: dict = {}
+    for piece, col in _split_unescaped(fields_text, ",", 0):
+        kv = _split_unescaped(piece, "=")
+        if len(kv) != 2 or not kv[0][0]:
+            raise LineProtocolError(f"column {fcol + col + 1}: bad field {piece!r}")
+        fields[_unescape(kv[0][0])] = _parse_value(kv[1][0], fcol + col + kv[1][1] + 1)
+    try:
+        time_ns = int(ts_text)
+    except ValueError:
+        raise LineProtocolError(f"column {tcol + 1}: bad timestamp {ts_text!r}") from None
+    return Point(measurement, tags, fields, time_ns)

@@ -1,0 +1,471 @@
+"""Durable on-disk queue (SQLite, WAL mode) that every point passes through before it is sent to a sink.
+
+A point is encoded to line protocol and committed to the spool file before :meth:`Spool.put` returns; it
+leaves the spool only when the sink acknowledged its batch (:meth:`Spool.ack`) or the server rejected it as
+malformed (:meth:`Spool.dead_letter`, kept in the ``dead_letter`` table, never deleted silently). A process
+killed with SIGKILL (or a power cut with ``synchronous='FULL'``, the default) loses nothing committed: the next
+start sends the spool from the oldest point.
+
+Disk quota (``quota_bytes``, 0 = none): when the live data exceeds it after a put, points are thinned in
+this explicit order, oldest first, until the spool is below 90 % of the quota:
+  1. ``band_spectrum`` (waterfall points),
+  2. ``noise_floor``,
+  3. ``station_health``.
+``emission``, ``violation`` and ``occupancy`` points are never dropped: when only they remain the spool grows
+past the quota and says so (``over_quota`` in :meth:`Spool.status`). Every thinned point is counted per
+measurement (``thinned:<measurement>`` counters).
+
+Tables (all in the spool file): ``spool`` (the queue), ``dead_letter``, ``spool_counters`` (cumulative counts
+and the exact depth, updated in the same transactions), ``spool_meta`` (the sink URI, secrets removed).
+One sender at a time: :meth:`Spool.acquire_sender` takes an exclusive ``flock`` on ``<file>.send.lock``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from station.errors import SinkError
+from station.lineprotocol import encode_point
+from station.vocabulary import MEASUREMENTS, Point, check_point
+
+log = logging.getLogger(__name__)
+
+#: thinning order under the disk quota; measurements not listed here are never dropped
+THIN_ORDER = ("band_spectrum", "noise_floor", "station_health")
+#: measurements the quota never drops
+NEVER_DROPPED = tuple(m for m in MEASUREMENTS if m not in THIN_ORDER)
+#: fraction of the quota the spool is thinned down to
+LOW_WATER = 0.9
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    measurement TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    enqueued_ns INTEGER NOT NULL,
+    line BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letter (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spool_id INTEGER NOT NULL,
+    measurement TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    enqueued_ns INTEGER NOT NULL,
+    failed_ns INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT NOT NULL,
+    line BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spool_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS spool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Oldest points of the spool, in order: spool ids, measurements and encoded lines (no newline)."""
+
+    ids: list[int]
+    measurements: list[str]
+    lines: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def split(self) -> tuple["Batch", "Batch"]:
+        h = len(self.ids) // 2
+        return (
+            Batch(self.ids[:h], self.measurements[:h], self.lines[:h]),
+            Batch(self.ids[h:], self.measurements[h:], self.lines[h:]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PutReport:
+    """What :meth:`Spool.put` stored."""
+
+    stored: int
+    dropped_fields: int  # NaN/inf field values left out
+    dropped_points: int  # points with no storable field
+    thinned: int  # older points dropped by the quota policy during this put
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    spool_id: int
+    measurement: str
+    time_ns: int
+    failed_ns: int
+    status: int | None
+    error: str
+    line: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolStatus:
+    """Depth and age for ``station_health`` and ``specmon spool status``."""
+
+    path: str
+    depth: int  # points waiting
+    oldest_age_s: float | None  # age of the oldest waiting point (None when empty)
+    by_measurement: dict[str, int]
+    dead_letters: int
+    used_bytes: int
+    quota_bytes: int
+    over_quota: bool
+    counters: dict[str, int] = field(default_factory=dict)
+    sink_uri: str | None = None
+
+
+class Spool:
+    """The durable queue in one SQLite file. Thread-safe (one connection behind a lock); several processes
+    may put into the same file, one of them sends (:meth:`acquire_sender`).
+
+    ``quota_bytes``: 0 for no quota. ``synchronous``: SQLite's ``FULL`` (survives power loss, default) or
+    ``NORMAL`` (survives a killed process; faster on slow flash)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        quota_bytes: int = 0,
+        synchronous: str = "FULL",
+        clock_ns=time.time_ns,
+    ):
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, got {synchronous!r}")
+        if quota_bytes < 0:
+            raise ValueError(f"quota_bytes must be >= 0, got {quota_bytes}")
+        self.path = Path(path)
+        self.quota_bytes = int(quota_bytes)
+        self._clock_ns = clock_ns
+        self._lock = threading.RLock()
+        self._sender_fd: int | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.executescript(_SCHEMA)
+            self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
+            depth = self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
+            self._db.execute(
+                "INSERT INTO spool_counters(name, value) VALUES('depth', ?) "
+                "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                (depth,),
+            )
+        except sqlite3.DatabaseError as exc:
+            raise SinkError(f"cannot open the spool: {exc}", where=str(self.path)) from exc
+        self._over_quota_logged = False
+
+    # ---- writing -----------------------------------------------------------------------------------------
+    def put(self, points: Iterable[Point]) -> PutReport:
+        """Validate (vocabulary), coerce field types to the vocabulary, encode and commit the points in one
+        transaction. Durable when it returns. Raises ValueError for a point outside the vocabulary (nothing
+        of the call is stored then) and SinkError when the disk refuses."""
+        now = self._clock_ns()
+        rows = []
+        dropped_fields = dropped_points = 0
+        for p in points:
+            p = coerce(p)
+            line, d = encode_point(p)
+            dropped_fields += d
+            if line is None:
+                dropped_points += 1
+                continue
+            rows.append((p.measurement, p.time_ns, now, line))
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "INSERT INTO spool(measurement, time_ns, enqueued_ns, line) VALUES(?,?,?,?)", rows
+                    )
+                    self._bump(
+                        {"enqueued": len(rows), "depth": len(rows), "dropped_fields": dropped_fields,
+                         "dropped_points": dropped_points}
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise SinkError(f"cannot store {len(rows)} points in the spool: {exc}", where=str(self.path)) from exc
+            thinned = self._enforce_quota() if self.quota_bytes else 0
+        return PutReport(len(rows), dropped_fields, dropped_points, thinned)
+
+    def _bump(self, deltas: dict[str, int]) -> None:
+        self._db.executemany(
+            "INSERT INTO spool_counters(name, value) VALUES(?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value=value+excluded.value",
+            [(k, v) for k, v in deltas.items() if v],
+        )
+
+    # ---- quota ---------------------------------------------------------------------------------------------
+    def used_bytes(self) -> int:
+        """Bytes of live pages in the spool file (free pages are reused, so they do not count)."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        return (pages - free) * self._page_size
+
+    def _enforce_quota(self) -> int:
+        used = self.used_bytes()
+        if used <= self.quota_bytes:
+            self._over_quota_logged = False
+            return 0
+        target = int(self.quota_bytes * LOW_WATER)
+        thinned = 0
+        for measurement in THIN_ORDER:
+            while used > target:
+                n = self._db.execute("SELECT count(*) FROM spool WHERE measurement=?", (measurement,)).fetchone()[0]
+                if n == 0:
+                    break
+                # the oldest share that should bring us under the target, at least half of what is left
+                excess = (used - target) / max(used, 1)
+                k = max(1, min(n, int(n * max(0.5, excess)) if n > 1 else 1))
+                with_tx = self._db
+                with_tx.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = with_tx.execute(
+                        "DELETE FROM spool WHERE id IN (SELECT id FROM spool WHERE measurement=? ORDER BY id LIMIT ?)",
+                        (measurement, k),
+                    )
+                    self._bump({"depth": -cur.rowcount, f"thinned:{measurement}": cur.rowcount})
+                    with_tx.execute("COMMIT")
+                except BaseException:
+                    with_tx.execute("ROLLBACK")
+                    raise
+                thinned += cur.rowcount
+                used = self.used_bytes()
+        if thinned:
+            log.warning(
+                "spool %s over its quota of %d bytes: thinned %d spectrum/noise/health points", self.path,
+                self.quota_bytes, thinned,
+            )
+        if used > self.quota_bytes and not self._over_quota_logged:
+            log.warning(
+                "spool %s holds %d bytes, over its quota of %d: only emissions, violations and occupancy are "
+                "left, which are never dropped", self.path, used, self.quota_bytes,
+            )
+            self._over_quota_logged = True
+        return thinned
+
+    # ---- sending -------------------------------------------------------------------------------------------
+    def peek(self, max_points: int, max_bytes: int = 0) -> Batch:
+        """The oldest ``max_points`` points (fewer when ``max_bytes`` > 0 would be exceeded)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, measurement, line FROM spool ORDER BY id LIMIT ?", (int(max_points),)
+            ).fetchall()
+        if max_bytes and rows:
+            total = 0
+            for i, r in enumerate(rows):
+                total += len(r[2]) + 1
+                if total > max_bytes and i > 0:
+                    rows = rows[:i]
+                    break
+        return Batch([r[0] for r in rows], [r[1] for r in rows], [bytes(r[2]) for r in rows])
+
+    def ack(self, batch: Batch) -> int:
+        """Remove the points of an acknowledged batch; returns how many were still there."""
+        if not batch.ids:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.executemany("DELETE FROM spool WHERE id=?", [(i,) for i in batch.ids])
+                n = cur.rowcount
+                self._bump({"depth": -n, "sent": n})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return n
+
+    def dead_letter(self, batch: Batch, error: str, status: int | None = None) -> int:
+        """Move the points of a batch the server rejected to the ``dead_letter`` table (with the error)."""
+        if not batch.ids:
+            return 0
+        now = self._clock_ns()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                n = 0
+                for spool_id in batch.ids:
+                    cur = self._db.execute(
+                        "INSERT INTO dead_letter(spool_id, measurement, time_ns, enqueued_ns, failed_ns, status, "
+                        "error, line) SELECT id, measurement, time_ns, enqueued_ns, ?, ?, ?, line FROM spool "
+                        "WHERE id=?",
+                        (now, status, error[:2000], spool_id),
+                    )
+                    if cur.rowcount:
+                        self._db.execute("DELETE FROM spool WHERE id=?", (spool_id,))
+                        n += 1
+                self._bump({"depth": -n, "dead_lettered": n})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return n
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, spool_id, measurement, time_ns, failed_ns, status, error, line FROM dead_letter "
+                "ORDER BY id LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+        return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bytes(r[7])) for r in rows]
+
+    def requeue_dead_letters(self) -> int:
+        """Put every dead letter back at the end of the queue (after the server-side cause was fixed)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO spool(measurement, time_ns, enqueued_ns, line) "
+                    "SELECT measurement, time_ns, enqueued_ns, line FROM dead_letter ORDER BY id"
+                )
+                n = cur.rowcount
+                self._db.execute("DELETE FROM dead_letter")
+                self._bump({"depth": n, "requeued": n})
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return n
+
+    # ---- state ---------------------------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT name, value FROM spool_counters").fetchall())
+
+    def depth(self) -> int:
+        """Points waiting (exact, kept in the same transactions as the queue)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM spool_counters WHERE name='depth'").fetchone()
+        return int(row[0]) if row else 0
+
+    def oldest_age_s(self) -> float | None:
+        with self._lock:
+            row = self._db.execute("SELECT enqueued_ns FROM spool ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else max(0.0, (self._clock_ns() - row[0]) / 1e9)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO spool_meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM spool_meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def status(self) -> SpoolStatus:
+        with self._lock:
+            by = dict(self._db.execute("SELECT measurement, count(*) FROM spool GROUP BY measurement").fetchall())
+            dead = self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0]
+        used = self.used_bytes()
+        return SpoolStatus(
+            path=str(self.path),
+            depth=sum(by.values()),
+            oldest_age_s=self.oldest_age_s(),
+            by_measurement=by,
+            dead_letters=dead,
+            used_bytes=used,
+            quota_bytes=self.quota_bytes,
+            over_quota=bool(self.quota_bytes) and used > self.quota_bytes,
+            counters=self.counters(),
+            sink_uri=self.get_meta("sink_uri"),
+        )
+
+    # ---- one sender --------------------------------------------------------------------------------------
+    def acquire_sender(self) -> None:
+        """Become the only process sending this spool; SinkError when another process holds it."""
+        if self._sender_fd is not None:
+            return
+        lock_path = str(self.path) + ".send.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SinkError(f"the spool is being sent by another process (pid {holder})", where=str(self.path)) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._sender_fd = fd
+
+    def release_sender(self) -> None:
+        if self._sender_fd is not None:
+            fcntl.flock(self._sender_fd, fcntl.LOCK_UN)
+            os.close(self._sender_fd)
+            self._sender_fd = None
+
+    def close(self) -> None:
+        """Release the sender lock and close the file. Idempotent."""
+        self.release_sender()
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None  # type: ignore[assignment]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def coerce(point: Point) -> Point:
+    """Check a point against the vocabulary and convert field values to the vocabulary's type (an int given
+    for a float field becomes a float, so InfluxDB never sees a field-type conflict). ValueError when the
+    point names something the vocabulary lacks or a value cannot be converted."""
+    check_point(point)
+    spec = MEASUREMENTS[point.measurement].fields
+    fields = point.fields
+    changed = None
+    for key, value in fields.items():
+        if value is None:
+            continue  # left out (and counted) by the encoder
+        kind = spec[key].type
+        t = type(value)
+        if (kind == "float" and t is float) or (kind == "str" and t is str) or (kind == "bool" and t is bool) or (
+            kind == "int" and t is int
+        ):
+            continue
+        try:
+            if kind == "float":
+                new = float(value)
+            elif kind == "int":
+                new = int(value)
+                if new != value:
+                    raise ValueError
+            elif kind == "bool":
+                if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+                    raise ValueError
+                new = bool(value)
+            else:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{point.measurement}: field {key!r} must be {kind}, got {value!r} ({type(value).__name__})"
+            ) from None
+        if changed is None:
+            changed = dict(fields)
+        changed[key] = new
+    if changed is None:
+        return point
+    return Point(point.measurement, point.tags, changed, point.time_ns)
