@@ -1,0 +1,298 @@
+"""Welch power spectral density from raw receiver bytes or complex64 samples.
+
+Scaling is scipy's ``scaling='density'``: per frame ``P_k = |FFT(w * x)_k|**2 / (fs * sum(w**2))`` in FS^2/Hz,
+fftshifted so frequencies ascend, returned in dBFS/Hz (``10*log10``). White noise of power P reads P/fs in every
+bin; a tone of amplitude A on a bin peaks at A**2/enbw_hz (see :mod:`dsp.windows`). With the same window,
+overlap, ``detrend=False``, ``return_onesided=False`` and ``remove_dc=False`` the mean PSD equals
+``scipy.signal.welch`` (fftshifted) to float32 precision.
+
+In one pass over the frames this computes the mean, max-hold and min-hold per bin (SCOS's detector set), per-bin
+counts of frames above a threshold vector (for occupancy) and, optionally, every frame's spectrum (a
+spectrogram, float32). Frames are converted, DC-corrected and windowed by a numba kernel into blocks that fit
+the cache, transformed by ``scipy.fft`` (one thread) and accumulated by a second kernel.
+
+Pure functions: no I/O, clock or logging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import scipy.fft
+from numba import njit
+
+from dsp.convert import _fill_frames, as_raw, complex_as_raw, dc_offsets, frame_coefficients
+from dsp.spectrum import Spectrum
+from dsp.windows import WindowInfo, window_info
+
+AVERAGES: tuple[str, ...] = ("mean", "max", "min")
+#: linear floor before taking logs (-300 dB): an all-zero bin stays finite
+_FLOOR = 1e-30
+#: complex samples per FFT block (frames * nfft); 64 Ki samples = 512 KiB of complex64, cache sized
+_BLOCK_SAMPLES = 1 << 16
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PsdResult:
+    """Linear Welch PSD of one buffer, fftshifted (bin i is at offset ``(i - nfft//2) * bin_hz`` from centre).
+
+    mean_lin, max_lin:   (nfft,) float64, FS^2/Hz
+    min_lin:             (nfft,) float64 or None (computed when asked)
+    above_counts:        (nfft,) int64 or None, frames whose density exceeded the threshold
+    frames_lin:          (n_frames, nfft) float32 or None, every frame's density (FS^2/Hz)
+    frame_times_s:       (n_frames,) float64, frame centre times (s) after the first sample
+    offsets_hz:          (nfft,) float64, bin offsets from the tuned centre (Hz)
+    """
+
+    mean_lin: np.ndarray
+    max_lin: np.ndarray
+    min_lin: np.ndarray | None
+    above_counts: np.ndarray | None
+    frames_lin: np.ndarray | None
+    frame_times_s: np.ndarray
+    offsets_hz: np.ndarray
+    n_frames: int
+    nfft: int
+    step: int
+    sample_rate_hz: float
+    window: WindowInfo
+    overlap: float
+
+    @property
+    def bin_hz(self) -> float:
+        return self.sample_rate_hz / self.nfft
+
+    @property
+    def enbw_hz(self) -> float:
+        return self.window.enbw_hz(self.sample_rate_hz)
+
+    def averaged(self, average: str) -> np.ndarray:
+        """The (nfft,) linear PSD for averaging mode ``average`` ('mean', 'max' or 'min')."""
+        if average == "mean":
+            return self.mean_lin
+        if average == "max":
+            return self.max_lin
+        if average == "min":
+            if self.min_lin is None:
+                raise ValueError("min-hold was not computed; pass want_min=True")
+            return self.min_lin
+        raise ValueError(f"unknown average {average!r}; expected one of {', '.join(AVERAGES)}")
+
+
+def to_db(lin: np.ndarray) -> np.ndarray:
+    """10*log10 of a linear power array, floored at -300 dB (float64, same shape)."""
+    return 10.0 * np.log10(np.maximum(np.asarray(lin, dtype=np.float64), _FLOOR))
+
+
+def frame_step(nfft: int, overlap: float) -> int:
+    """Samples between frame starts: ``nfft - round(overlap * nfft)`` (>= 1). ValueError for a bad overlap."""
+    if not (0.0 <= overlap < 1.0):
+        raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+    step = int(nfft) - int(round(overlap * nfft))
+    return max(step, 1)
+
+
+@njit(cache=True)
+def _accumulate_fast(X, n, acc, mx):  # pragma: no cover - compiled
+    """Add |X|^2 of the first n rows of X (B, nfft) complex64 to acc (float64) and the max-hold mx (float32)."""
+    nfft = X.shape[1]
+    for f in range(n):
+        for j in range(nfft):
+            v = X[f, j]
+            p = v.real * v.real + v.imag * v.imag
+            acc[j] += p
+            mx[j] = max(mx[j], p)
+
+
+@njit(cache=True)
+def _accumulate(X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames):  # pragma: no cover
+    """As _accumulate_fast, plus min-hold mn, counts of p > thr[j], and per-frame powers into frames[frame0+f]."""
+    nfft = X.shape[1]
+    for f in range(n):
+        for j in range(nfft):
+            v = X[f, j]
+            p = v.real * v.real + v.imag * v.imag
+            acc[j] += p
+            mx[j] = max(mx[j], p)
+            if do_min:
+                mn[j] = min(mn[j], p)
+            if do_count and p > thr[j]:
+                counts[j] += 1
+            if do_frames:
+                frames[frame0 + f, j] = p
+
+
+def welch(
+    samples,
+    sample_rate_hz: float,
+    *,
+    fmt: str | None = None,
+    nfft: int = 1024,
+    window: str = "hann",
+    overlap: float = 0.5,
+    remove_dc: bool = True,
+    want_min: bool = False,
+    keep_frames: bool = False,
+    threshold_dbfs_hz: float | np.ndarray | None = None,
+) -> PsdResult:
+    """Welch PSD of one buffer.
+
+    samples: complex (n,) array (``fmt=None``) or interleaved native components (2n,) / bytes with ``fmt`` in
+      cu8/cs8/cs16/cf32. sample_rate_hz: samples/s. nfft: FFT size (>= 2; any size, powers of 2 are fastest).
+    overlap: fraction of nfft shared by successive frames, [0, 1). remove_dc: subtract the buffer's mean I and Q
+      first (the RTL-SDR DC offset); False reproduces scipy's ``detrend=False``.
+    threshold_dbfs_hz: scalar or (nfft,) array in ascending-frequency order; ``above_counts`` counts frames
+      whose density exceeds it, per bin.
+    Raises ValueError for an empty or too short buffer, a truncated I/Q pair, bad nfft/overlap/window/threshold.
+    """
+    fs = float(sample_rate_hz)
+    if not (fs > 0.0 and np.isfinite(fs)):
+        raise ValueError(f"sample rate must be a positive number of samples/s, got {sample_rate_hz}")
+    nfft = int(nfft)
+    if nfft < 2:
+        raise ValueError(f"nfft must be >= 2, got {nfft}")
+    if fmt is None:
+        raw = complex_as_raw(samples)
+        fmt_eff = "cf32"
+    else:
+        raw = as_raw(samples, fmt)
+        fmt_eff = fmt
+    n = raw.shape[0] // 2
+    if n == 0:
+        raise ValueError("empty sample buffer: no samples to analyse")
+    if n < nfft:
+        raise ValueError(f"buffer has {n} samples, fewer than one FFT frame (nfft={nfft})")
+    step = frame_step(nfft, overlap)
+    n_frames = 1 + (n - nfft) // step
+    win = window_info(window, nfft)
+    zi, zq = dc_offsets(raw, fmt_eff, remove_dc)
+    w2, zw2 = frame_coefficients(win.coefficients, fmt_eff, zi, zq)
+    norm = fs * win.sum_w2  # |X|^2 -> FS^2/Hz
+
+    acc = np.zeros(nfft, dtype=np.float64)
+    mx = np.full(nfft, -1.0, dtype=np.float32)
+    mn = np.full(nfft if want_min else 1, np.inf, dtype=np.float32)
+    do_count = threshold_dbfs_hz is not None
+    if do_count:
+        thr_db = np.broadcast_to(np.asarray(threshold_dbfs_hz, dtype=np.float64), (nfft,)) if np.ndim(
+            threshold_dbfs_hz
+        ) == 0 else np.asarray(threshold_dbfs_hz, dtype=np.float64)
+        if thr_db.shape != (nfft,):
+            raise ValueError(f"threshold vector has shape {thr_db.shape}, expected ({nfft},) (one per bin)")
+        if not np.all(np.isfinite(thr_db)):
+            raise ValueError("threshold vector holds NaN or infinite values")
+        thr = np.fft.ifftshift(10.0 ** (thr_db / 10.0) * norm).astype(np.float32)
+        counts = np.zeros(nfft, dtype=np.int64)
+    else:
+        thr = np.zeros(1, dtype=np.float32)
+        counts = np.zeros(1, dtype=np.int64)
+    frames = np.empty((n_frames, nfft) if keep_frames else (1, 1), dtype=np.float32)
+
+    simple = not (want_min or do_count or keep_frames)
+    block = max(1, min(n_frames, _BLOCK_SAMPLES // nfft))
+    buf = np.empty((block, nfft), dtype=np.complex64)
+    buf_f32 = buf.view(np.float32)
+    for first in range(0, n_frames, block):
+        nb = min(block, n_frames - first)
+        _fill_frames(raw, w2, zw2, first, step, buf_f32, nb)
+        X = scipy.fft.fft(buf[:nb], axis=-1, overwrite_x=True, workers=1)
+        if simple:
+            _accumulate_fast(X, nb, acc, mx)
+        else:
+            _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames)
+
+    mean_lin = np.fft.fftshift(acc / (n_frames * norm))
+    max_lin = np.fft.fftshift(mx.astype(np.float64) / norm)
+    min_lin = np.fft.fftshift(mn.astype(np.float64) / norm) if want_min else None
+    frames_lin = None
+    if keep_frames:
+        frames *= np.float32(1.0 / norm)
+        frames_lin = np.fft.fftshift(frames, axes=1)
+    times = (np.arange(n_frames, dtype=np.float64) * step + nfft / 2.0) / fs
+    offsets = np.fft.fftshift(np.fft.fftfreq(nfft, d=1.0 / fs))
+    return PsdResult(
+        mean_lin=mean_lin,
+        max_lin=max_lin,
+        min_lin=min_lin,
+        above_counts=np.fft.fftshift(counts) if do_count else None,
+        frames_lin=frames_lin,
+        frame_times_s=times,
+        offsets_hz=offsets,
+        n_frames=n_frames,
+        nfft=nfft,
+        step=step,
+        sample_rate_hz=fs,
+        window=win,
+        overlap=float(overlap),
+    )
+
+
+def psd_spectrum(
+    samples,
+    sample_rate_hz: float,
+    center_hz: float,
+    start_utc: datetime,
+    *,
+    fmt: str | None = None,
+    nfft: int = 1024,
+    window: str = "hann",
+    overlap: float = 0.5,
+    average: str = "mean",
+    remove_dc: bool = True,
+    keep_frames: bool = False,
+    threshold_dbfs_hz: float | np.ndarray | None = None,
+    source: str = "",
+) -> Spectrum:
+    """The :class:`~dsp.spectrum.Spectrum` of one capture tuned to ``center_hz`` (Hz) starting at ``start_utc``.
+
+    Arguments as :func:`welch`; ``average`` picks what ``psd_dbfs_hz`` holds (mean, max or min over frames);
+    ``maxhold_dbfs_hz`` is always filled. One hop: ``hop_centers_hz=[center_hz]``, ``hop_edges_hz`` the span.
+    """
+    if average not in AVERAGES:
+        raise ValueError(f"unknown average {average!r}; expected one of {', '.join(AVERAGES)}")
+    if start_utc.tzinfo is None:
+        raise ValueError("start_utc must be timezone-aware (UTC)")
+    r = welch(
+        samples,
+        sample_rate_hz,
+        fmt=fmt,
+        nfft=nfft,
+        window=window,
+        overlap=overlap,
+        remove_dc=remove_dc,
+        want_min=average == "min",
+        keep_frames=keep_frames,
+        threshold_dbfs_hz=threshold_dbfs_hz,
+    )
+    n_samples = (r.n_frames - 1) * r.step + r.nfft
+    duration_s = n_samples / r.sample_rate_hz
+    freqs = float(center_hz) + r.offsets_hz
+    thr = None
+    if threshold_dbfs_hz is not None:
+        thr = np.broadcast_to(np.asarray(threshold_dbfs_hz, dtype=np.float64), (r.nfft,)).copy()
+    return Spectrum(
+        freqs_hz=freqs,
+        psd_dbfs_hz=to_db(r.averaged(average)),
+        bin_hz=r.bin_hz,
+        enbw_hz=r.enbw_hz,
+        nfft=r.nfft,
+        window=window,
+        overlap=r.overlap,
+        average=average,
+        n_frames=r.n_frames,
+        sample_rate_hz=r.sample_rate_hz,
+        start_utc=start_utc,
+        end_utc=start_utc + timedelta(seconds=duration_s),
+        hop_centers_hz=np.array([float(center_hz)]),
+        hop_edges_hz=np.array([[freqs[0] - r.bin_hz / 2, freqs[-1] + r.bin_hz / 2]]),
+        dwell_s=duration_s,
+        maxhold_dbfs_hz=to_db(r.max_lin),
+        frames_dbfs_hz=None if r.frames_lin is None else to_db(r.frames_lin).astype(np.float32),
+        frame_times_s=r.frame_times_s if keep_frames else None,
+        above_counts=r.above_counts,
+        above_threshold_dbfs_hz=thr,
+        source=source,
+        meta={"remove_dc": bool(remove_dc)},
+    )
