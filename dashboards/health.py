@@ -1,0 +1,112 @@
+"""Station health: is each station sweeping as configured and keeping its data?
+
+Questions it answers: How long does a sweep of each band take and at what hop rate? Is the achieved revisit
+time what the plan promised? Are reads dropped or short, does the receiver fail or reopen? Is the spool
+(points waiting for the network) growing or ageing? Is the station's CPU or temperature in trouble?
+
+Per-band figures carry the band tag; station-wide figures (CPU, temperature, spool, uptime) are written with
+band 'all' and are not filtered by $band.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import common as cb, statetimeline
+from grafana_foundation_sdk.models import common as cm, dashboard as model
+
+from dashboards import panels
+from dashboards.common import (
+    RECEIVER_COLOURS, band_variable, grafana_unit, new_dashboard, station_variable, target, value_colours,
+)
+from dashboards.queries import Column, Condition, Select
+
+TITLE = "specmon · Station health"
+
+_PER_BAND = dict(interval="$__interval", group_tags=("station", "band"), fill="none")
+_STATION_WIDE = dict(by_band=False, conditions=(Condition("band", "=", "all"),), interval="$__interval",
+                     group_tags=("station",), fill="none")
+
+
+def _mean(field: str, **kwargs) -> Select:
+    return Select("station_health", (Column(field, "mean", field),), **kwargs)
+
+
+SWEEP_DURATION = _mean("sweep_duration_s", **_PER_BAND)
+HOP_RATE = _mean("hop_rate_hz", **_PER_BAND)
+REVISIT = Select("station_health", (Column("revisit_s", "mean", "revisit_s"), Column("revisit_s", "max", "revisit_max_s")),
+                 **_PER_BAND)
+READ_FAILURES = Select("station_health", (Column("dropped_reads", "increase", "dropped_reads"),
+                                          Column("short_reads", "increase", "short_reads")), **_PER_BAND)
+RECEIVER_ERRORS = Select("station_health", (Column("receiver_errors", "increase", "receiver_errors"),), **_PER_BAND)
+RECEIVER_STATE = Select("station_health", (Column("receiver_state", "last", "receiver_state"),),
+                        interval="$__interval", group_tags=("station", "band"), fill="none")
+SPOOL = Select("station_health", (Column("spool_depth", "max", "spool_depth"),), **_STATION_WIDE)
+SPOOL_AGE = _mean("spool_age_s", **_STATION_WIDE)
+CPU = _mean("cpu_pct", **_STATION_WIDE)
+TEMPERATURE = Select("station_health", (Column("temperature_c", "max", "temperature_c"),), **_STATION_WIDE)
+UPTIME = Select("station_health", (Column("uptime_s", "last", "uptime_s"),), by_band=False,
+                conditions=(Condition("band", "=", "all"),), group_tags=("station",))
+
+
+def receiver_state() -> statetimeline.Panel:
+    return (
+        statetimeline.Panel()
+        .title("Receiver state")
+        .description("Receiver state per station and band: green ok, orange reopening (USB reset, reconnect), "
+                     "red failed.")
+        .datasource(panels.DATASOURCE)
+        .with_target(target(RECEIVER_STATE, alias="$tag_station $tag_band"))
+        .span(24).height(6)
+        .mappings(value_colours(RECEIVER_COLOURS))
+        .merge_values(True)
+        .show_value(cm.VisibilityMode.AUTO)
+        .legend(cb.VizLegendOptions().show_legend(True).display_mode(cm.LegendDisplayMode.LIST)
+                .placement(cm.LegendPlacement.BOTTOM))
+    )
+
+
+def build() -> model.Dashboard:
+    """The Station health dashboard model (UID ``specmon-health``)."""
+    per_band = "$tag_station $tag_band"
+    s = grafana_unit("station_health", "sweep_duration_s")
+    board = (
+        new_dashboard("health", TITLE, "Sweep duration, hop rate, revisit time, read failures, receiver errors "
+                      "and state, spool depth and age, CPU and temperature per station.")
+        .with_variable(station_variable())
+        .with_variable(band_variable("station_health"))
+        .with_panel(panels.time_series("Sweep duration", "Wall time of one sweep of the band.", SWEEP_DURATION,
+                                       unit=s, alias=per_band, w=8))
+        .with_panel(panels.time_series("Hop rate", "Retunes per second during the sweep.", HOP_RATE,
+                                       unit=grafana_unit("station_health", "hop_rate_hz"), alias=per_band, w=8))
+        .with_panel(panels.time_series("Achieved revisit time", "Time between two sweeps of the same band "
+                                       "(mean and worst per interval).", REVISIT,
+                                       unit=grafana_unit("station_health", "revisit_s"),
+                                       alias=f"{per_band} $col", w=8))
+        .with_panel(panels.time_series("Dropped and short reads", "Reads that failed or returned fewer samples, "
+                                       "per interval (increase of the cumulative counters). Any is red.",
+                                       READ_FAILURES, unit="short", alias=f"{per_band} $col", w=8, bars=True)
+                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
+        .with_panel(panels.time_series("Receiver errors", "Receiver errors per interval (increase of the "
+                                       "cumulative counter).", RECEIVER_ERRORS, unit="short", alias=per_band,
+                                       w=8, bars=True)
+                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
+        .with_panel(panels.stat_panel("Uptime", "Seconds since the daemon started, per station.", UPTIME,
+                                      unit=grafana_unit("station_health", "uptime_s"), alias="$tag_station",
+                                      w=8, h=8, steps=((None, "blue"),)))
+        .with_panel(receiver_state())
+        .with_panel(panels.time_series("Spool depth", "Points waiting in the spool for the network store. A "
+                                       "growing spool means the sink is unreachable; nothing is lost.", SPOOL,
+                                       unit=grafana_unit("station_health", "spool_depth"), alias="$tag_station",
+                                       w=12)
+                    .thresholds(panels.thresholds((None, "green"), (10_000, "orange"), (1_000_000, "red"))))
+        .with_panel(panels.time_series("Spool age", "Age of the oldest spooled point.", SPOOL_AGE,
+                                       unit=grafana_unit("station_health", "spool_age_s"), alias="$tag_station", w=12)
+                    .thresholds(panels.thresholds((None, "green"), (300, "orange"), (3600, "red"))))
+        .with_panel(panels.time_series("CPU", "Process CPU use of the station daemon.", CPU,
+                                       unit=grafana_unit("station_health", "cpu_pct"), alias="$tag_station", w=12)
+                    .thresholds(panels.thresholds((None, "green"), (80, "orange"), (95, "red"))).min(0))
+        .with_panel(panels.time_series("Temperature", "SoC temperature (where the platform reports it).",
+                                       TEMPERATURE, unit=grafana_unit("station_health", "temperature_c"),
+                                       alias="$tag_station", w=12)
+                    .thresholds(panels.thresholds((None, "green"), (70, "orange"), (80, "red"))))
+    )
+    return board.build()

@@ -1,0 +1,109 @@
+"""Small panel factories on top of grafana-foundation-sdk builders, shared by the four dashboards.
+
+Each returns an SDK builder (so callers can chain more settings) already bound to the $datasource, with
+a title, description, size and target(s). Transformation helpers return the Grafana transformation JSON
+(``DataTransformerConfig``) used by the table, waterfall and spectrum panels.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import bargauge, common as cb, stat, table, timeseries
+from grafana_foundation_sdk.models import common as cm, dashboard as model
+
+from dashboards.common import DATASOURCE, grafana_unit, target, thresholds
+from dashboards.influxql import ResultFormat
+from dashboards.queries import Select
+
+
+def _sized(panel, title: str, description: str, w: int, h: int):
+    return panel.title(title).description(description).datasource(DATASOURCE).span(w).height(h)
+
+
+def time_series(title: str, description: str, select: Select, *, unit: str, alias: str | None = None,
+                w: int = 12, h: int = 8, bars: bool = False, stacked: bool = False) -> timeseries.Panel:
+    """Lines (or bars) of an aggregated query grouped by time."""
+    p = _sized(timeseries.Panel(), title, description, w, h).with_target(target(select, alias=alias)).unit(unit)
+    p = p.legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE).placement(cm.LegendPlacement.BOTTOM)
+                 .show_legend(True).calcs(["lastNotNull", "max"]))
+    if bars:
+        p = p.draw_style(cm.GraphDrawStyle.BARS).fill_opacity(80).line_width(1)
+    else:
+        p = p.line_width(1).fill_opacity(10).show_points(cm.VisibilityMode.NEVER)
+    if stacked:
+        p = p.stacking(cb.StackingConfig().mode(cm.StackingMode.NORMAL))
+    return p
+
+
+def stat_panel(title: str, description: str, select: Select, *, unit: str, alias: str | None = None,
+               w: int = 6, h: int = 5, steps=((None, "green"), (1, "red")), calc: str = "lastNotNull") -> stat.Panel:
+    """A big number, coloured by thresholds (default: green at 0, red from 1, for counts of problems)."""
+    return (
+        _sized(stat.Panel(), title, description, w, h)
+        .with_target(target(select, alias=alias))
+        .unit(unit)
+        .thresholds(thresholds(*steps))
+        .color_mode(cm.BigValueColorMode.BACKGROUND)
+        .graph_mode(cm.BigValueGraphMode.NONE)
+        .reduce_options(cb.ReduceDataOptions().calcs([calc]).values(False))
+    )
+
+
+def bar_gauge(title: str, description: str, select: Select, *, unit: str, alias: str | None = None,
+              w: int = 8, h: int = 8, steps=((None, "green"), (1, "red")), calc: str = "lastNotNull",
+              max_value: float | None = None) -> bargauge.Panel:
+    p = (
+        _sized(bargauge.Panel(), title, description, w, h)
+        .with_target(target(select, alias=alias))
+        .unit(unit)
+        .thresholds(thresholds(*steps))
+        .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+        .orientation(cm.VizOrientation.HORIZONTAL)
+        .reduce_options(cb.ReduceDataOptions().calcs([calc]).values(False))
+        .min(0)
+    )
+    if max_value is not None:
+        p = p.max(max_value)
+    return p
+
+
+def table_panel(title: str, description: str, select: Select, *, w: int = 24, h: int = 10) -> table.Panel:
+    return _sized(table.Panel(), title, description, w, h).with_target(target(select, fmt=ResultFormat.TABLE))
+
+
+def unit_props(measurement: str, field: str) -> list[model.DynamicConfigValue]:
+    """Override properties giving a table column the Grafana unit of a vocabulary field."""
+    return [model.DynamicConfigValue(id_val="unit", value=grafana_unit(measurement, field))]
+
+
+def colour_text_override(colours: dict[str, str]) -> list[model.DynamicConfigValue]:
+    """Table cell shown with coloured background from value mappings (e.g. class 'unlicensed' red)."""
+    from dashboards.common import value_colours
+
+    return [
+        model.DynamicConfigValue(id_val="mappings", value=value_colours(colours)),
+        model.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-background"}),
+    ]
+
+
+def transformation(id_: str, options: dict) -> model.DataTransformerConfig:
+    return model.DataTransformerConfig(id_val=id_, options=options)
+
+
+def group_by(key: str, calcs: dict[str, str | list[str]], keep: tuple[str, ...] = ()) -> model.DataTransformerConfig:
+    """Grafana "Group by" transformation: one row per ``key`` value; ``calcs`` field -> reducer id(s).
+
+    Grafana names the outputs ``"<field> (<reducer>)"``."""
+    fields: dict[str, dict] = {key: {"operation": "groupby"}}
+    for name in keep:
+        fields[name] = {"operation": "groupby"}
+    for name, calc in calcs.items():
+        fields[name] = {"operation": "aggregate", "aggregations": [calc] if isinstance(calc, str) else list(calc)}
+    return transformation("groupBy", {"fields": fields})
+
+
+def rename(names: dict[str, str], order: list[str] | None = None, hide: tuple[str, ...] = ()) -> model.DataTransformerConfig:
+    """Grafana "Organize fields" transformation: rename, order and hide columns."""
+    opts: dict = {"renameByName": names, "excludeByName": {n: True for n in hide}}
+    if order:
+        opts["indexByName"] = {n: i for i, n in enumerate(order)}
+    return transformation("organize", opts)

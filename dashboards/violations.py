@@ -1,0 +1,128 @@
+"""Violations: the open cases an inspector has to act on.
+
+Questions it answers: How many violation cases are open, of which class? For each: which transmitter
+(frequency, bandwidth, level), which licence(s) were considered and why it fails, when it was first and last
+seen, from which stations, and where its evidence package is? When did violations happen (timeline)?
+
+"Open" means: observed in the time range, latest state not 'closed'. A case's rows are grouped by
+``case_id`` in Grafana (case_id is a field, not a tag, to keep cardinality bounded).
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import dashboard as model
+
+from dashboards import panels
+from dashboards.common import (
+    CLASS_COLOURS, STATE_COLOURS, new_dashboard, station_variable,
+)
+from dashboards.queries import Column, Condition, Select
+
+TITLE = "specmon · Violations"
+
+#: textbox variable: base URL under which evidence packages are served, one folder per case id
+EVIDENCE_VARIABLE = "evidence_url"
+EVIDENCE_DEFAULT = "http://localhost:8088/evidence"
+
+
+OPEN = Select(
+    "violation",
+    (Column("case_id", "count_distinct", "open_cases"),),
+    by_band=False,
+    conditions=(Condition("state", "!=", "closed"),),
+)
+OPEN_BY_CLASS = Select(
+    "violation",
+    (Column("case_id", "count_distinct", "cases"),),
+    by_band=False,
+    conditions=(Condition("state", "!=", "closed"),),
+    group_tags=("class",),
+)
+#: every observation of every case in the range; grouped per case_id in Grafana
+CASES = Select(
+    "violation",
+    tuple(Column(f) for f in ("case_id", "track_id", "state", "center_hz", "bandwidth_hz", "power_dbfs", "snr_db",
+                              "licence", "reason", "indicative")),
+    by_band=False,
+    group_tags=("class", "station"),
+    order_desc=True,
+    limit=50_000,
+)
+#: observations per class and interval (timeline)
+TIMELINE = Select(
+    "violation",
+    (Column("case_id", "count_distinct", "cases"),),
+    by_band=False,
+    interval="$__interval",
+    group_tags=("class",),
+    fill="none",
+)
+
+
+def cases_table():
+    last = "lastNotNull"
+    calcs: dict[str, str | list[str]] = {"Time": ["min", "max"], "class": last, "state": last, "center_hz": last, "bandwidth_hz": last,
+             "power_dbfs": "max", "snr_db": last, "licence": last, "reason": last, "indicative": last,
+             "station": "uniqueValues", "track_id": last}
+    names = {f"{k} ({v})": k for k, v in calcs.items() if isinstance(v, str)}
+    names["Time (min)"] = "first seen"
+    names["Time (max)"] = "last seen"
+    names["power_dbfs (max)"] = "max power_dbfs"
+    names["station (uniqueValues)"] = "stations"
+    order = ["case_id", "class", "state", "center_hz", "bandwidth_hz", "max power_dbfs", "snr_db", "licence",
+             "reason", "first seen", "last seen", "stations", "indicative", "track_id"]
+    link = model.DashboardLink(title="Evidence package", url=f"${{{EVIDENCE_VARIABLE}}}/${{__value.raw}}/",
+                               target_blank=True)
+    return (
+        panels.table_panel(
+            "Open cases",
+            "One row per violation case observed in the range whose latest state is not 'closed': class, "
+            "transmitter, licence(s) considered and the reason, first/last seen, observing stations. Click the "
+            "case id for its evidence package.", CASES, h=12)
+        .with_transformation(panels.group_by("case_id", calcs))
+        .with_transformation(panels.rename(names, order=order))
+        .with_transformation(panels.transformation("filterByValue", {
+            "type": "exclude", "match": "any",
+            "filters": [{"fieldName": "state", "config": {"id": "equal", "options": {"value": "closed"}}}]}))
+        .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "last seen", "desc": True}]}))
+        .override_by_name("class", panels.colour_text_override(CLASS_COLOURS))
+        .override_by_name("state", panels.colour_text_override(STATE_COLOURS))
+        .override_by_name("center_hz", panels.unit_props("violation", "center_hz"))
+        .override_by_name("bandwidth_hz", panels.unit_props("violation", "bandwidth_hz"))
+        .override_by_name("max power_dbfs", panels.unit_props("violation", "power_dbfs"))
+        .override_by_name("snr_db", panels.unit_props("violation", "snr_db"))
+        .override_by_name("case_id", [model.DynamicConfigValue(id_val="links", value=[link])])
+    )
+
+
+def build() -> model.Dashboard:
+    """The Violations dashboard model (UID ``specmon-violations``)."""
+    evidence = (
+        dash.TextBoxVariable(EVIDENCE_VARIABLE)
+        .label("Evidence base URL")
+        .description("Where evidence packages are served; a case's package is <this>/<case_id>/")
+        .default_value(EVIDENCE_DEFAULT)
+    )
+    board = (
+        new_dashboard("violations", TITLE, "Open violation cases with class, licence, first/last seen, observing "
+                      "stations and evidence links; timeline of violations per class.")
+        .with_variable(station_variable())
+        .with_variable(evidence)
+        .with_panel(panels.stat_panel("Open cases", "Distinct violation cases observed in the range and not closed.",
+                                      OPEN, unit="short", w=6, h=6, calc="max"))
+        .with_panel(panels.bar_gauge("Open cases by class", "Open cases per violation class.", OPEN_BY_CLASS,
+                                     unit="short", alias="$tag_class", w=18, h=6, calc="max"))
+        .with_panel(cases_table())
+        .with_panel(
+            panels.time_series("Timeline", "Distinct violation cases observed per class and interval.", TIMELINE,
+                               unit="short", alias="$tag_class", w=24, h=9, bars=True, stacked=True)
+            .overrides([
+                dash.DashboardFieldConfigSourceOverrides()
+                .matcher(model.MatcherConfig(id_val="byName", options=cls))
+                .properties([model.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": col})])
+                for cls, col in CLASS_COLOURS.items()
+            ])
+        )
+    )
+    return board.build()
