@@ -1,0 +1,150 @@
+"""Benchmark of the PSD path (issue 3), one thread.
+
+PSD of 1 s of cu8 at 2.4 MS/s, Hann, 50 % overlap, nfft 1024 and 4096, from raw bytes to the averaged
+spectrum: specmon (:func:`dsp.psd.welch`) vs ``scipy.signal.welch`` (same settings, detrend off, input already
+converted to complex64, which flatters scipy) vs the bare ``scipy.fft.fft`` of the same pre-windowed frames
+(conversion and windowing excluded: the floor any implementation pays). Medians over repeated runs; MS/s and
+ratios side by side. Then the sweep overhead per hop (planning, stitching, bookkeeping) with an instant
+receiver. Targets: specmon >= 8x welch, specmon <= 1.5x bare FFT time.
+
+Run: ``.venv/bin/python benchmarks/psd.py`` (output committed as benchmarks/psd.txt).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
+import scipy.fft  # noqa: E402
+import scipy.signal  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dsp.convert import convert_window_frames, to_complex64  # noqa: E402
+from dsp.psd import frame_step, welch  # noqa: E402
+from dsp.windows import window_coefficients  # noqa: E402
+
+RATE = 2_400_000
+REPEATS = 15
+
+
+def median_s(fn, repeats: int = REPEATS) -> float:
+    fn()  # warm-up (JIT load, FFT plan cache)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def cu8_to_complex64_numpy(raw: np.ndarray) -> np.ndarray:
+    """How a scipy user converts rtl_sdr bytes today (the cheapest numpy way, complex64)."""
+    return ((raw.astype(np.float32) - np.float32(127.5)) / np.float32(127.5)).view(np.complex64)
+
+
+def cu8_to_complex128_numpy(raw: np.ndarray) -> np.ndarray:
+    """The common numpy default: float64 arithmetic, complex128 result."""
+    y = (raw.astype(np.float64) - 127.5) / 127.5
+    return y[0::2] + 1j * y[1::2]
+
+
+def bench_psd(raw: np.ndarray, nfft: int) -> dict:
+    step = frame_step(nfft, 0.5)
+    frames = convert_window_frames(raw, "cu8", window_coefficients("hann", nfft), step, remove_dc=False)
+    block = max(1, (1 << 16) // nfft)
+
+    def scipy_welch(convert):
+        return scipy.signal.welch(
+            convert(raw), fs=RATE, window="hann", nperseg=nfft, noverlap=nfft - step, detrend=False,
+            return_onesided=False,
+        )
+
+    def fft_blocked():
+        for i in range(0, frames.shape[0], block):
+            scipy.fft.fft(frames[i : i + block], axis=-1, workers=1)
+
+    t_spec = median_s(lambda: welch(raw, RATE, fmt="cu8", nfft=nfft, window="hann", overlap=0.5))
+    t_welch64 = median_s(lambda: scipy_welch(cu8_to_complex64_numpy), repeats=5)
+    t_welch128 = median_s(lambda: scipy_welch(cu8_to_complex128_numpy), repeats=5)
+    t_fft_whole = median_s(lambda: scipy.fft.fft(frames, axis=-1, workers=1))
+    t_fft_blocked = median_s(fft_blocked)
+    return {
+        "nfft": nfft, "spec": t_spec, "welch": t_welch64, "welch128": t_welch128,
+        "fft": min(t_fft_whole, t_fft_blocked), "fft_whole": t_fft_whole, "fft_blocked": t_fft_blocked,
+        "n": raw.shape[0] // 2,
+    }
+
+
+def bench_sweep_overhead() -> tuple[float, int]:
+    from dsp.sweep import plan_sweep
+    from station.sweep import SweepPlan, run_sweep
+    from tests.sweep_fakes import InstantReceiver
+
+    rx = InstantReceiver(sample_rate_hz=RATE)
+    plan = SweepPlan.make(bands=[(88e6, 108e6)], rbw_hz=10e3, sample_rate_hz=RATE, dwell_s=0.0)
+    n_hops = plan.bands[0].n_hops
+    # overhead = sweep wall time - the time the same hops' PSDs take alone
+    run_sweep(rx, plan)
+    raw = rx.read_raw(plan.bands[0].n_samples)
+    t_sweep = median_s(lambda: run_sweep(rx, plan), repeats=7)
+    band = plan.bands[0]
+    t_psd = median_s(
+        lambda: [welch(raw, RATE, fmt="cu8", nfft=band.nfft, window=band.window, overlap=band.overlap) for _ in range(n_hops)],
+        repeats=7,
+    )
+    _ = plan_sweep
+    return (t_sweep - t_psd) / n_hops, n_hops
+
+
+def main() -> int:
+    rng = np.random.default_rng(2024)
+    raw = rng.integers(0, 256, size=2 * RATE, dtype=np.uint8)  # 1 s of cu8 noise at 2.4 MS/s
+    print(f"specmon PSD benchmark: 1 s cu8 at {RATE / 1e6:.1f} MS/s, Hann, 50 % overlap, one thread, medians")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, {platform.machine()}")
+    print("all timings from raw cu8 bytes to the averaged spectrum, except 'bare fft' (FFT of pre-windowed frames")
+    print("only: the faster of one whole-array call and cache-sized blocks). welch = numpy cu8->complex64 + ")
+    print("scipy.signal.welch(detrend=False, return_onesided=False); welch128 = the same via complex128.")
+    print()
+    head = f"{'nfft':>5} | {'specmon':>19} | {'welch':>19} | {'welch128':>19} | {'bare fft':>19} | {'welch/specmon':>13} | {'specmon/fft':>11}"
+    print(head)
+    print("-" * len(head))
+    ok = True
+    for nfft in (1024, 4096):
+        r = bench_psd(raw, nfft)
+
+        def cell(t: float) -> str:
+            return f"{t * 1e3:6.1f} ms {r['n'] / t / 1e6:4.0f} MS/s"
+
+        speedup = r["welch"] / r["spec"]
+        vs_fft = r["spec"] / r["fft"]
+        ok &= speedup >= 8.0 and vs_fft <= 1.5
+        print(
+            f"{nfft:>5} | {cell(r['spec'])} | {cell(r['welch'])} | {cell(r['welch128'])} | {cell(r['fft'])} |"
+            f" {speedup:12.1f}x | {vs_fft:10.2f}x"
+        )
+        print(f"{'':>5}   (bare fft: whole array {r['fft_whole'] * 1e3:.1f} ms, blocked {r['fft_blocked'] * 1e3:.1f} ms;"
+              f" welch128/specmon {r['welch128'] / r['spec']:.1f}x)")
+    print()
+    print("targets (welch/specmon >= 8x and specmon/fft <= 1.5x at both sizes):", "MET" if ok else "NOT MET")
+    try:
+        per_hop_s, n_hops = bench_sweep_overhead()
+        print(f"sweep overhead per hop (88-108 MHz, rbw 10 kHz, {n_hops} hops, instant receiver, dwell 0): "
+              f"{per_hop_s * 1e3:.3f} ms")
+    except ImportError as exc:  # the executor is optional while developing
+        print(f"sweep overhead: skipped ({exc})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
