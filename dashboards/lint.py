@@ -54,14 +54,13 @@ def check_query(text: str) -> list[str]:
     if spec is None:
         return [f"measurement {name!r} is not in the vocabulary"]
     known = set(spec.tags) | set(spec.fields)
-    aliases = set(_ALIAS.findall(text))
     stripped = _ALIAS.sub("", _FROM.sub("", text))
     for key in _TAG_KEY.findall(text):
         if key not in spec.tags:
             problems.append(f"{name}: tag {key!r} is not in the vocabulary")
     stripped = _TAG_KEY.sub("", stripped)
     for ident in _IDENT.findall(stripped):
-        if ident not in known and ident not in aliases:
+        if ident not in known:
             problems.append(f"{name}: {ident!r} is neither a field nor a tag in the vocabulary")
     return problems
 
