@@ -1,0 +1,254 @@
+"""The simulated RTL-SDR: a scenario seen through the dongle model, on the simulator's own sample clock.
+
+Signal chain for each block (documented with the numbers in docs/SCENARIO.md):
+
+1. True LO = set centre * (1 + (ppm_error - ppm_correction) * 1e-6); each transmitter sits at
+   offset = frequency - true LO. Only transmitters whose band overlaps the sampled span are generated.
+2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) dBFS, with the front-end
+   response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as -edge_rolloff_db * x^2 beyond
+   (x = 0 at the knee, 1 at rate/2).
+3. Thermal noise: -174 dBm/Hz + noise_figure_db at the antenna, times the same gain and H(f).
+4. IQ imbalance: z + nu * conj(z), |nu| = -image_rejection_db: an image of everything, mirrored about DC.
+5. DC offset (dc_offset_dbfs, after the gain, so independent of it), ADC noise (adc_noise_lsb), and 8-bit
+   quantisation with clipping: byte = clip(floor(127.5 * z + 128), 0, 255).
+6. After a retune (or rate change) the first retune_junk_samples samples are stale: rendered at the previous
+   tuning, as librtlsdr's USB buffers deliver them.
+
+The clock: sample i of the current rate segment is at seg_start_s + i / rate seconds; it advances only by
+samples produced (including junk and discarded settling samples), so schedules are consistent across reads,
+hops and retunes. Pure computation: no I/O, no wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from station.sim import kernels
+from station.sim.scenario import ReceiverModel, Scenario, Transmitter
+from station.sim.schedule import Schedule
+from station.sim.signals import GENERATORS, OOK, Block, Generator
+
+#: R820T gain steps (dB), as librtlsdr reports them
+R820T_GAINS_DB: tuple[float, ...] = (
+    0.0, 0.9, 1.4, 2.7, 3.7, 7.7, 8.7, 12.5, 14.4, 15.7, 16.6, 19.7, 20.7, 22.9, 25.4, 28.0, 29.7, 32.8, 33.8,
+    36.4, 37.2, 38.6, 40.2, 42.1, 43.4, 43.9, 44.5, 48.0, 49.6,
+)
+
+THERMAL_DBM_HZ = -174.0  # kT at 290 K
+NOISE_TABLE_LEN = 1 << 20
+NOISE_CHUNK = 8192
+BLOCK_MAX = 1 << 18  # samples rendered per pass (bounds memory for large reads)
+VOICE_RAMP_S = 0.005  # key-up/key-down ramp of slot-scheduled transmitters
+BURST_RAMP_S = 0.0001  # edge ramp of burst-scheduled non-OOK transmitters
+
+
+def frontend_response_db(offset_hz: np.ndarray | float, rate_hz: float, model: ReceiverModel):
+    """Front-end (tuner IF + RTL2832 decimation filter) gain in dB at baseband offset(s) ``offset_hz``."""
+    half = rate_hz / 2.0
+    knee = model.passband_fraction * half
+    f = np.abs(np.asarray(offset_hz, dtype=float))
+    if half <= knee:
+        x = np.zeros_like(f)
+    else:
+        x = np.clip((f - knee) / (half - knee), 0.0, None)
+    return -model.edge_rolloff_db * x * x
+
+
+def tone_dbfs(power_dbm: float, gain_db: float, offset_hz: float, rate_hz: float, model: ReceiverModel) -> float:
+    """Predicted level (dBFS) of a carrier of ``power_dbm`` at the antenna (the documented dBm->dBFS model)."""
+    return power_dbm + gain_db - model.fullscale_dbm + float(frontend_response_db(offset_hz, rate_hz, model))
+
+
+def thermal_noise_dbfs_hz(gain_db: float, model: ReceiverModel) -> float:
+    """Thermal noise density in the flat passband (dBFS/Hz) at ``gain_db``."""
+    return THERMAL_DBM_HZ + model.noise_figure_db + gain_db - model.fullscale_dbm
+
+
+class Simulator:
+    """A tunable simulated RTL-SDR producing cu8 bytes. Not thread-safe (one reader, like a dongle)."""
+
+    def __init__(self, scenario: Scenario, *, seed: int = 0, start_s: float = 0.0):
+        self.scenario = scenario
+        self.model = scenario.receiver
+        self.seed = int(seed)
+        self._tab = kernels.expj_table()
+        self._gens: dict[str, Generator] = {}
+        self._scheds: dict[str, Schedule] = {}
+        self._noise_tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._noise_rng = np.random.default_rng([self.seed & 0xFFFFFFFF, 0x6E6F6973])
+        img = 10 ** (-self.model.image_rejection_db / 20)
+        ph = math.radians(self.model.image_phase_deg)
+        self._nu = (img * math.cos(ph), img * math.sin(ph))
+        dc = 10 ** (self.model.dc_offset_dbfs / 20)
+        self._dc = (dc * math.cos(0.7), dc * math.sin(0.7))
+        self.center_hz = 100e6
+        self.rate_hz = 2.4e6
+        self.manual_gain_db: float | None = None
+        self.ppm_correction = 0.0
+        self._seg_start_s = float(start_s)
+        self._n = 0
+        self._junk_left = 0
+        self._junk_center_hz = self.center_hz
+        self._auto_gain_db = self._agc_gain(self.center_hz)
+
+    # ---- clock and state ---------------------------------------------------------------------------------
+    @property
+    def time_s(self) -> float:
+        """Simulator time (s) of the next sample to be produced."""
+        return self._seg_start_s + self._n / self.rate_hz
+
+    @property
+    def gain_db(self) -> float:
+        """The gain actually applied (dB): the manual gain, or the automatic gain's current choice."""
+        return self.manual_gain_db if self.manual_gain_db is not None else self._auto_gain_db
+
+    def true_lo_hz(self, center_hz: float | None = None) -> float:
+        """The LO frequency really produced for a set centre (crystal error minus the ppm correction)."""
+        c = self.center_hz if center_hz is None else center_hz
+        return c * (1.0 + (self.model.ppm_error - self.ppm_correction) * 1e-6)
+
+    def tune(self, center_hz: float) -> None:
+        self._junk_center_hz = self.center_hz
+        self._junk_left = self.model.retune_junk_samples
+        self.center_hz = float(center_hz)
+        self._auto_gain_db = self._agc_gain(self.center_hz)
+
+    def set_rate(self, rate_hz: float) -> None:
+        self._seg_start_s = self.time_s
+        self._n = 0
+        self.rate_hz = float(rate_hz)
+        self._junk_center_hz = self.center_hz
+        self._junk_left = self.model.retune_junk_samples
+        self._auto_gain_db = self._agc_gain(self.center_hz)
+
+    def set_gain(self, gain_db: float | None) -> None:
+        self.manual_gain_db = None if gain_db is None else float(gain_db)
+        self._auto_gain_db = self._agc_gain(self.center_hz)
+
+    def set_ppm(self, ppm: float) -> None:
+        self.ppm_correction = float(ppm)
+
+    # ---- what is in the span --------------------------------------------------------------------------------
+    def in_span(self, center_hz: float | None = None) -> list[tuple[Transmitter, float]]:
+        """(transmitter, offset Hz from the true LO) for transmitters overlapping the sampled span."""
+        lo = self.true_lo_hz(center_hz)
+        half = self.rate_hz / 2.0
+        out = []
+        for tx in self.scenario.transmitters:
+            off = tx.frequency_hz - lo
+            if abs(off) - tx.bandwidth_hz / 2.0 < half:
+                out.append((tx, off))
+        return out
+
+    def _agc_gain(self, center_hz: float) -> float:
+        """Highest R820T gain keeping all in-span transmitters (as if all on) + noise below agc_target_dbfs."""
+        m = self.model
+        p_mw = 10 ** ((THERMAL_DBM_HZ + m.noise_figure_db + 10 * math.log10(self.rate_hz)) / 10)
+        for tx, off in self.in_span(center_hz):
+            h = float(frontend_response_db(off, self.rate_hz, m))
+            p_mw += 10 ** ((tx.power_dbm + h) / 10)
+        total_dbm = 10 * math.log10(p_mw)
+        best = R820T_GAINS_DB[0]
+        for g in R820T_GAINS_DB:
+            if total_dbm + g - m.fullscale_dbm <= m.agc_target_dbfs:
+                best = g
+        return best
+
+    # ---- generation -------------------------------------------------------------------------------------------
+    def _generator(self, tx: Transmitter) -> Generator:
+        gen = self._gens.get(tx.id)
+        if gen is None:
+            gen = self._gens[tx.id] = GENERATORS[tx.modulation](tx, self.seed, self._tab)
+            self._scheds[tx.id] = Schedule(tx, self.seed)
+        return gen
+
+    def _noise(self, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+        """(thermal, white) unit-power complex64 noise tables for a rate; thermal shaped by the front end."""
+        hit = self._noise_tables.get(rate_hz)
+        if hit is not None:
+            return hit
+        rng = np.random.default_rng([self.seed & 0xFFFFFFFF, int(rate_hz), 0x7461626C])
+        n = NOISE_TABLE_LEN
+        white = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
+        spec = np.fft.fft(rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
+        f = np.fft.fftfreq(n, 1.0 / rate_hz)
+        spec *= 10 ** (frontend_response_db(f, rate_hz, self.model) / 20)
+        thermal = np.fft.ifft(spec)
+        pair = (thermal.astype(np.complex64), white.astype(np.complex64))
+        if len(self._noise_tables) >= 2:
+            self._noise_tables.pop(next(iter(self._noise_tables)))
+        self._noise_tables[rate_hz] = pair
+        return pair
+
+    def _render_signals(self, out: np.ndarray, block: Block, center_hz: float, gain_db: float) -> None:
+        m = self.model
+        dt = 1.0 / block.rate_hz
+        t0 = block.t0_s
+        t1 = t0 + block.n * dt
+        for tx, off in self.in_span(center_hz):
+            gen = self._generator(tx)
+            sched = self._scheds[tx.id]
+            level = tx.power_dbm + gain_db - m.fullscale_dbm + float(frontend_response_db(off, block.rate_hz, m))
+            amp = 10 ** (level / 20)
+            if sched.always_on and not isinstance(gen, OOK):
+                gen.render(out, block, amp, off, None)
+                continue
+            ramp = BURST_RAMP_S if tx.burst_period_s > 0 else VOICE_RAMP_S
+            for iv in sched.intervals(t0 - ramp, t1 + ramp):
+                a = iv.start_s - t0  # may be -inf (continuous)
+                b = iv.end_s - t0  # may be +inf
+                if isinstance(gen, OOK):  # the pulse code has its own edges; cut at the burst's bounds
+                    i0 = 0 if a == -math.inf else max(0, int(math.ceil(a / dt)))
+                    i1 = block.n if b == math.inf else min(block.n, int(math.ceil(b / dt)))
+                    if i1 > i0:
+                        sub = block.sub(i0, i1)
+                        tau0 = sub.t0_s - (0.0 if iv.start_s == -math.inf else iv.start_s)
+                        gen.render_burst(out[i0:i1], sub, amp, off, tau0, iv.index)
+                    continue
+                i0 = 0 if a == -math.inf else max(0, int(math.floor((a - ramp) / dt)))
+                i1 = block.n if b == math.inf else min(block.n, int(math.ceil((b + ramp) / dt)) + 1)
+                if i1 <= i0:
+                    continue
+                sub = block.sub(i0, i1)
+                starts = np.array([max(a, -10.0) - i0 * dt])
+                ends = np.array([min(b, block.n * dt + 10.0) - i0 * dt])
+                env = kernels.gate_envelope(i1 - i0, dt, starts, ends, ramp)
+                gen.render(out[i0:i1], sub, amp, off, env)
+
+    def _produce(self, n: int, center_hz: float, out_u8: np.ndarray) -> None:
+        """Render ``n`` samples at ``center_hz`` into ``out_u8`` (2n,) and advance the clock."""
+        rate = self.rate_hz
+        gain = self.gain_db
+        m = self.model
+        block = Block(n=n, rate_hz=rate, seg_start_s=self._seg_start_s, n0=self._n)
+        sig = np.zeros(n, np.complex64)
+        self._render_signals(sig, block, center_hz, gain)
+        thermal, white = self._noise(rate)
+        n_chunks = (n + NOISE_CHUNK - 1) // NOISE_CHUNK
+        t_off = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)
+        w_off = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)
+        thermal_scale = 10 ** ((thermal_noise_dbfs_hz(gain, m) + 10 * math.log10(rate)) / 20)
+        adc_scale = math.sqrt(2.0) * m.adc_noise_lsb / 127.5
+        kernels.finish_cu8(sig, thermal, t_off, thermal_scale, white, w_off, adc_scale, NOISE_CHUNK,
+                           self._nu[0], self._nu[1], self._dc[0], self._dc[1], out_u8)
+        self._n += n
+
+    def read_cu8(self, n: int) -> np.ndarray:
+        """The next ``n`` samples as interleaved cu8, shape (2n,), uint8."""
+        out = np.empty(2 * n, np.uint8)
+        done = 0
+        while done < n:
+            k = min(BLOCK_MAX, n - done)
+            center = self.center_hz
+            if self._junk_left > 0:
+                k = min(k, self._junk_left)
+                center = self._junk_center_hz
+                self._junk_left -= k
+            self._produce(k, center, out[2 * done: 2 * (done + k)])
+            done += k
+        return out
+
+
+__all__ = ["R820T_GAINS_DB", "Simulator", "frontend_response_db", "thermal_noise_dbfs_hz", "tone_dbfs"]
