@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from station.vocabulary import Point
 
-_MEAS_ESC = str.maketrans({",": "\\,", " ": "\\ ", "\n": " ", "\r": " "})
-_KEY_ESC = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": " ", "\r": " "})
+_MEAS_ESC = str.maketrans({",": "\\,", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
+_KEY_ESC = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,36 +125,28 @@ class LineProtocolError(ValueError):
     """A line that is not valid line protocol; the message names the column."""
 
 
-def _split_unescaped(text: str, sep: str, start: int = 0) -> list[tuple[str, int]]:
-    """Split on ``sep`` outside backslash escapes and double quotes; (piece, start column) pairs."""
-    out = []
-    buf_start = start
-    i = start
+def _scan(text: str, i: int, stops: str) -> int:
+    """Index of the first unescaped character of ``stops`` at or after ``i`` (len(text) when none)."""
     n = len(text)
-    in_quotes = False
     while i < n:
         c = text[i]
         if c == "\\" and i + 1 < n:
             i += 2
             continue
-        if c == '"':
-            in_quotes = not in_quotes
-        elif c == sep and not in_quotes:
-            out.append((text[buf_start:i], buf_start))
-            buf_start = i + 1
+        if c in stops:
+            return i
         i += 1
-    out.append((text[buf_start:], buf_start))
-    return out
+    return n
 
 
-def _unescape(s: str) -> str:
+def _unescape(s: str, chars: str) -> str:
     if "\\" not in s:
         return s
     out = []
     i = 0
     while i < len(s):
         c = s[i]
-        if c == "\\" and i + 1 < len(s) and s[i + 1] in ', ="\\':
+        if c == "\\" and i + 1 < len(s) and s[i + 1] in chars:
             out.append(s[i + 1])
             i += 2
         else:
@@ -169,7 +161,7 @@ def _parse_value(text: str, col: int):
     if text[0] == '"':
         if len(text) < 2 or text[-1] != '"':
             raise LineProtocolError(f"column {col}: unterminated string field value")
-        return _unescape(text[1:-1])
+        return _unescape(text[1:-1], '"\\')
     if text in ("t", "T", "true", "True", "TRUE"):
         return True
     if text in ("f", "F", "false", "False", "FALSE"):
@@ -188,30 +180,47 @@ def parse_line(line: bytes | str) -> Point:
     Raises LineProtocolError naming the column (1-based) of the problem."""
     text = line.decode() if isinstance(line, bytes) else line
     text = text.rstrip("\n")
-    sections = _split_unescaped(text, " ")
-    if len(sections) != 3:
-        raise LineProtocolError(
-            f"column 1: expected 'measurement[,tags] fields timestamp', got {len(sections)} space-separated parts"
-        )
-    (head, _), (fields_text, fcol), (ts_text, tcol) = sections
-    head_parts = _split_unescaped(head, ",")
-    measurement = _unescape(head_parts[0][0])
+    n = len(text)
+    i = _scan(text, 0, ", ")
+    measurement = _unescape(text[:i], ", ")
     if not measurement:
         raise LineProtocolError("column 1: empty measurement")
     tags: dict[str, str] = {}
-    for piece, col in head_parts[1:]:
-        kv = _split_unescaped(piece, "=")
-        if len(kv) != 2 or not kv[0][0] or not kv[1][0]:
-            raise LineProtocolError(f"column {col + 1}: bad tag {piece!r}")
-        tags[_unescape(kv[0][0])] = _unescape(kv[1][0])
+    while i < n and text[i] == ",":
+        k0 = i + 1
+        j = _scan(text, k0, "=, ")
+        if j >= n or text[j] != "=" or j == k0:
+            raise LineProtocolError(f"column {k0 + 1}: bad tag {text[k0:j]!r}")
+        i = _scan(text, j + 1, ", ")
+        if i == j + 1:
+            raise LineProtocolError(f"column {j + 2}: empty tag value")
+        tags[_unescape(text[k0:j], ", =")] = _unescape(text[j + 1 : i], ", =")
+    if i >= n:
+        raise LineProtocolError(f"column {i + 1}: expected ' fields timestamp' after the tags")
     fields: dict = {}
-    for piece, col in _split_unescaped(fields_text, ",", 0):
-        kv = _split_unescaped(piece, "=")
-        if len(kv) != 2 or not kv[0][0]:
-            raise LineProtocolError(f"column {fcol + col + 1}: bad field {piece!r}")
-        fields[_unescape(kv[0][0])] = _parse_value(kv[1][0], fcol + col + kv[1][1] + 1)
+    while True:
+        k0 = i + 1
+        j = _scan(text, k0, "=, ")
+        if j >= n or text[j] != "=" or j == k0:
+            raise LineProtocolError(f"column {k0 + 1}: bad field {text[k0:j]!r}")
+        v0 = j + 1
+        if v0 < n and text[v0] == '"':
+            end = _scan(text, v0 + 1, '"')
+            if end >= n:
+                raise LineProtocolError(f"column {v0 + 1}: unterminated string field value")
+            i = end + 1
+        else:
+            i = _scan(text, v0, ", ")
+        fields[_unescape(text[k0:j], ", =")] = _parse_value(text[v0:i], v0 + 1)
+        if i >= n:
+            raise LineProtocolError(f"column {i + 1}: missing timestamp")
+        if text[i] == " ":
+            break
+        if text[i] != ",":
+            raise LineProtocolError(f"column {i + 1}: expected ',' or ' ' after a field value")
+    ts_text = text[i + 1 :]
     try:
         time_ns = int(ts_text)
     except ValueError:
-        raise LineProtocolError(f"column {tcol + 1}: bad timestamp {ts_text!r}") from None
+        raise LineProtocolError(f"column {i + 2}: bad timestamp {ts_text!r}") from None
     return Point(measurement, tags, fields, time_ns)
