@@ -1,0 +1,475 @@
+"""Sweep files: rtl_power-compatible CSV, JSON Lines and npz writers; importer for rtl_power, soapy_power and
+hackrf_sweep CSV logs (plain or gzip) into :class:`~dsp.spectrum.Spectrum` records.
+
+rtl_power CSV (one row per hop, one group of rows per sweep)::
+
+    date, time, Hz low, Hz high, Hz step, samples, dB, dB, ..., dB
+
+rtl_power formats ``%i-%02i-%02i, %02i:%02i:%02i, %i, %i, %.2f, %i, %.2f, ...`` and repeats the last bin's value
+once more at the end of every row. Its dB values are ``10*log10`` of the *power per bin* (not a density); the
+value at bin k belongs to ``Hz low + k * Hz step``. specmon writes exactly that layout (power per bin = density
+x bin width, so a rectangular-window tone reads its dBFS), with these deliberate deviations, documented in
+docs/SWEEPS.md: timestamps are UTC (rtl_power writes local time), and the levels are calibrated dBFS.
+
+Importing, per row: ``n values == bins + 1`` is rtl_power (the duplicate is dropped, centres ``low + k*step``);
+``n == bins`` with fractional seconds is hackrf_sweep (centres ``low + (k + 0.5)*step``); ``n == bins``
+otherwise is soapy_power (centres ``low + k*step``). Levels become densities ``dB - 10*log10(step)`` (dBFS/Hz
+only when the file was written by a calibrated tool such as specmon; ``meta['level_reference']`` says so).
+A malformed line raises :class:`~station.errors.DataError` at ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from dsp.spectrum import Spectrum
+from station.errors import DataError, UsageError
+
+FORMATS = ("rtl_power", "json", "npz")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$")
+_OFFSET_RE = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+JSON_KIND = "specmon.spectrum"
+JSON_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# time zones
+def parse_tz(text: str) -> tzinfo:
+    """A time zone from ``UTC``, ``local`` (this machine's zone), ``+07:00``/``-0330`` or an IANA name.
+
+    Raises UsageError naming the text."""
+    t = text.strip()
+    if t.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    if t.lower() == "local":
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        return local
+    m = _OFFSET_RE.match(t)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(t)
+    except Exception:  # noqa: BLE001 - ZoneInfo raises several types for bad keys
+        raise UsageError(f"unknown time zone {text!r}; use UTC, local, +HH:MM or an IANA name like Asia/Ho_Chi_Minh")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# rtl_power writer
+def _rows_of(spectrum: Spectrum) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(first bin index, bin count, values) per hop of the spectrum, values = power per bin (dB)."""
+    per_bin_db = spectrum.psd_dbfs_hz + 10.0 * math.log10(spectrum.bin_hz)
+    edges = np.asarray(spectrum.hop_edges_hz, dtype=np.float64).reshape(-1, 2)
+    f = spectrum.freqs_hz
+    if edges.shape[0] == 0:
+        edges = np.array([[spectrum.f_lo_hz, spectrum.f_hi_hz]])
+    for lo, hi in edges:
+        sel = np.nonzero((f >= lo) & (f < hi))[0]
+        if sel.size:
+            yield int(sel[0]), int(sel.size), per_bin_db[sel]
+
+
+def format_rtl_power(spectrum: Spectrum) -> str:
+    """The rtl_power CSV rows (one per hop) of one band sweep, newline-terminated."""
+    t = spectrum.start_utc.astimezone(UTC)
+    stamp = f"{t.year}-{t.month:02d}-{t.day:02d}, {t.hour:02d}:{t.minute:02d}:{t.second:02d}, "
+    frames = spectrum.meta.get("frames_per_hop") if isinstance(spectrum.meta, dict) else None
+    out = io.StringIO()
+    for h, (i0, n, values) in enumerate(_rows_of(spectrum)):
+        low = int(round(spectrum.freqs_hz[i0]))
+        high = int(round(spectrum.freqs_hz[i0] + n * spectrum.bin_hz))
+        samples = int(frames[h]) if frames and h < len(frames) else int(spectrum.n_frames)
+        out.write(stamp)
+        out.write(f"{low}, {high}, {spectrum.bin_hz:.2f}, {samples}, ")
+        for v in values:
+            out.write(f"{v:.2f}, ")
+        out.write(f"{values[-1]:.2f}\n")
+    return out.getvalue()
+
+
+def write_rtl_power(spectra: Iterable[Spectrum], fh: IO[str]) -> None:
+    """Append the rtl_power CSV rows of every spectrum to the text stream ``fh``."""
+    for s in spectra:
+        fh.write(format_rtl_power(s))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# JSON Lines and npz
+_ARRAYS = ("freqs_hz", "psd_dbfs_hz", "hop_centers_hz", "hop_edges_hz", "maxhold_dbfs_hz", "frames_dbfs_hz",
+           "frame_times_s", "above_counts", "above_threshold_dbfs_hz")
+_SCALARS = ("bin_hz", "enbw_hz", "nfft", "window", "overlap", "average", "n_frames", "sample_rate_hz", "dwell_s",
+            "source")
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def spectrum_to_dict(s: Spectrum) -> dict:
+    """A JSON-ready dict of a Spectrum (arrays as lists, times ISO 8601 UTC); :func:`spectrum_from_dict` inverts it."""
+    d = {"kind": JSON_KIND, "version": JSON_VERSION}
+    d["start_utc"] = s.start_utc.astimezone(UTC).isoformat()
+    d["end_utc"] = s.end_utc.astimezone(UTC).isoformat()
+    for k in _SCALARS:
+        d[k] = _jsonable(getattr(s, k))
+    for k in _ARRAYS:
+        v = getattr(s, k)
+        d[k] = None if v is None else _jsonable(np.asarray(v))
+    d["meta"] = _jsonable(dict(s.meta))
+    return d
+
+
+def spectrum_from_dict(d: dict, *, where: str = "") -> Spectrum:
+    """Inverse of :func:`spectrum_to_dict`; DataError at ``where`` for a missing key or wrong kind."""
+    if not isinstance(d, dict) or d.get("kind") != JSON_KIND:
+        raise DataError(f"not a specmon spectrum record (kind {d.get('kind') if isinstance(d, dict) else None!r})",
+                        where=where or None)
+    try:
+        arrays = {}
+        for k in _ARRAYS:
+            v = d.get(k)
+            dtype = np.int64 if k == "above_counts" else (np.float32 if k == "frames_dbfs_hz" else np.float64)
+            arrays[k] = None if v is None else np.asarray(v, dtype=dtype)
+        arrays["hop_edges_hz"] = arrays["hop_edges_hz"].reshape(-1, 2)
+        return Spectrum(
+            **arrays,
+            bin_hz=float(d["bin_hz"]), enbw_hz=float(d["enbw_hz"]), nfft=int(d["nfft"]), window=str(d["window"]),
+            overlap=float(d["overlap"]), average=str(d["average"]), n_frames=int(d["n_frames"]),
+            sample_rate_hz=float(d["sample_rate_hz"]), dwell_s=float(d["dwell_s"]), source=str(d.get("source", "")),
+            start_utc=datetime.fromisoformat(d["start_utc"]), end_utc=datetime.fromisoformat(d["end_utc"]),
+            meta=dict(d.get("meta") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"bad spectrum record: {exc.__class__.__name__}: {exc}", where=where or None) from None
+
+
+def write_json_lines(spectra: Iterable[Spectrum], fh: IO[str]) -> None:
+    """One JSON object per spectrum per line (JSON Lines)."""
+    for s in spectra:
+        fh.write(json.dumps(spectrum_to_dict(s), separators=(",", ":"), allow_nan=True))
+        fh.write("\n")
+
+
+def read_json_lines(path: str | Path) -> list[Spectrum]:
+    """Read a JSON Lines file written by :func:`write_json_lines`; DataError at file:line on a bad line."""
+    out = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON: {exc.msg}", where=f"{where}:{exc.colno}") from None
+            out.append(spectrum_from_dict(d, where=where))
+    return out
+
+
+def write_npz(spectra: Iterable[Spectrum], path: str | Path) -> None:
+    """Write spectra to a compressed npz: per sweep i, keys ``i.<field>`` (arrays) and ``i.header`` (JSON)."""
+    payload: dict[str, np.ndarray] = {}
+    n = 0
+    for i, s in enumerate(spectra):
+        d = spectrum_to_dict(s)
+        header = {k: v for k, v in d.items() if k not in _ARRAYS}
+        payload[f"{i}.header"] = np.array(json.dumps(header))
+        for k in _ARRAYS:
+            v = getattr(s, k)
+            if v is not None:
+                payload[f"{i}.{k}"] = np.asarray(v)
+        n = i + 1
+    payload["count"] = np.array(n)
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **payload)
+
+
+def read_npz(path: str | Path) -> list[Spectrum]:
+    """Read spectra written by :func:`write_npz`; DataError naming the file for anything else."""
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read npz: {exc}", where=str(path)) from None
+    with z:
+        if "count" not in z.files:
+            raise DataError("not a specmon npz (no 'count' entry)", where=str(path))
+        out = []
+        for i in range(int(z["count"])):
+            header = json.loads(str(z[f"{i}.header"]))
+            for k in _ARRAYS:
+                header[k] = z[f"{i}.{k}"] if f"{i}.{k}" in z.files else None
+            out.append(spectrum_from_dict(header, where=f"{path}:{i}"))
+    return out
+
+
+def write_spectra(spectra: Iterable[Spectrum], path: str | Path | None, fmt: str, *, append: bool = False) -> None:
+    """Write spectra in ``fmt`` (rtl_power, json, npz) to ``path`` (None = stdout for the text formats)."""
+    import sys
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "npz":
+        if path is None:
+            raise UsageError("--format npz needs --output FILE")
+        write_npz(list(spectra), path)
+        return
+    writer = write_rtl_power if fmt == "rtl_power" else write_json_lines
+    if path is None:
+        writer(spectra, sys.stdout)
+        sys.stdout.flush()
+        return
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, ("at" if append else "wt"), encoding="utf-8", newline="\n") as fh:
+        writer(spectra, fh)
+
+
+def format_for_path(path: str | Path | None, default: str = "rtl_power") -> str:
+    """Output format implied by a file name: .npz -> npz, .json/.jsonl -> json, else ``default``."""
+    if path is None:
+        return default
+    name = str(path).lower().removesuffix(".gz")
+    if name.endswith(".npz"):
+        return "npz"
+    if name.endswith((".json", ".jsonl")):
+        return "json"
+    return default
+
+
+# ---------------------------------------------------------------------------------------------------------
+# importer
+@dataclass(frozen=True, slots=True)
+class CsvRow:
+    """One parsed CSV row: time (UTC), frequency span, bin step and per-bin levels (dB per bin)."""
+
+    time_utc: datetime
+    low_hz: float
+    high_hz: float
+    step_hz: float
+    samples: int
+    centers_hz: np.ndarray
+    values_db: np.ndarray
+    dialect: str  # "rtl_power", "soapy_power", "hackrf_sweep"
+    line: int
+
+
+def _open_text(path: str | Path) -> IO[str]:
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(2)
+    except OSError as exc:
+        raise DataError(f"cannot open: {exc.strerror or exc}", where=str(path)) from None
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace", newline=None)
+    return open(p, encoding="utf-8", errors="replace", newline=None)
+
+
+def _fields(line: str) -> list[tuple[str, int]]:
+    """Comma-separated fields with the 1-based column where each starts (spaces stripped)."""
+    out, col = [], 1
+    for part in line.split(","):
+        lead = len(part) - len(part.lstrip())
+        out.append((part.strip(), col + lead))
+        col += len(part) + 1
+    return out
+
+
+def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
+    """Parse one rtl_power/soapy_power/hackrf_sweep CSV line. DataError ``where:line:col: reason`` if malformed."""
+    fields = _fields(line.rstrip("\r\n"))
+    loc = f"{where}:{lineno}"
+
+    def err(col: int, reason: str) -> DataError:
+        return DataError(reason, where=f"{loc}:{col}")
+
+    if len(fields) < 7:
+        raise err(1, f"expected 'date, time, Hz low, Hz high, Hz step, samples, dB, ...' (at least 7 columns), "
+                     f"got {len(fields)}")
+    (d_txt, d_col), (t_txt, t_col) = fields[0], fields[1]
+    md, mt = _DATE_RE.match(d_txt), _TIME_RE.match(t_txt)
+    if not md:
+        raise err(d_col, f"bad date {d_txt!r}; expected YYYY-MM-DD")
+    if not mt:
+        raise err(t_col, f"bad time {t_txt!r}; expected HH:MM:SS[.ffffff]")
+    frac = mt.group(4) or ""
+    try:
+        local = datetime(int(md.group(1)), int(md.group(2)), int(md.group(3)), int(mt.group(1)), int(mt.group(2)),
+                         int(mt.group(3)), int((frac + "000000")[:6]) if frac else 0)
+    except ValueError as exc:
+        raise err(d_col, f"impossible date/time {d_txt} {t_txt}: {exc}") from None
+    time_utc = local.replace(tzinfo=tz).astimezone(UTC)
+
+    def num(i: int, what: str) -> float:
+        txt, col = fields[i]
+        try:
+            v = float(txt)
+        except ValueError:
+            raise err(col, f"{what} {txt!r} is not a number") from None
+        return v
+
+    low, high, step = num(2, "Hz low"), num(3, "Hz high"), num(4, "Hz step")
+    samples_f = num(5, "samples")
+    if not (math.isfinite(low) and math.isfinite(high) and low >= 0):
+        raise err(fields[2][1], f"Hz low/high {fields[2][0]}/{fields[3][0]} must be finite and non-negative")
+    if high <= low:
+        raise err(fields[3][1], f"Hz high {fields[3][0]} is not above Hz low {fields[2][0]}")
+    if not (math.isfinite(step) and step > 0):
+        raise err(fields[4][1], f"Hz step {fields[4][0]!r} must be a positive number")
+    values = np.empty(len(fields) - 6, dtype=np.float64)
+    for j, (txt, col) in enumerate(fields[6:]):
+        if not txt:
+            raise err(col, "empty dB value (a trailing comma or a truncated line?)")
+        try:
+            values[j] = float(txt)
+        except ValueError:
+            raise err(col, f"dB value {txt!r} is not a number") from None
+        if math.isnan(values[j]):
+            raise err(col, "dB value is NaN")
+    n_bins = int(round((high - low) / step))
+    n = values.shape[0]
+    if n == n_bins + 1 or (n_bins == 0 and n == 2):
+        dialect, values = "rtl_power", values[:-1]
+        n_bins = n - 1
+        centers = low + np.arange(n_bins) * step
+    elif n == n_bins:
+        if frac:
+            dialect = "hackrf_sweep"
+            centers = low + (np.arange(n_bins) + 0.5) * step
+        else:
+            dialect = "soapy_power"
+            centers = low + np.arange(n_bins) * step
+    else:
+        raise err(fields[6][1], f"row has {n} dB values but Hz low/high/step imply {n_bins} bins "
+                                f"({n_bins + 1} with rtl_power's repeated last value)")
+    values = np.maximum(values, -300.0)  # rtl_power prints -inf for an all-zero bin
+    return CsvRow(time_utc, low, high, step, int(samples_f), centers, values, dialect, lineno)
+
+
+def _group_to_spectrum(rows: list[CsvRow], path: str, tz_name: str) -> Spectrum:
+    rows = sorted(rows, key=lambda r: r.low_hz)
+    steps = {round(r.step_hz, 2) for r in rows}
+    if len(steps) > 1:
+        raise DataError(f"rows of one sweep have different Hz steps {sorted(steps)}",
+                        where=f"{path}:{rows[0].line}")
+    step = rows[0].step_hz
+    freqs = np.concatenate([r.centers_hz for r in rows])
+    per_bin = np.concatenate([r.values_db for r in rows])
+    # rows from hops that overlap: keep the first value of a duplicated bin (within half a step)
+    keep = np.ones(freqs.shape[0], dtype=bool)
+    keep[1:] = np.diff(freqs) > step / 2
+    dups = int((~keep).sum())
+    freqs, per_bin = freqs[keep], per_bin[keep]
+    gaps = [(float(a), float(b)) for a, b in zip(freqs[:-1], freqs[1:], strict=True) if b - a > 1.5 * step]
+    dialect = rows[0].dialect
+    bins_per_row = rows[0].centers_hz.shape[0]
+    samples = max(r.samples for r in rows)
+    times = [r.time_utc for r in rows]
+    n_frames = samples if dialect == "rtl_power" else 1
+    dwell = samples / step if dialect == "rtl_power" else 0.0
+    specmon_level = "calibrated dBFS when written by specmon, else the tool's uncalibrated dB"
+    return Spectrum(
+        freqs_hz=freqs,
+        psd_dbfs_hz=per_bin - 10.0 * math.log10(step),
+        bin_hz=step,
+        enbw_hz=step,
+        nfft=bins_per_row,
+        window="rect",
+        overlap=0.0,
+        average="mean",
+        n_frames=int(n_frames),
+        sample_rate_hz=step * bins_per_row,
+        start_utc=min(times),
+        end_utc=max(times),
+        hop_centers_hz=np.array([(r.low_hz + r.high_hz) / 2 for r in rows]),
+        hop_edges_hz=np.array([[r.centers_hz[0] - step / 2, r.centers_hz[-1] + step / 2] for r in rows]),
+        dwell_s=float(dwell),
+        source=str(path),
+        meta={
+            "format": dialect,
+            "first_line": rows[0].line,
+            "rows": len(rows),
+            "timezone": tz_name,
+            "level_reference": f"per-bin dB - 10*log10(bin_hz); {specmon_level}",
+            "duplicate_bins_dropped": dups,
+            "gaps_hz": gaps,
+            "samples": samples,
+        },
+    )
+
+
+def iter_csv_sweeps(
+    path: str | Path, *, tz: str = "UTC", skip_bad: bool = False, bad_lines: list[str] | None = None
+) -> Iterator[Spectrum]:
+    """Stream the sweeps of an rtl_power / soapy_power / hackrf_sweep CSV (or .gz) as Spectrum records.
+
+    A sweep is a run of rows whose frequency spans do not repeat (rtl_power writes each hop once per sweep;
+    hackrf_sweep rows may come in any order). ``tz`` names the zone the file's timestamps are in (rtl_power and
+    hackrf_sweep write local time; specmon writes UTC). A malformed line raises DataError ``file:line:col``;
+    with ``skip_bad`` it is skipped and its message appended to ``bad_lines`` instead. Memory: one sweep.
+    """
+    zone = parse_tz(tz)
+    where = str(path)
+    group: list[CsvRow] = []
+    spans: set[tuple[float, float]] = set()
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                row = parse_csv_row(line, lineno, where, zone)
+            except DataError as exc:
+                if not skip_bad:
+                    raise
+                if bad_lines is not None:
+                    bad_lines.append(str(exc))
+                continue
+            span = (row.low_hz, row.high_hz)
+            if span in spans:
+                yield _group_to_spectrum(group, where, tz)
+                group, spans = [], set()
+            group.append(row)
+            spans.add(span)
+    if group:
+        yield _group_to_spectrum(group, where, tz)
+
+
+def read_sweeps(path: str | Path, *, tz: str = "UTC", skip_bad: bool = False) -> list[Spectrum]:
+    """Every sweep in a sweep file: CSV (rtl_power/soapy_power/hackrf_sweep, plain or gzip), specmon JSON Lines
+    or specmon npz, chosen by content. DataError for unreadable or malformed files."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError("no such file", where=str(path))
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(b"PK"):
+        return read_npz(p)
+    with _open_text(p) as fh:
+        first = fh.readline()
+    if first.lstrip().startswith("{"):
+        return read_json_lines(p)
+    return list(iter_csv_sweeps(p, tz=tz, skip_bad=skip_bad))
