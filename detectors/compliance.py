@@ -1,0 +1,552 @@
+"""Compare emissions with the licence register: licensed, exempt, unlicensed, off-frequency, excess
+bandwidth, expired, not yet valid.
+
+Records: :class:`Assignment` (one register row: a channel or a block), :class:`ExemptBand` (a licence-exempt,
+class-licensed band), :class:`ComplianceParams`. :class:`FrequencyIndex` is an interval index over the
+assigned channels (sorted arrays per width tier + ``searchsorted``; a query touches only the assignments whose
+channel can overlap, never all rows). :class:`ComplianceChecker` judges a batch of emissions in numpy and
+returns one :class:`~detectors.records.ComplianceResult` per emission (artifacts are skipped).
+
+Rules (docs/REGISTER.md, "Compliance"):
+  * An assignment's channel is ``centre +/- B/2`` where B is the necessary bandwidth of its emission designator
+    (or its channel width when no designator), widened by the frequency tolerance T (Hz, or ppm of centre).
+    A block assignment (lower/upper edges) is the block widened by T.
+  * An assignment is *considered* for an emission when the emission's centre lies in that widened channel,
+    its site is within its service radius + the station's monitoring range of the station (a site without
+    coordinates is a nationwide/area licence and is always considered).
+  * Per considered assignment, in order: licence not valid at the time (status or valid_from/valid_to) ->
+    expired / not_yet_valid; |centre offset| > T + measurement margin -> off_frequency (block: the occupied
+    band leaves the block); occupied bandwidth > factor * B + margin -> excess_bandwidth; else licensed.
+  * The emission is licensed when any considered assignment licenses it. Otherwise it is exempt when its
+    occupied band lies inside a licence-exempt band within that band's bandwidth limit. Otherwise the
+    nearest considered assignment gives the class; with none, it is unlicensed.
+  * off_frequency is *indicative* when the receiver's own frequency uncertainty exceeds the tolerance, or when
+    the offset minus that uncertainty is within the tolerance (the receiver error alone could explain it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from detectors.records import ComplianceClass, ComplianceResult, Emission, Track
+
+#: assignment status values (lower case); others are rejected by the register loader
+STATUSES = ("current", "expired", "cancelled", "suspended", "pending")
+
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One frequency assignment of the licence register. Frequencies in Hz, distances in m, times UTC.
+
+    A channel assignment has ``center_hz`` and a bandwidth (``necessary_bandwidth_hz`` from the designator,
+    else ``channel_width_hz``); a block assignment (``block=True``) spans ``center_hz +/- channel_width_hz/2``.
+    """
+
+    licence: str
+    licensee: str
+    service: str
+    station_name: str
+    center_hz: float
+    designator: str | None = None
+    necessary_bandwidth_hz: float | None = None
+    channel_width_hz: float | None = None
+    tolerance_hz: float | None = None
+    tolerance_ppm: float | None = None
+    latitude_deg: float | None = None  # transmitter site, WGS84; None = area/nationwide licence
+    longitude_deg: float | None = None
+    radius_m: float | None = None  # service-area radius around the site
+    max_power_dbw: float | None = None
+    power_reference: str = "erp"  # "erp" or "eirp"
+    valid_from: datetime | None = None  # inclusive
+    valid_to: datetime | None = None  # inclusive
+    status: str = "current"
+    block: bool = False
+    source: str = ""  # file:line it came from
+
+    @property
+    def bandwidth_hz(self) -> float:
+        """Bandwidth the channel spans: the necessary bandwidth, else the channel width, else 0 (Hz)."""
+        if self.block:
+            return float(self.channel_width_hz or 0.0)
+        return float(self.necessary_bandwidth_hz or self.channel_width_hz or 0.0)
+
+    @property
+    def frequency_tolerance_hz(self) -> float:
+        """Frequency tolerance in Hz (``tolerance_hz``, else ``tolerance_ppm`` of the centre, else 0)."""
+        if self.tolerance_hz is not None:
+            return float(self.tolerance_hz)
+        if self.tolerance_ppm is not None:
+            return float(self.tolerance_ppm) * self.center_hz * 1e-6
+        return 0.0
+
+    @property
+    def f_lo_hz(self) -> float:
+        return self.center_hz - self.bandwidth_hz / 2
+
+    @property
+    def f_hi_hz(self) -> float:
+        return self.center_hz + self.bandwidth_hz / 2
+
+    @property
+    def has_site(self) -> bool:
+        return self.latitude_deg is not None and self.longitude_deg is not None
+
+    def label(self) -> str:
+        """Short description for reasons: ``LIC-1 (Licensee, 150.125000 MHz 11K0F3E)``."""
+        what = self.designator or (f"{self.bandwidth_hz / 1e3:g} kHz" if self.bandwidth_hz else "no bandwidth")
+        return f"{self.licence} ({self.licensee}, {self.center_hz / 1e6:.6f} MHz {what})"
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptBand:
+    """A licence-exempt (class-licensed) band: any emission inside it within its limits is lawful."""
+
+    name: str
+    f_lo_hz: float
+    f_hi_hz: float
+    max_bandwidth_hz: float | None = None  # largest occupied bandwidth allowed; None = no limit
+    max_erp_dbm: float | None = None  # informative: the station measures dBFS, not ERP
+    note: str = ""
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.f_hi_hz > self.f_lo_hz:
+            raise ValueError(f"exempt band {self.name!r}: upper edge must be above the lower edge")
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceParams:
+    """Tunable thresholds of the checker."""
+
+    excess_bandwidth_factor: float = 1.5  # occupied > factor * necessary (+ margin) is excess
+    excess_bandwidth_margin_hz: float = 0.0
+    measurement_margin_hz: float = 300.0  # centroid accuracy added to the tolerance before off_frequency
+    measurement_margin_fraction: float = 0.05  # ... or this fraction of the occupied bandwidth, if larger
+    near_hz: float = 50_000.0  # assignments this close to the emission are named for context
+    max_named: int = 5  # licences named per result
+    judge_artifacts: bool = False  # artifacts (DC spike, image, spur) are skipped unless True
+
+    def __post_init__(self):
+        if self.excess_bandwidth_factor < 1.0:
+            raise ValueError(f"excess_bandwidth_factor must be >= 1, got {self.excess_bandwidth_factor}")
+        for name in ("excess_bandwidth_margin_hz", "measurement_margin_hz", "measurement_margin_fraction", "near_hz"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_named < 1:
+            raise ValueError(f"max_named must be >= 1, got {self.max_named}")
+
+
+def haversine_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (m) from one point to arrays of points (degrees)."""
+    p1, p2 = math.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - math.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class FrequencyIndex:
+    """Interval index over ``[lo_hz, hi_hz]`` intervals.
+
+    Intervals are grouped in tiers of similar width (powers of two); each tier is sorted by its lower edge.
+    A query for ``[q_lo, q_hi]`` bisects each tier for lower edges in ``[q_lo - tier_max_width, q_hi]`` and keeps
+    those whose upper edge reaches ``q_lo``: within a tier at most about half the scanned rows are rejected.
+    """
+
+    def __init__(self, lo_hz: np.ndarray, hi_hz: np.ndarray):
+        lo = np.ascontiguousarray(lo_hz, dtype=np.float64)
+        hi = np.ascontiguousarray(hi_hz, dtype=np.float64)
+        if lo.shape != hi.shape or lo.ndim != 1:
+            raise ValueError(f"lo_hz and hi_hz must be 1-D of equal length, got {lo.shape} and {hi.shape}")
+        if np.any(hi < lo) or not np.all(np.isfinite(lo)) or not np.all(np.isfinite(hi)):
+            raise ValueError("every interval needs finite edges with hi_hz >= lo_hz")
+        self.size = lo.shape[0]
+        width = hi - lo
+        tier = np.floor(np.log2(np.maximum(width, 1.0))).astype(np.int64)
+        self._tiers: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
+        for t in np.unique(tier):
+            idx = np.flatnonzero(tier == t)
+            order = idx[np.argsort(lo[idx], kind="stable")]
+            self._tiers.append((lo[order], hi[order], order, float(width[order].max())))
+
+    def query(self, q_lo_hz: np.ndarray, q_hi_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All overlapping (query index, interval index) pairs for arrays of query intervals, int64 each."""
+        q_lo = np.asarray(q_lo_hz, dtype=np.float64)
+        q_hi = np.asarray(q_hi_hz, dtype=np.float64)
+        out_q, out_i = [], []
+        for lo, hi, order, max_w in self._tiers:
+            start = np.searchsorted(lo, q_lo - max_w, side="left")
+            end = np.searchsorted(lo, q_hi, side="right")
+            counts = np.maximum(end - start, 0)
+            total = int(counts.sum())
+            if total == 0:
+                continue
+            qi = np.repeat(np.arange(q_lo.shape[0]), counts)
+            first = np.repeat(start - (np.cumsum(counts) - counts), counts)
+            pos = first + np.arange(total)
+            keep = hi[pos] >= q_lo[qi]
+            out_q.append(qi[keep])
+            out_i.append(order[pos[keep]])
+        if not out_q:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(out_q), np.concatenate(out_i)
+
+    def overlapping(self, lo_hz: float, hi_hz: float) -> np.ndarray:
+        """Indices of the intervals overlapping ``[lo_hz, hi_hz]``."""
+        _, idx = self.query(np.array([lo_hz]), np.array([hi_hz]))
+        return np.sort(idx)
+
+
+# per-pair class codes (order = preference when several assignments are considered)
+_LICENSED, _EXCESS, _OFF, _NOT_YET, _EXPIRED = 0, 1, 2, 3, 4
+_CODE_CLASS = {
+    _LICENSED: ComplianceClass.LICENSED,
+    _EXCESS: ComplianceClass.EXCESS_BANDWIDTH,
+    _OFF: ComplianceClass.OFF_FREQUENCY,
+    _NOT_YET: ComplianceClass.NOT_YET_VALID,
+    _EXPIRED: ComplianceClass.EXPIRED,
+}
+_NO_TIME_LO = -(2**62)
+_NO_TIME_HI = 2**62
+
+
+def _ns(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError(f"time {when.isoformat()} must be timezone-aware (UTC)")
+    return int(when.timestamp() * 1e9)
+
+
+def _mhz(hz: float) -> str:
+    return f"{hz / 1e6:.6f} MHz"
+
+
+def _khz(hz: float) -> str:
+    return f"{hz / 1e3:.2f} kHz"
+
+
+def _date(when: datetime | None) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d") if when else "-"
+
+
+class ComplianceChecker:
+    """Judge emissions against a register at one station.
+
+    ``register``: assignments; ``exempt_bands``: licence-exempt bands; ``station_position``: (lat, lon) degrees
+    or None (then every assignment is considered in area); ``monitoring_range_m``: how far the station hears;
+    ``receiver_uncertainty_ppm``: the receiver's own frequency uncertainty.
+    """
+
+    def __init__(
+        self,
+        register: Sequence[Assignment],
+        exempt_bands: Sequence[ExemptBand] = (),
+        station_position: tuple[float, float] | None = None,
+        monitoring_range_m: float = 30_000.0,
+        receiver_uncertainty_ppm: float = 0.0,
+        params: ComplianceParams | None = None,
+    ):
+        if monitoring_range_m < 0:
+            raise ValueError(f"monitoring_range_m must be >= 0, got {monitoring_range_m}")
+        if receiver_uncertainty_ppm < 0:
+            raise ValueError(f"receiver_uncertainty_ppm must be >= 0, got {receiver_uncertainty_ppm}")
+        self.assignments: tuple[Assignment, ...] = tuple(register)
+        self.exempt_bands: tuple[ExemptBand, ...] = tuple(sorted(exempt_bands, key=lambda b: b.f_lo_hz))
+        self.station_position = station_position
+        self.monitoring_range_m = float(monitoring_range_m)
+        self.receiver_uncertainty_ppm = float(receiver_uncertainty_ppm)
+        self.params = params or ComplianceParams()
+        a = self.assignments
+        n = len(a)
+        self._center = np.fromiter((x.center_hz for x in a), np.float64, n)
+        self._bw = np.fromiter((x.bandwidth_hz for x in a), np.float64, n)
+        self._tol = np.fromiter((x.frequency_tolerance_hz for x in a), np.float64, n)
+        self._block = np.fromiter((x.block for x in a), np.bool_, n)
+        self._lo = self._center - self._bw / 2 - self._tol
+        self._hi = self._center + self._bw / 2 + self._tol
+        self._from_ns = np.fromiter((_ns(x.valid_from) if x.valid_from else _NO_TIME_LO for x in a), np.int64, n)
+        self._to_ns = np.fromiter((_ns(x.valid_to) if x.valid_to else _NO_TIME_HI for x in a), np.int64, n)
+        status = [x.status for x in a]
+        self._status_expired = np.array([s in ("expired", "cancelled", "suspended") for s in status], np.bool_)
+        self._status_pending = np.array([s == "pending" for s in status], np.bool_)
+        lat = np.array([np.nan if x.latitude_deg is None else x.latitude_deg for x in a], np.float64)
+        lon = np.array([np.nan if x.longitude_deg is None else x.longitude_deg for x in a], np.float64)
+        radius = np.array([0.0 if x.radius_m is None else x.radius_m for x in a], np.float64)
+        if station_position is None or n == 0:
+            self._distance_m = np.full(n, np.nan)
+            self._in_area = np.ones(n, np.bool_)
+        else:
+            self._distance_m = haversine_m(station_position[0], station_position[1], lat, lon)
+            self._in_area = np.isnan(self._distance_m) | (self._distance_m <= radius + self.monitoring_range_m)
+        self._index = FrequencyIndex(self._lo, self._hi)
+        self._ex_lo = np.array([b.f_lo_hz for b in self.exempt_bands], np.float64)
+        self._ex_hi = np.array([b.f_hi_hz for b in self.exempt_bands], np.float64)
+        self._ex_maxbw = np.array(
+            [np.inf if b.max_bandwidth_hz is None else b.max_bandwidth_hz for b in self.exempt_bands], np.float64
+        )
+
+    # ---- lookups -----------------------------------------------------------------------------------------
+    def assignments_near(self, f_lo_hz: float, f_hi_hz: float, *, in_area_only: bool = True) -> list[Assignment]:
+        """Assignments whose (tolerance-widened) channel overlaps ``[f_lo_hz, f_hi_hz]``, by frequency."""
+        idx = self._index.overlapping(f_lo_hz, f_hi_hz)
+        if in_area_only:
+            idx = idx[self._in_area[idx]]
+        idx = idx[np.argsort(self._center[idx], kind="stable")]
+        return [self.assignments[i] for i in idx]
+
+    def exempt_band_at(self, freq_hz: float) -> ExemptBand | None:
+        for band in self.exempt_bands:
+            if band.f_lo_hz <= freq_hz <= band.f_hi_hz:
+                return band
+        return None
+
+    # ---- judging -----------------------------------------------------------------------------------------
+    def check(self, emissions: Sequence[Emission | Track], when: datetime | None = None) -> list[ComplianceResult]:
+        """One result per emission (or per Track: its latest emission, with its ``track_id``), in input order.
+
+        ``when``: the UTC time licences must be valid at; default each emission's ``last_seen``. Artifacts are
+        skipped unless ``params.judge_artifacts``.
+        """
+        items: list[tuple[Emission, str | None]] = []
+        for e in emissions:
+            if isinstance(e, Track):
+                em, tid = e.last, e.track_id
+            elif isinstance(e, Emission):
+                em, tid = e, None
+            else:
+                raise TypeError(f"check() takes Emission or Track records, got {type(e).__name__}")
+            if em.artifact and not self.params.judge_artifacts:
+                continue
+            items.append((em, tid))
+        m = len(items)
+        if m == 0:
+            return []
+        p = self.params
+        ems = [x[0] for x in items]
+        e_c = np.fromiter((e.center_hz for e in ems), np.float64, m)
+        e_lo = np.fromiter((e.f_lo_hz for e in ems), np.float64, m)
+        e_hi = np.fromiter((e.f_hi_hz for e in ems), np.float64, m)
+        e_bw = np.fromiter((e.bandwidth_hz for e in ems), np.float64, m)
+        if when is None:
+            when_ns = np.fromiter((_ns(e.last_seen) for e in ems), np.int64, m)
+        else:
+            when_ns = np.full(m, _ns(when), np.int64)
+
+        # candidate pairs: assignments whose channel lies within near_hz of the occupied band
+        qi, ai = self._index.query(np.minimum(e_lo, e_c) - p.near_hz, np.maximum(e_hi, e_c) + p.near_hz)
+        offset = e_c[qi] - self._center[ai]
+        abs_off = np.abs(offset)
+        centre_in = (e_c[qi] >= self._lo[ai]) & (e_c[qi] <= self._hi[ai])
+        considered = centre_in & self._in_area[ai]
+        t = when_ns[qi]
+        expired = self._status_expired[ai] | (t > self._to_ns[ai])
+        not_yet = ~expired & (self._status_pending[ai] | (t < self._from_ns[ai]))
+        tol = self._tol[ai]
+        blk = self._block[ai]
+        ch_lo, ch_hi = self._lo[ai], self._hi[ai]
+        margin_e = np.maximum(p.measurement_margin_hz, p.measurement_margin_fraction * e_bw)  # per emission
+        mg = margin_e[qi]
+        off_block = blk & ((e_lo[qi] < ch_lo - mg) | (e_hi[qi] > ch_hi + mg))
+        off_chan = ~blk & (abs_off > tol + mg)
+        bw_ref = self._bw[ai]
+        excess = (bw_ref > 0) & (e_bw[qi] > bw_ref * p.excess_bandwidth_factor + p.excess_bandwidth_margin_hz)
+        code = np.full(qi.shape[0], _LICENSED, np.int64)
+        # a block wider than the emission is 'off' only when the band leaves the block; a too-wide emission
+        # that leaves the block is excess bandwidth
+        code[excess] = _EXCESS
+        code[(off_chan | off_block) & ~(blk & excess)] = _OFF
+        code[not_yet] = _NOT_YET
+        code[expired] = _EXPIRED
+        # per emission: considered pairs first, licensed first, then nearest (ties: the milder class)
+        order = np.lexsort((code, abs_off, code != _LICENSED, ~considered, qi))
+        qi_s, ai_s = qi[order], ai[order]
+        code_s, cons_s = code[order], considered[order]
+        bounds = np.searchsorted(qi_s, np.arange(m + 1))
+
+        uncertainty_hz = self.receiver_uncertainty_ppm * e_c * 1e-6
+        ex_idx = self._exempt_lookup(e_c)
+        ex_ok = np.zeros(m, np.bool_)
+        if self.exempt_bands:
+            j = np.maximum(ex_idx, 0)
+            ex_ok = (
+                (ex_idx >= 0)
+                & (e_lo >= self._ex_lo[j] - margin_e)
+                & (e_hi <= self._ex_hi[j] + margin_e)
+                & (e_bw <= self._ex_maxbw[j])
+            )
+        results: list[ComplianceResult] = []
+        for k, (em, tid) in enumerate(items):
+            s, e = bounds[k], bounds[k + 1]
+            rows = ai_s[s:e]
+            n_cons = int(cons_s[s:e].sum())
+            named = tuple(self.assignments[i] for i in rows[: p.max_named])
+            licences = tuple(dict.fromkeys(a.licence for a in named))
+            if n_cons and code_s[s] == _LICENSED:
+                results.append(self._licensed(em, tid, rows, code_s[s:e], cons_s[s:e], licences))
+                continue
+            band_i = ex_idx[k]
+            if ex_ok[k]:
+                results.append(self._exempt(em, tid, self.exempt_bands[band_i], licences, named))
+                continue
+            if n_cons:
+                results.append(
+                    self._violation(
+                        em, tid, int(code_s[s]), rows, licences, float(uncertainty_hz[k]), float(margin_e[k]), band_i
+                    )
+                )
+            else:
+                results.append(self._unlicensed(em, tid, rows, licences, named, band_i))
+        return results
+
+    def _exempt_lookup(self, e_c: np.ndarray) -> np.ndarray:
+        """Index of the narrowest exempt band containing the emission's centre (-1 none); shape (m,)."""
+        out = np.full(e_c.shape[0], -1, np.int64)
+        for j in np.argsort(-(self._ex_hi - self._ex_lo), kind="stable"):  # widest first, narrowest wins
+            out[(e_c >= self._ex_lo[j]) & (e_c <= self._ex_hi[j])] = j
+        return out
+
+    # ---- result builders ---------------------------------------------------------------------------------
+    def _area_note(self, rows: np.ndarray) -> str:
+        out = [i for i in rows if not self._in_area[i]]
+        if not out:
+            return ""
+        a = self.assignments[out[0]]
+        more = f" and {len(out) - 1} more" if len(out) > 1 else ""
+        return f"; out of area: {a.licence} site {self._distance_m[out[0]] / 1e3:.0f} km away{more}"
+
+    def _licensed(self, em, tid, rows, codes, cons, licences) -> ComplianceResult:
+        i = int(rows[0])
+        a = self.assignments[i]
+        by = [self.assignments[j].licence for j, c, k in zip(rows, codes, cons) if k and c == _LICENSED]
+        extra = f" (also {', '.join(by[1:4])})" if len(by) > 1 else ""
+        off = em.center_hz - a.center_hz
+        tol = float(self._tol[i])
+        if a.block:
+            how = f"occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} lies in block {_mhz(a.f_lo_hz)}-{_mhz(a.f_hi_hz)}"
+        else:
+            how = (
+                f"centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {_mhz(a.center_hz)} (tolerance "
+                f"+/-{_khz(tol)}), occupied {_khz(em.bandwidth_hz)} vs necessary {_khz(a.bandwidth_hz)}"
+            )
+        reason = (
+            f"licensed by {a.licence} ({a.licensee}, {a.service}){extra}: {how}; valid "
+            f"{_date(a.valid_from)} to {_date(a.valid_to)}"
+        )
+        return ComplianceResult(
+            emission=em, klass=ComplianceClass.LICENSED, licences=_first(a.licence, licences), reason=reason,
+            track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
+            assignments=_first_a(a, rows, self.assignments, self.params.max_named),
+        )
+
+    def _exempt(self, em, tid, band: ExemptBand, licences, named) -> ComplianceResult:
+        limit = f", bandwidth limit {_khz(band.max_bandwidth_hz)}" if band.max_bandwidth_hz else ""
+        power = (
+            f"; power limit {band.max_erp_dbm:g} dBm ERP not verified (the station measures dBFS at its receiver)"
+            if band.max_erp_dbm is not None
+            else ""
+        )
+        reason = (
+            f"exempt: {_mhz(em.center_hz)}, occupied {_khz(em.bandwidth_hz)}, lies in licence-exempt band "
+            f"{band.name} ({_mhz(band.f_lo_hz)}-{_mhz(band.f_hi_hz)}{limit}){power}"
+        )
+        return ComplianceResult(
+            emission=em, klass=ComplianceClass.EXEMPT, licences=licences, reason=reason, track_id=tid,
+            assignments=named, exempt_band=band.name,
+        )
+
+    def _exempt_miss(self, em, band_i: int) -> str:
+        if band_i < 0:
+            return ""
+        band = self.exempt_bands[band_i]
+        if band.max_bandwidth_hz is not None and em.bandwidth_hz > band.max_bandwidth_hz:
+            return (
+                f"; in exempt band {band.name} but occupied {_khz(em.bandwidth_hz)} exceeds its limit "
+                f"{_khz(band.max_bandwidth_hz)}"
+            )
+        return (
+            f"; centre in exempt band {band.name} ({_mhz(band.f_lo_hz)}-{_mhz(band.f_hi_hz)}) but the occupied "
+            f"band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves it"
+        )
+
+    def _violation(self, em, tid, code, rows, licences, uncertainty_hz, margin_hz, band_i) -> ComplianceResult:
+        i = int(rows[0])
+        a = self.assignments[i]
+        klass = _CODE_CLASS[code]
+        off = em.center_hz - a.center_hz
+        tol = float(self._tol[i])
+        indicative = False
+        if code == _EXPIRED:
+            why = (
+                f"licence status is {a.status}"
+                if a.status in ("expired", "cancelled", "suspended")
+                else f"valid to {_date(a.valid_to)}"
+            )
+            reason = f"expired: {a.label()} matches {_mhz(em.center_hz)} but {why}"
+        elif code == _NOT_YET:
+            why = "licence status is pending" if a.status == "pending" else f"valid from {_date(a.valid_from)}"
+            reason = f"not yet valid: {a.label()} matches {_mhz(em.center_hz)} but {why}"
+        elif code == _OFF:
+            if a.block:
+                reason = (
+                    f"off-frequency: occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves the block "
+                    f"{_mhz(a.f_lo_hz)}-{_mhz(a.f_hi_hz)} of {a.label()} (tolerance +/-{_khz(tol)})"
+                )
+            else:
+                reason = (
+                    f"off-frequency: centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {a.label()}, beyond "
+                    f"its tolerance +/-{_khz(tol)} (+{_khz(margin_hz)} measurement margin)"
+                )
+            if uncertainty_hz > tol:
+                indicative = True
+                reason += (
+                    f"; indicative: the receiver's frequency uncertainty +/-{_khz(uncertainty_hz)} "
+                    f"({self.receiver_uncertainty_ppm:g} ppm) exceeds the tolerance"
+                )
+            elif not a.block and abs(off) - uncertainty_hz <= tol + margin_hz:
+                indicative = True
+                reason += (
+                    f"; indicative: the receiver's frequency uncertainty +/-{_khz(uncertainty_hz)} could explain "
+                    "the offset"
+                )
+        else:  # excess bandwidth
+            limit = a.bandwidth_hz * self.params.excess_bandwidth_factor + self.params.excess_bandwidth_margin_hz
+            reason = (
+                f"excess bandwidth: occupied {_khz(em.bandwidth_hz)} exceeds {self.params.excess_bandwidth_factor:g} x "
+                f"the necessary {_khz(a.bandwidth_hz)} ({_khz(limit)}) of {a.label()}"
+            )
+        reason += self._exempt_miss(em, band_i) + self._area_note(rows)
+        return ComplianceResult(
+            emission=em, klass=klass, licences=_first(a.licence, licences), reason=reason, indicative=indicative,
+            track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
+            assignments=_first_a(a, rows, self.assignments, self.params.max_named),
+        )
+
+    def _unlicensed(self, em, tid, rows, licences, named, band_i) -> ComplianceResult:
+        reason = (
+            f"unlicensed: no assignment in area covers {_mhz(em.center_hz)} "
+            f"(occupied {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)}, {_khz(em.bandwidth_hz)})"
+        )
+        near = [i for i in rows if self._in_area[i]]
+        if near:
+            a = self.assignments[near[0]]
+            reason += f"; nearest: {a.label()}, {abs(em.center_hz - a.center_hz) / 1e3:.2f} kHz away"
+        reason += self._exempt_miss(em, band_i) + self._area_note(rows)
+        return ComplianceResult(
+            emission=em, klass=ComplianceClass.UNLICENSED, licences=licences, reason=reason, track_id=tid,
+            assignments=named,
+        )
+
+
+def _first(licence: str, licences: tuple[str, ...]) -> tuple[str, ...]:
+    return (licence,) + tuple(x for x in licences if x != licence)
+
+
+def _first_a(a: Assignment, rows: np.ndarray, table: tuple[Assignment, ...], limit: int) -> tuple[Assignment, ...]:
+    rest = [table[i] for i in rows[:limit] if table[i] is not a]
+    return (a, *rest[: limit - 1])
