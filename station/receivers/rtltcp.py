@@ -88,6 +88,8 @@ class RtlTcpReceiver(Receiver):
     """rtl_tcp client. Open with :meth:`from_uri` (``rtltcp://host:1234``)."""
 
     _KNOWN_OPTIONS = {"timeout", "retries", "settle", "settle_samples"}
+    #: first reconnect delay (s); doubles per attempt up to 10 s
+    backoff_initial_s = 0.5
 
     def __init__(self, uri: str, host: str, port: int, *, timeout_s: float = 5.0, retries: int = 5,
                  settle_samples: int = 16384):
@@ -197,7 +199,7 @@ class RtlTcpReceiver(Receiver):
     def _reconnect(self, reason: str) -> None:
         """Re-open a dropped connection with exponential backoff and re-send every setting."""
         self._close_socket()
-        delay = 0.5
+        delay = self.backoff_initial_s
         last: Exception | None = None
         for attempt in range(1, self.retries + 1):
             log.warning("%s: %s; reconnecting (attempt %d of %d) in %.1f s", self.uri, reason, attempt, self.retries,
