@@ -219,6 +219,7 @@ def test_silent_peer_times_out():
 def test_reconnects_after_a_dropped_connection_and_resends_settings(monkeypatch):
     monkeypatch.setattr(RtlTcpReceiver, "backoff_initial_s", 0.01)
     received: list[bytes] = [b"", b""]
+    finished = threading.Event()
 
     def handler(conn, i):
         conn.sendall(HEADER)
@@ -237,6 +238,7 @@ def test_reconnects_after_a_dropped_connection_and_resends_settings(monkeypatch)
                 received[1] += chunk
         except (socket.timeout, OSError):
             pass
+        finished.set()
 
     port = fake_server(handler, connections=2)
     with open_receiver(f"rtltcp://127.0.0.1:{port}?settle=0&timeout=2") as rx:
@@ -246,6 +248,7 @@ def test_reconnects_after_a_dropped_connection_and_resends_settings(monkeypatch)
         assert rx.reconnects == 1
     # the block is restarted after the reconnect: contiguous samples from the new connection only
     assert np.all(raw == 7)
+    assert finished.wait(5)
     expected = pack_command(COMMANDS["set_sample_rate"], 1_024_000) + pack_command(COMMANDS["set_freq"], 145_500_000)
     assert received[0] == expected
     assert received[1].startswith(expected)
