@@ -29,7 +29,7 @@ REGISTRY: dict[str, str] = {
 }
 
 #: the embedded store used when no sink is configured (relative to the data directory)
-DEFAULT_URI = "sqlite:specmon.sqlite"
+DEFAULT_URI = "sqlite:specmon.db"
 
 __all__ = [
     "REGISTRY", "DEFAULT_URI", "Sink", "SinkRejected", "SinkTransient", "SinkRunner", "Output", "SinkTarget",
