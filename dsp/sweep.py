@@ -31,6 +31,10 @@ MIN_NFFT = 16
 MAX_NFFT = 1 << 20
 
 
+class BandOutOfRange(ValueError):
+    """A band needs hop centres outside the receiver's tuning range."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class BandPlan:
     """How one band is swept: FFT size, crop, hop centres, and the band's bin grid.
@@ -182,7 +186,7 @@ def plan_band(
     if tuning_range_hz is not None:
         t_lo, t_hi = (float(v) for v in tuning_range_hz)
         if centers[0] < t_lo or centers[-1] > t_hi:
-            raise ValueError(
+            raise BandOutOfRange(
                 f"{label}{lo / 1e6:.6f}-{hi / 1e6:.6f} MHz needs hop centres {centers[0] / 1e6:.6f}-"
                 f"{centers[-1] / 1e6:.6f} MHz, outside the receiver's tuning range "
                 f"{t_lo / 1e6:.3f}-{t_hi / 1e6:.3f} MHz"

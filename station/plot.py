@@ -1,0 +1,132 @@
+"""Spectrum and waterfall pictures (PNG, matplotlib Agg, no pyplot global state), labelled in MHz and dBFS.
+
+:func:`spectrum_figure` / :func:`save_spectrum_png` draw one spectrum (evidence snapshots reuse them);
+:func:`sweeps_figure` / :func:`save_sweeps_png` draw a waterfall of many sweeps above the mean, max-hold and
+latest spectrum. Levels are dBFS within one RBW (``Spectrum.power_dbfs()``): what a spectrum analyser shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from dsp.spectrum import Spectrum
+
+
+def _new_figure(width_in: float, height_in: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _rbw_label(s: Spectrum) -> str:
+    rbw = s.enbw_hz
+    return f"{rbw / 1e3:.3g} kHz" if rbw >= 1e3 else f"{rbw:.3g} Hz"
+
+
+def _level_label(s: Spectrum) -> str:
+    fmt = s.meta.get("format") if isinstance(s.meta, dict) else None
+    if fmt:
+        return f"dB per {_rbw_label(s)} bin ({fmt})"
+    return f"dBFS in {_rbw_label(s)} RBW"
+
+
+def spectrum_figure(
+    spectrum: Spectrum,
+    *,
+    title: str = "",
+    markers_hz: Sequence[float] = (),
+    f_lo_hz: float | None = None,
+    f_hi_hz: float | None = None,
+    show_maxhold: bool = True,
+):
+    """A matplotlib Figure of one spectrum (x: MHz, y: dBFS per RBW), optionally zoomed and with vertical
+    markers (e.g. an emission's centre and the licensed frequency)."""
+    fig = _new_figure(10, 4.5)
+    ax = fig.add_subplot(1, 1, 1)
+    f_mhz = spectrum.freqs_hz / 1e6
+    offset = 10.0 * np.log10(spectrum.enbw_hz)
+    if show_maxhold and spectrum.maxhold_dbfs_hz is not None:
+        ax.plot(f_mhz, spectrum.maxhold_dbfs_hz + offset, lw=0.6, color="tab:orange", label="max hold")
+    ax.plot(f_mhz, spectrum.power_dbfs(), lw=0.8, color="tab:blue", label=spectrum.average)
+    for m in markers_hz:
+        ax.axvline(m / 1e6, color="tab:red", lw=0.8, ls="--")
+    lo = spectrum.f_lo_hz if f_lo_hz is None else f_lo_hz
+    hi = spectrum.f_hi_hz if f_hi_hz is None else f_hi_hz
+    ax.set_xlim(lo / 1e6, hi / 1e6)
+    ax.set_xlabel("frequency (MHz)")
+    ax.set_ylabel(_level_label(spectrum))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper right", fontsize="small")
+    t = spectrum.start_utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+    ax.set_title(title or f"{t}  {spectrum.source}", fontsize="medium")
+    return fig
+
+
+def save_spectrum_png(spectrum: Spectrum, path: str | Path, **kwargs) -> Path:
+    """Write :func:`spectrum_figure` as a PNG at ``path``; returns the path."""
+    fig = spectrum_figure(spectrum, **kwargs)
+    fig.savefig(path, format="png")
+    return Path(path)
+
+
+def waterfall_matrix(spectra: Sequence[Spectrum]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(freqs_hz (n_bins,), times_s (n_sweeps,), levels_dbfs (n_sweeps, n_bins)) on the first sweep's grid
+    widened to the union of all sweeps (linear interpolation; NaN where a sweep has no data)."""
+    lo = min(s.freqs_hz[0] for s in spectra)
+    hi = max(s.freqs_hz[-1] for s in spectra)
+    step = min(s.bin_hz for s in spectra)
+    n = int(min(8192, max(2, round((hi - lo) / step) + 1)))
+    freqs = np.linspace(lo, hi, n)
+    t0 = spectra[0].start_utc
+    times = np.array([(s.start_utc - t0).total_seconds() for s in spectra])
+    levels = np.full((len(spectra), n), np.nan)
+    for i, s in enumerate(spectra):
+        levels[i] = np.interp(freqs, s.freqs_hz, s.power_dbfs(), left=np.nan, right=np.nan)
+    return freqs, times, levels
+
+
+def sweeps_figure(spectra: Sequence[Spectrum], *, title: str = ""):
+    """Waterfall (time down, MHz across, colour dBFS) above the mean / max / latest spectrum; one sweep draws a
+    spectrum only."""
+    if not spectra:
+        raise ValueError("no spectra to plot")
+    if len(spectra) == 1:
+        return spectrum_figure(spectra[0], title=title)
+    freqs, times, levels = waterfall_matrix(spectra)
+    fig = _new_figure(11, 8)
+    gs = fig.add_gridspec(2, 1, height_ratios=[2, 1])
+    ax_w = fig.add_subplot(gs[0])
+    ax_s = fig.add_subplot(gs[1], sharex=ax_w)
+    finite = levels[np.isfinite(levels)]
+    vmin, vmax = (np.percentile(finite, 2), np.percentile(finite, 99.8)) if finite.size else (0, 1)
+    extent = (freqs[0] / 1e6, freqs[-1] / 1e6, times[-1] if times[-1] > 0 else 1.0, 0.0)
+    im = ax_w.imshow(levels, aspect="auto", extent=extent, vmin=vmin, vmax=vmax, cmap="viridis",
+                     interpolation="nearest")
+    cb = fig.colorbar(im, ax=ax_w)
+    cb.set_label(_level_label(spectra[0]))
+    ax_w.set_ylabel(f"seconds after {spectra[0].start_utc.strftime('%Y-%m-%d %H:%M:%S UTC')}")
+    with np.errstate(all="ignore"):
+        mean_db = 10 * np.log10(np.nanmean(10 ** (levels / 10), axis=0))
+        max_db = np.nanmax(levels, axis=0)
+    ax_s.plot(freqs / 1e6, max_db, lw=0.6, color="tab:orange", label="max over sweeps")
+    ax_s.plot(freqs / 1e6, mean_db, lw=0.8, color="tab:blue", label="mean over sweeps")
+    ax_s.plot(freqs / 1e6, levels[-1], lw=0.5, color="tab:gray", alpha=0.7, label="latest")
+    ax_s.set_xlabel("frequency (MHz)")
+    ax_s.set_ylabel(_level_label(spectra[0]))
+    ax_s.grid(True, alpha=0.3)
+    ax_s.legend(loc="upper right", fontsize="small")
+    ax_w.set_title(title or f"{len(spectra)} sweeps  {spectra[0].source}", fontsize="medium")
+    return fig
+
+
+def save_sweeps_png(spectra: Sequence[Spectrum], path: str | Path, *, title: str = "") -> Path:
+    """Write :func:`sweeps_figure` as a PNG at ``path``; returns the path."""
+    fig = sweeps_figure(spectra, title=title)
+    fig.savefig(path, format="png")
+    return Path(path)
