@@ -136,9 +136,9 @@ class CW(Generator):
 class FM(Generator):
     """Constant-envelope FM with a band-limited Gaussian message (voice / programme audio).
 
-    Knot rate and deviation are chosen from the occupied bandwidth B: NBFM voice r = 0.75 B, rms deviation
-    0.27 B; WBFM r = 0.3 B (audio), rms deviation 0.19 B (plus the 19 kHz pilot at 7.5 kHz deviation when
-    stereo). The constants put the 99 % power bandwidth at B within about 15 %.
+    Knot rate and deviation are chosen from the occupied bandwidth B: NBFM voice r = 0.52 B, rms deviation
+    0.19 B; WBFM r = 0.3 B (audio), rms deviation 0.19 B (plus the 19 kHz pilot at 7.5 kHz deviation when
+    stereo). These constants put the 99 % power bandwidth at B within 5 % (tests/test_sim_signals.py).
     """
 
     def __init__(self, tx, seed, tab):
@@ -147,7 +147,7 @@ class FM(Generator):
         if tx.modulation == "wbfm":
             self.rate_knots, dev_rms = 0.30 * bw, 0.19 * bw
         else:
-            self.rate_knots, dev_rms = 0.75 * bw, 0.27 * bw
+            self.rate_knots, dev_rms = 0.52 * bw, 0.19 * bw
         self.knots = KnotSource(stream_key(seed, tx.id, "audio"), "gauss", dev_rms / 0.69)
         self.pilot_beta_cyc = (7500.0 / 19000.0) / (2 * math.pi) if tx.stereo else 0.0
 
@@ -160,27 +160,28 @@ class FM(Generator):
 
 
 class FSK4(FM):
-    """4FSK digital voice (DMR-like): symbols {-3,-1,+1,+3} x 648 Hz at 4800 symbols/s for B = 7.6 kHz,
-    B-spline (Gaussian-like) frequency shaping; symbol rate and deviation scale with B / 7.6 kHz."""
+    """4FSK digital voice (DMR-like): symbols {-3,-1,+1,+3} x 1080 Hz at 4800 symbols/s for B = 7.6 kHz,
+    with B-spline (Gaussian-like) frequency shaping, which smooths the peaks; the deviation is therefore set
+    above DMR's 648 Hz steps so the 99 % bandwidth is B. Symbol rate and deviation scale with B / 7.6 kHz."""
 
     def __init__(self, tx, seed, tab):
         Generator.__init__(self, tx, seed, tab)
         k = tx.bandwidth_hz / 7600.0
         self.rate_knots = 4800.0 * k
-        self.knots = KnotSource(stream_key(seed, tx.id, "symbols"), "4fsk", 648.0 * k, group=4800 * 4)
+        self.knots = KnotSource(stream_key(seed, tx.id, "symbols"), "4fsk", 1080.0 * k, group=4800 * 4)
         self.pilot_beta_cyc = 0.0
 
 
 class AM(Generator):
     """Double-sideband AM with carrier (A3E): envelope 1 + 0.8 * audio, audio a unit-rms-ish Gaussian spline
-    with knot rate r = 0.5 B; amplitude normalised so the mean power is amp^2."""
+    with knot rate r = 1.1 B (99 % bandwidth ~B); amplitude normalised so the mean power is amp^2."""
 
     DEPTH = 0.8
     KNOT_RMS = 0.5
 
     def __init__(self, tx, seed, tab):
         super().__init__(tx, seed, tab)
-        self.rate_knots = 0.5 * tx.bandwidth_hz
+        self.rate_knots = 1.1 * tx.bandwidth_hz
         self.knots = KnotSource(stream_key(seed, tx.id, "audio"), "gauss", self.KNOT_RMS)
         # mean of (1 + d*audio)^2 with audio rms = KNOT_RMS * 0.69 (B-spline smoothing of white knots)
         self.norm = 1.0 / math.sqrt(1.0 + (self.DEPTH * self.KNOT_RMS * 0.69) ** 2)
@@ -193,13 +194,14 @@ class AM(Generator):
 
 
 class OOK(Generator):
-    """On-off keyed pulse-width code inside each burst of the schedule: bit rate B / 8, marks of 3/4 or 1/4 of
-    a bit, raised-cosine edges of 1/(2B). ``amp`` is the carrier amplitude during a mark."""
+    """On-off keyed pulse-width code inside each burst of the schedule: bit rate B / 16, marks of 3/4 or 1/4
+    of a bit, raised-cosine edges of 1/B (99 % bandwidth ~1.1 B). ``amp`` is the carrier amplitude during a
+    mark; the mean power over a burst is about half of it (-3 dB)."""
 
     def __init__(self, tx, seed, tab):
         super().__init__(tx, seed, tab)
-        self.bit_rate = tx.bandwidth_hz / 8.0
-        self.ramp_s = 0.5 / tx.bandwidth_hz
+        self.bit_rate = tx.bandwidth_hz / 16.0
+        self.ramp_s = 1.0 / tx.bandwidth_hz
         self.key = stream_key(seed, tx.id, "bits")
 
     def render_burst(self, out, block, amp, offset_hz, tau0_s, burst_index):
