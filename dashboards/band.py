@@ -140,6 +140,8 @@ def emissions_table():
         panels.table_panel("Emissions", "One row per transmitter (track) seen in the range: last centre frequency, "
                            "occupied bandwidth (99 %), strongest channel power, SNR, mean occupancy and compliance "
                            "class. Unlicensed red, other compliance problems orange.", EMISSIONS, w=14, h=12)
+        # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
+        .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "Time", "desc": False}]}))
         .with_transformation(panels.group_by("track_id", calcs))
         .with_transformation(panels.rename(names))
         .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "center_hz"}]}))

@@ -135,3 +135,76 @@ def grouping_to_matrix(rows: list[dict[str, Any]], options: dict[str, Any]) -> l
     for r in rows:
         matrix.setdefault(r[row_f], {f"{row_f}\\{col}": r[row_f]})[str(r[col])] = r[val]
     return [{**{str(c): None for c in columns}, **m} for m in matrix.values()]
+
+
+def sort_by(rows: list[dict[str, Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grafana's "sortBy" transformation (first sort entry; nulls last)."""
+    spec = options["sort"][0]
+    name, desc = spec["field"], bool(spec.get("desc", False))
+    if rows and name not in rows[0]:
+        raise KeyError(f"sortBy names field {name!r}; the data has {sorted(rows[0])}")
+    present = [r for r in rows if r.get(name) is not None]
+    missing = [r for r in rows if r.get(name) is None]
+    return sorted(present, key=lambda r: r[name], reverse=desc) + missing
+
+
+def apply(rows: list[dict[str, Any]], transformations: list[dict[str, Any]], *,
+          until: str | None = None) -> list[dict[str, Any]]:
+    """Apply the emulated transformations in order (stopping after the first ``until`` id when given);
+    ``convertFieldType`` and ``filterByValue`` only change presentation and
+    are passed through."""
+    handlers = {"groupBy": group_by, "groupingToMatrix": grouping_to_matrix, "sortBy": sort_by,
+                "formatTime": format_time, "organize": organize, "filterByValue": filter_by_value}
+    for tr in transformations:
+        fn = handlers.get(tr["id"])
+        if fn is not None:
+            rows = fn(rows, tr["options"])
+        if until is not None and tr["id"] == until:
+            break
+    return rows
+
+
+_MOMENT = {"YYYY": "%Y", "MM": "%m", "DD": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+
+
+def format_time(rows: list[dict[str, Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grafana's "formatTime" transformation for the moment.js tokens YYYY MM DD HH mm ss (UTC); the time
+    field holds epoch milliseconds."""
+    from datetime import datetime, timezone
+
+    name = options["timeField"]
+    fmt = options["outputFormat"]
+    for token, code in _MOMENT.items():
+        fmt = fmt.replace(token, code)
+    if rows and name not in rows[0]:
+        raise KeyError(f"formatTime names field {name!r}; the data has {sorted(rows[0])}")
+    return [{**r, name: datetime.fromtimestamp(r[name] / 1000, timezone.utc).strftime(fmt)} for r in rows]
+
+
+def organize(rows: list[dict[str, Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grafana's "organize" transformation: drop ``excludeByName`` fields, apply ``renameByName``."""
+    names = options.get("renameByName", {})
+    drop = {k for k, v in options.get("excludeByName", {}).items() if v}
+    if rows:
+        missing = (set(names) | drop) - set(rows[0])
+        if missing:
+            raise KeyError(f"organize names fields {sorted(missing)} the data lacks; it has {sorted(rows[0])}")
+    out = [{names.get(k, k): v for k, v in r.items() if k not in drop} for r in rows]
+    order = options.get("indexByName", {})
+    if out and set(order) - set(out[0]):
+        raise KeyError(f"organize orders fields {sorted(set(order) - set(out[0]))} the data lacks")
+    return out
+
+
+def filter_by_value(rows: list[dict[str, Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
+    """Grafana's "filterByValue" transformation for the ``equal`` matcher (include/exclude, any/all)."""
+    def hit(r: dict[str, Any], f: dict[str, Any]) -> bool:
+        if f["config"]["id"] != "equal":
+            raise NotImplementedError(f"filterByValue matcher {f['config']['id']!r} is not emulated")
+        if rows and f["fieldName"] not in rows[0]:
+            raise KeyError(f"filterByValue names field {f['fieldName']!r}; the data has {sorted(rows[0])}")
+        return r.get(f["fieldName"]) == f["config"]["options"]["value"]
+
+    combine = any if options.get("match", "any") == "any" else all
+    include = options.get("type", "include") == "include"
+    return [r for r in rows if combine(hit(r, f) for f in options["filters"]) == include]

@@ -80,6 +80,8 @@ def cases_table():
             "One row per violation case observed in the range whose latest state is not 'closed': class, "
             "transmitter, licence(s) considered and the reason, first/last seen, observing stations. Click the "
             "case id for its evidence package.", CASES, h=12)
+        # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
+        .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "Time", "desc": False}]}))
         .with_transformation(panels.group_by("case_id", calcs))
         .with_transformation(panels.rename(names, order=order))
         .with_transformation(panels.transformation("filterByValue", {
