@@ -1,0 +1,86 @@
+"""Compiled kernels of the detectors (numba, ``cache=True``). Callers pass clean contiguous arrays; the
+public wrappers in :mod:`detectors.energy` check arguments. Each kernel has a plain-Python twin via
+``.py_func`` (and runs under ``NUMBA_DISABLE_JIT=1``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def mark_multiresolution(ratio, widths, thresholds, marked):
+    """Hierarchical matched-width energy test.
+
+    ratio (n,) float64: PSD over noise floor per bin; widths (L,) int64 ascending window lengths (bins);
+    thresholds (L,) float64: window-mean threshold for each width; marked (n,) bool, in/out.
+    For each width in turn, every window [i, i+M) whose mean ratio exceeds the threshold and that does not
+    overlap a bin marked at a *finer* width marks its bins. Returns the number of exceeding windows (int).
+    """
+    n = ratio.shape[0]
+    csum = np.zeros(n + 1)
+    for i in range(n):
+        csum[i + 1] = csum[i] + ratio[i]
+    prev = np.zeros(n + 1, np.int64)
+    hits = 0
+    for level in range(widths.shape[0]):
+        m = widths[level]
+        if m > n:
+            break
+        thr = thresholds[level] * m
+        prev[0] = 0
+        for i in range(n):
+            prev[i + 1] = prev[i] + (1 if marked[i] else 0)
+        new = np.zeros(n, np.bool_)
+        for i in range(n - m + 1):
+            if csum[i + m] - csum[i] > thr:
+                hits += 1
+                if prev[i + m] - prev[i] == 0:
+                    for j in range(i, i + m):
+                        new[j] = True
+        for i in range(n):
+            if new[i]:
+                marked[i] = True
+    return hits
+
+
+@njit(cache=True)
+def runs_of(mask, bridge):
+    """Runs of True in ``mask`` (n,) bool, joining runs separated by at most ``bridge`` False bins.
+    Returns (starts, stops) int64 arrays, stop exclusive."""
+    n = mask.shape[0]
+    starts = np.empty(n, np.int64)
+    stops = np.empty(n, np.int64)
+    k = 0
+    i = 0
+    while i < n:
+        if mask[i]:
+            j = i
+            while j < n and mask[j]:
+                j += 1
+            if k > 0 and i - stops[k - 1] <= bridge:
+                stops[k - 1] = j
+            else:
+                starts[k] = i
+                stops[k] = j
+                k += 1
+            i = j
+        else:
+            i += 1
+    return starts[:k], stops[:k]
+
+
+@njit(cache=True)
+def block_means_lin(frames_db, frames_per_block, n_blocks):
+    """Linear block means of a dB spectrogram: frames_db (n_frames, n_bins) float32 dB; returns
+    (n_blocks, n_bins) float64, block b = mean over frames [b*fpb, (b+1)*fpb) of 10**(dB/10)."""
+    n_bins = frames_db.shape[1]
+    out = np.zeros((n_blocks, n_bins))
+    c = np.log(10.0) / 10.0
+    for b in range(n_blocks):
+        for f in range(b * frames_per_block, (b + 1) * frames_per_block):
+            for k in range(n_bins):
+                out[b, k] += np.exp(c * frames_db[f, k])
+        for k in range(n_bins):
+            out[b, k] /= frames_per_block
+    return out

@@ -1,0 +1,113 @@
+"""Time behaviour from per-frame spectra: burst search and per-emission activity (duty cycle, bursts).
+
+The spectrogram (``Spectrum.frames_dbfs_hz``, (n_frames, n_bins)) is averaged in blocks of ``block_s``
+seconds. A burst much shorter than the dwell is diluted in the dwell average (a 20 ms burst in 1 s by 17 dB)
+but not in its block, so the energy test is also run on every block, at ``pfa / n_blocks`` per test so the
+whole search keeps the design false-alarm rate. Activity of a found emission is the per-block test of its
+band power against the noise power of the same bins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors import stats
+from detectors._kernels import block_means_lin, runs_of
+
+
+@dataclass(frozen=True, slots=True)
+class BurstParams:
+    """block_s: block length (s) of the burst search and of activity decisions; activity_pfa: per-block
+    false-alarm probability of an emission's on/off decision; bridge_blocks: off-blocks joined inside one
+    burst; resolve_factor: on-level excess over the block threshold's excess needed to trust the decisions."""
+
+    block_s: float = 0.01
+    activity_pfa: float = 1e-3
+    bridge_blocks: int = 1
+    resolve_factor: float = 2.5
+
+    def __post_init__(self):
+        if self.block_s <= 0:
+            raise ValueError(f"block_s must be > 0, got {self.block_s}")
+        if not 0.0 < self.activity_pfa < 0.5:
+            raise ValueError(f"activity_pfa must be in (0, 0.5), got {self.activity_pfa}")
+        if self.bridge_blocks < 0:
+            raise ValueError(f"bridge_blocks must be >= 0, got {self.bridge_blocks}")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Blocks:
+    """Block-averaged spectrogram. lin (n_blocks, n_bins) linear PSD; t0_s, t1_s (n_blocks,) block start and
+    end (s after the spectrum start); frames_per_block."""
+
+    lin: np.ndarray
+    t0_s: np.ndarray
+    t1_s: np.ndarray
+    frames_per_block: int
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """on (n_blocks,) bool; occupancy = on fraction; n_bursts = on-runs (bridged); first/last on time (s);
+    resolved: False when the emission is too weak for block-by-block decisions (its on-level is not well above
+    the block threshold): then on/occupancy only say where noise peaks crossed and should not be used."""
+
+    on: np.ndarray
+    occupancy: float
+    n_bursts: int
+    first_s: float | None
+    last_s: float | None
+    resolved: bool = True
+
+
+def make_blocks(frames_dbfs_hz: np.ndarray, frame_times_s: np.ndarray | None, block_s: float) -> Blocks:
+    """Average ``frames_dbfs_hz`` (n_frames, n_bins) in blocks of about ``block_s`` seconds."""
+    frames = np.asarray(frames_dbfs_hz)
+    n_frames = frames.shape[0]
+    if frame_times_s is None or len(frame_times_s) < 2:
+        dt = block_s
+        times = np.arange(n_frames) * dt
+    else:
+        times = np.asarray(frame_times_s, dtype=float)
+        dt = float(np.median(np.diff(times)))
+    fpb = int(max(1, round(block_s / dt))) if dt > 0 else 1
+    n_blocks = max(1, n_frames // fpb)
+    used = n_blocks * fpb if n_frames >= fpb else n_frames
+    fpb = used // n_blocks
+    lin = block_means_lin(np.ascontiguousarray(frames[:used], dtype=np.float32), fpb, n_blocks)
+    starts = times[:used:fpb] - dt / 2
+    ends = starts + fpb * dt
+    return Blocks(lin=lin, t0_s=starts, t1_s=ends, frames_per_block=fpb)
+
+
+def activity(
+    blocks: Blocks,
+    sl: slice,
+    floor_lin: np.ndarray,
+    block_rel_var_bins,
+    params: BurstParams,
+) -> Activity:
+    """On/off per block of the band ``sl`` (bin slice) against ``floor_lin`` (n_bins,).
+
+    ``block_rel_var_bins(m)`` gives the relative variance of one block summed over m bins (noise only)."""
+    m = sl.stop - sl.start
+    band = blocks.lin[:, sl].sum(axis=1) / max(float(floor_lin[sl].sum()), 1e-300)
+    thr = stats.gamma_threshold(block_rel_var_bins(m), params.activity_pfa)
+    on = band > thr
+    n_blocks = on.shape[0]
+    if not on.any():
+        return Activity(on=on, occupancy=0.0, n_bursts=0, first_s=None, last_s=None, resolved=False)
+    # reliable decisions need the on-level well above the threshold: its excess at least twice the threshold's
+    resolved = float(np.mean(band[on])) - 1.0 >= params.resolve_factor * (thr - 1.0)
+    starts, _stops = runs_of(on, params.bridge_blocks)
+    idx = np.flatnonzero(on)
+    return Activity(
+        on=on,
+        occupancy=float(on.sum()) / n_blocks,
+        n_bursts=int(len(starts)),
+        first_s=float(blocks.t0_s[idx[0]]),
+        last_s=float(blocks.t1_s[idx[-1]]),
+        resolved=bool(resolved),
+    )
