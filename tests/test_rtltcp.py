@@ -330,3 +330,30 @@ def test_rtltcp_serve_bad_arguments():
     proc = _specmon("rtltcp-serve", "--source", "file:/nonexistent/x_100M_250k.cu8", "--port", "70000")
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and "--port 70000 is not a TCP port" in err
+
+
+def test_simulated_city_over_rtl_tcp_shows_the_fm_station_at_its_offset():
+    """fm-vov1 (90.000 MHz, -45 dBm, ~200 kHz WBFM) seen through the client tuned to 90.3 MHz: -300 kHz."""
+    source = open_receiver("sim://city")
+    source.set_sample_rate(1.024e6)
+    source.set_center_freq(100e6)
+    server, thread = serve(source)
+    try:
+        with open_receiver(f"rtltcp://127.0.0.1:{server.port}") as rx:
+            rx.set_sample_rate(1.024e6)
+            rx.set_center_freq(90.3e6)
+            rx.set_gain(None)
+            x = rx.read(1 << 17)
+        assert source.center_freq_hz == 90.3e6 and source.sample_rate_hz == 1.024e6
+    finally:
+        stop(server, thread)
+        source.close()
+    nfft = 4096
+    frames = x.reshape(-1, nfft)
+    p = np.mean(np.abs(np.fft.fftshift(np.fft.fft(frames * np.hanning(nfft), axis=1), axes=1)) ** 2, axis=0)
+    f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / 1.024e6))
+    station = (f > -400e3) & (f < -200e3)
+    empty = (f > 100e3) & (f < 300e3)  # 90.4-90.6 MHz: nothing on air in the city
+    assert 10 * np.log10(p[station].sum() / p[empty].sum()) > 15
+    off_dc = np.abs(f) > 10e3
+    assert -400e3 < f[off_dc][np.argmax(p[off_dc])] < -200e3
