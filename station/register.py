@@ -52,7 +52,7 @@ EXEMPT_COLUMNS = ("name", "lower_mhz", "upper_mhz", "max_bandwidth_khz", "max_er
 JSON_FORMAT = "specmon-register"
 JSON_VERSION = 1
 IMPORT_FORMATS = ("nz-rsm", "acma", "ourairports", "csv", "json")
-_MAX_FREQ_MHZ = 300_000.0  # 300 GHz: the top of the radio spectrum
+_MAX_FREQ_MHZ = 3_000_000.0  # 3000 GHz: the top of the ITU RR frequency allocation table
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +221,8 @@ def assignment_from_fields(get: Callable[[str], str], source: str) -> Assignment
         errs.append(("frequency_mhz", "is empty: give frequency_mhz, or lower_mhz and upper_mhz"))
     if (
         not block
+        and lower is None
+        and upper is None
         and channel is None
         and (des is None or des.necessary_bandwidth_hz is None)
         and not any(f in ("designator", "channel_khz") for f, _ in errs)
@@ -793,6 +795,11 @@ def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = I
                 except ValueError as exc:
                     bad("gridReference", str(exc))
                     ok = False
+                if lat == 0.0 and lon == 0.0:  # a placeholder (satellite services): no site
+                    kl, kc = doc.key_pos(start, end, "gridReference")
+                    problems.append(Problem(doc.path, kl, kc, "gridReference: 0 0 is a placeholder; imported without "
+                                            "coordinates", "warning"))
+                    lat = lon = None
             raw_status = str(item.get("status") or "Current").strip().lower()
             status = _NZ_STATUS.get(raw_status)
             if status is None:
@@ -887,21 +894,20 @@ def import_acma(path: str | os.PathLike, options: ImportOptions = ImportOptions(
                 table.problem(line, bw_col, str(exc))
                 ok = False
         site_id = get(site_col)
-        if not site_id:
-            table.problem(line, site_col, "is empty")
-            ok = False
         if not ok:
             continue
         lat = lon = None
-        site_name = f"site {site_id}"
-        if sites:
+        site_name = f"site {site_id}" if site_id else "no site"
+        if not site_id:
+            table.problem(line, site_col, "is empty: imported without coordinates", "warning")
+        elif sites:
             if site_id in sites:
                 lat, lon, name = sites[site_id]
                 site_name = f"{name} (site {site_id})"
             else:
                 table.problem(line, site_col, f"site {site_id} is not in {options.sites}; imported without coordinates",
                               "warning")
-        licence = f"ACMA-{get(lic_col)}" if lic_col else f"ACMA-site{site_id}-{get(tx_col)}"
+        licence = f"ACMA-{get(lic_col)}" if lic_col else f"ACMA-site{site_id or '-none'}-{get(tx_col)}"
         common = dict(licensee="", service="land mobile (ACMA RRL)", channel_width_hz=width,
                       tolerance_ppm=options.tolerance_ppm, source=f"{table.path}:{line}")
         out.append(_assign(licence=licence, station_name=site_name, center_hz=tx * 1e6, latitude_deg=lat,
