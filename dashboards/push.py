@@ -59,7 +59,10 @@ def connect(url: str, *, token: str | None = None, user: str | None = None, pass
     if token is None and (user is None or password is None):
         raise UsageError("give --token, or both --user and --password")
     credential: Any = token if token is not None else (user, password)
-    api = GrafanaApi.from_url(url, credential=credential, timeout=timeout_s)
+    # grafana-client joins a sub-path and "api" without a slash: give it "http://host/sub/path/"
+    path = parts.path.strip("/")
+    client_url = f"{parts.scheme}://{parts.netloc}/{path + '/' if path else ''}"
+    api = GrafanaApi.from_url(client_url, credential=credential, timeout=timeout_s)
     _call(url, "read Grafana's settings (GET /api/frontend/settings)", api.health.check)
     return api
 
@@ -85,8 +88,9 @@ def _call(url: str, action: str, fn, *args, not_found_ok: bool = False):
             raise SinkError(f"Grafana refused the credentials (401 Unauthorized) while trying to {action}: check "
                             "--token or --user/--password", where=url) from None
         if code == 403:
-            raise SinkError(f"the credentials lack permission (403 Forbidden) to {action}: datasources need an Admin "
-                            "(or a token with datasources:write), dashboards and folders an Editor", where=url) from None
+            raise SinkError(f"refused (403 Forbidden: {_message(exc)}) to {action}: datasources need an Admin (or a "
+                            "token with datasources:write) and must not be provisioned read-only; dashboards and "
+                            "folders need an Editor", where=url) from None
         if code == 404:
             raise SinkError(f"not found (404) while trying to {action}: is --url the Grafana root "
                             "(including its sub-path when served under one)?", where=url) from None
