@@ -69,7 +69,7 @@ def run(args) -> int:
     import logging
     from datetime import datetime, timedelta, timezone
 
-    from station.errors import ReceiverError, UsageError
+    from station.errors import EndOfRecording, ReceiverError, UsageError
     from station.receivers import open_receiver
     from station.sigmf import NATIVE_TO_SIGMF, SigmfWriter, complex_to_native
     from station.units import format_hz, parse_duration_s, parse_gain_db, parse_positive_hz
@@ -96,30 +96,43 @@ def run(args) -> int:
         extra = {"specmon:source": args.source, "specmon:gain_db": actual_gain, "specmon:ppm": args.ppm,
                  "specmon:requested_frequency": center, "specmon:requested_sample_rate": rate}
         chunk = max(1024, min(262144, int(actual_rate // 10)))
-        # the first read drops the settling samples; time-stamp the first sample kept
-        first = rx.read_raw(min(chunk, n_total))
-        start_utc = datetime.now(timezone.utc) - timedelta(seconds=(first.shape[0] // 2) / actual_rate)
         writer = SigmfWriter(args.out, datatype=datatype, sample_rate_hz=actual_rate, center_freq_hz=actual_center,
-                             start_utc=start_utc, hw=rx.info.hw, description=args.description, author=args.author,
-                             geolocation=geo, global_extra=extra, overwrite=args.force)
-        interrupted = None
+                             hw=rx.info.hw, description=args.description, author=args.author, geolocation=geo,
+                             global_extra=extra, overwrite=args.force)
+        interrupted = failure = None
+
+        def put(raw):
+            if writer.n_samples == 0:  # time-stamp the first sample kept (settling samples were dropped)
+                writer.add_capture(actual_center, datetime.now(timezone.utc)
+                                   - timedelta(seconds=(raw.shape[0] // 2) / actual_rate))
+            if datatype == NATIVE_TO_SIGMF[native]:
+                writer.write_raw(raw)
+            else:
+                from dsp.convert import to_complex64
+
+                writer.write_raw(complex_to_native(to_complex64(raw, native), writer.native_format))
+
         with writer:
-            def put(raw):
-                if datatype == NATIVE_TO_SIGMF[native]:
-                    writer.write_raw(raw)
-                else:
-                    from dsp.convert import to_complex64
-
-                    writer.write_raw(complex_to_native(to_complex64(raw, native), writer.native_format))
-
-            put(first)
             try:
                 while writer.n_samples < n_total:
-                    put(rx.read_raw(min(chunk, n_total - writer.n_samples)))
-            except KeyboardInterrupt:
-                interrupted = "interrupted"
+                    want = min(chunk, n_total - writer.n_samples)
+                    try:
+                        raw = rx.read_raw(want)
+                    except EndOfRecording:
+                        left = getattr(rx, "samples_left", 0)  # a file source: keep what it still has
+                        if left > 0:
+                            put(rx.read_raw(left))
+                        raise
+                    put(raw)
+            except KeyboardInterrupt as exc:
+                interrupted, failure = "interrupted", exc
             except ReceiverError as exc:
-                interrupted = str(exc)
+                interrupted, failure = str(exc), exc
+            if writer.n_samples == 0:  # nothing recorded: leave no empty pair behind
+                writer.close()
+                writer.meta_path.unlink(missing_ok=True)
+                writer.data_path.unlink(missing_ok=True)
+                raise failure
         rec = writer.close()
     print(f"wrote {rec.meta_path} + {rec.data_path.name}: {rec.n_samples} samples ({rec.duration_s:.3f} s) at "
           f"{format_hz(actual_center)}Hz, {format_hz(actual_rate)} S/s, {datatype}, gain "

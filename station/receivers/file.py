@@ -234,15 +234,21 @@ class FileReceiver(Receiver):
     def _set_gain(self, gain_db: float | None) -> float | None:
         return self._rec_gain_db
 
+    @property
+    def samples_left(self) -> int:
+        """Samples before the end of the recording (without looping)."""
+        return self.n_samples - self._pos
+
     def _read_raw(self, n_samples: int) -> np.ndarray:
+        if not self.loop and n_samples > self.samples_left:
+            # nothing is consumed: the caller may still read the samples_left that remain
+            raise EndOfRecording(
+                f"end of recording after {self.n_samples} samples ({n_samples} asked for, {self.samples_left} "
+                f"left; add ?loop=1 to replay in a loop)", where=self.uri)
         out = np.empty(2 * n_samples, dtype=self._dtype)
         got = 0
         while got < n_samples:
             if self._pos >= self.n_samples:
-                if not self.loop:
-                    raise EndOfRecording(
-                        f"end of recording after {self.n_samples} samples ({n_samples - got} more were asked for; "
-                        f"add ?loop=1 to replay in a loop)", where=self.uri)
                 self._pos = 0
             take = min(n_samples - got, self.n_samples - self._pos)
             self._f.seek(self._offset + self._pos * self._bytes_per_sample)
