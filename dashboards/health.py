@@ -43,6 +43,15 @@ SPOOL = Select("station_health", (Column("spool_depth", "max", "spool_depth"),),
 SPOOL_AGE = _mean("spool_age_s", **_STATION_WIDE)
 CPU = _mean("cpu_pct", **_STATION_WIDE)
 TEMPERATURE = Select("station_health", (Column("temperature_c", "max", "temperature_c"),), **_STATION_WIDE)
+#: where the time of one sweep goes (receive, DSP, detection, compliance, sinks)
+STAGES = ("receive_s", "dsp_s", "detect_s", "compliance_s", "sinks_s")
+SWEEP_SPLIT = Select("station_health", tuple(Column(f, "mean", f) for f in STAGES), **_PER_BAND)
+HOPS = _mean("hops", **_PER_BAND)
+#: points the store could not keep: rejected by the server (dead letters) or thinned by the spool quota
+SPOOL_LOSSES = Select("station_health", (Column("spool_dead_letters", "max", "spool_dead_letters"),
+                                         Column("spool_thinned", "increase", "spool_thinned")), **_STATION_WIDE)
+STORE_STATE = Select("station_health", (Column("store_state", "last", "store_state"),
+                                        Column("sink_state", "last", "sink_state")), **_STATION_WIDE)
 UPTIME = Select("station_health", (Column("uptime_s", "last", "uptime_s"),), by_band=False,
                 conditions=(Condition("band", "=", "all"),), group_tags=("station",))
 
@@ -61,6 +70,26 @@ def receiver_state() -> statetimeline.Panel:
         .show_value(cm.VisibilityMode.AUTO)
         .legend(cb.VizLegendOptions().show_legend(True).display_mode(cm.LegendDisplayMode.LIST)
                 .placement(cm.LegendPlacement.BOTTOM))
+    )
+
+
+def store_state() -> statetimeline.Panel:
+    ok_green_else_red = [
+        *value_colours({"ok": "green", "disk_full": "red", "error": "red"}),
+        model.RegexMap(options=model.DashboardRegexMapOptions(
+            pattern="^(?!ok$)(.+)$", result=model.ValueMappingResult(text="$1", color="red", index=3))),
+    ]
+    return (
+        statetimeline.Panel()
+        .title("Store and sink state")
+        .description("Embedded SQLite store (ok, disk_full, error) and network sinks (ok, or the first failing "
+                     "sink and why; its points wait in the spool). Anything but ok is red.")
+        .datasource(panels.DATASOURCE)
+        .with_target(target(STORE_STATE, alias="$tag_station $col"))
+        .span(12).height(8)
+        .mappings(ok_green_else_red)
+        .merge_values(True)
+        .show_value(cm.VisibilityMode.AUTO)
     )
 
 
@@ -93,6 +122,11 @@ def build() -> model.Dashboard:
                                       unit=grafana_unit("station_health", "uptime_s"), alias="$tag_station",
                                       w=8, h=8, steps=((None, "blue"),)))
         .with_panel(receiver_state())
+        .with_panel(panels.time_series("Sweep time split", "Where the time of one sweep goes: receiving samples "
+                                       "(tuning, settling, reads), DSP, detection, compliance, sinks.", SWEEP_SPLIT,
+                                       unit=s, alias=f"{per_band} $col", w=16, bars=True, stacked=True))
+        .with_panel(panels.time_series("Hops per sweep", "Retunes in one sweep of the band.", HOPS, unit="short",
+                                       alias=per_band, w=8))
         .with_panel(panels.time_series("Spool depth", "Points waiting in the spool for the network store. A "
                                        "growing spool means the sink is unreachable; nothing is lost.", SPOOL,
                                        unit=grafana_unit("station_health", "spool_depth"), alias="$tag_station",
@@ -101,6 +135,12 @@ def build() -> model.Dashboard:
         .with_panel(panels.time_series("Spool age", "Age of the oldest spooled point.", SPOOL_AGE,
                                        unit=grafana_unit("station_health", "spool_age_s"), alias="$tag_station", w=12)
                     .thresholds(panels.thresholds((None, "green"), (300, "orange"), (3600, "red"))))
+        .with_panel(panels.time_series("Spool losses", "Points the server rejected (kept as dead letters, "
+                                       "cumulative) and spectrum/noise/health points thinned by the spool quota "
+                                       "per interval. Emissions and violations are never thinned.", SPOOL_LOSSES,
+                                       unit="short", alias="$tag_station $col", w=12)
+                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
+        .with_panel(store_state())
         .with_panel(panels.time_series("CPU", "Process CPU use of the station daemon.", CPU,
                                        unit=grafana_unit("station_health", "cpu_pct"), alias="$tag_station", w=12)
                     .thresholds(panels.thresholds((None, "green"), (80, "orange"), (95, "red"))).min(0))

@@ -77,12 +77,14 @@ def station_points() -> list[Point]:
                 out.append(health_point({
                     "sweep_duration_s": 4.0 + rng.random(), "hop_rate_hz": 9.5, "revisit_s": REVISIT_S,
                     "dropped_reads": k // 4, "short_reads": k // 6, "receiver_state": "ok" if k != 5 else "reopening",
-                    "receiver_errors": k // 5,
+                    "receiver_errors": k // 5, "hops": 9, "receive_s": 2.5, "dsp_s": 0.8, "detect_s": 0.4,
+                    "compliance_s": 0.05, "sinks_s": 0.1,
                 }, station=station, at=start + timedelta(seconds=4), ctx=ctx))
             out.append(health_point({
                 "cpu_pct": 35 + 10 * rng.random(), "temperature_c": 55 + rng.random(), "spool_depth": 10 * k,
                 "spool_age_s": 2.0 * k, "latitude": lat, "longitude": lon, "uptime_s": REVISIT_S * k,
-                "receiver_state": "ok",
+                "receiver_state": "ok", "spool_dead_letters": 0, "spool_thinned": 3 * k, "store_state": "ok",
+                "sink_state": "ok" if k < 8 else "influx://127.0.0.1:8086/specmon: connection refused",
             }, station=station, at=start + timedelta(seconds=5)))
         for band in BANDS:
             for period in range(2):  # two 3-minute integration periods
