@@ -79,27 +79,64 @@ def format_field(value) -> str | None:
     raise TypeError(f"field value {value!r} of type {type(value).__name__} is not a float, int, bool or str")
 
 
+_INF = float("inf")
+_CACHE_MAX = 65536
+_head_cache: dict[tuple, str] = {}
+_field_key_cache: dict[str, str] = {}
+
+
+def _head(measurement: str, tags: dict[str, str]) -> str:
+    """``measurement,tag=value,...`` (tags sorted, empty values omitted), memoised: the tag sets of a
+    station are few (bounded cardinality), so this is a dict lookup per point."""
+    key = (measurement, *tags.items())
+    head = _head_cache.get(key)
+    if head is None:
+        head = _escape_measurement(measurement)
+        for k in sorted(tags):
+            value = tags[k]
+            if value is None or value == "":
+                continue
+            head += f",{_escape_key(k)}={_escape_key(str(value))}"
+        if len(_head_cache) >= _CACHE_MAX:
+            _head_cache.clear()
+        _head_cache[key] = head
+    return head
+
+
+def _field_key(key: str) -> str:
+    text = _field_key_cache.get(key)
+    if text is None:
+        if len(_field_key_cache) >= _CACHE_MAX:
+            _field_key_cache.clear()
+        text = _field_key_cache[key] = _escape_key(key) + "="
+    return text
+
+
 def encode_point(point: Point) -> tuple[bytes | None, int]:
     """One point as one line (no newline) and the number of fields dropped; the line is None when no field
     is storable."""
     dropped = 0
     parts = []
     for key, value in point.fields.items():
-        text = format_field(value)
-        if text is None:
-            dropped += 1
-            continue
-        parts.append(f"{_escape_key(key)}={text}")
+        t = type(value)
+        if t is float:
+            if value != value or value == _INF or value == -_INF:
+                dropped += 1
+                continue
+            text = repr(value)
+        elif t is int:
+            text = f"{value}i"
+        elif t is str:
+            text = _escape_str(value)
+        else:
+            text = format_field(value)
+            if text is None:
+                dropped += 1
+                continue
+        parts.append(_field_key(key) + text)
     if not parts:
         return None, dropped
-    head = _escape_measurement(point.measurement)
-    if point.tags:
-        for key in sorted(point.tags):
-            value = point.tags[key]
-            if value is None or value == "":
-                continue
-            head += f",{_escape_key(key)}={_escape_key(str(value))}"
-    return f"{head} {','.join(parts)} {int(point.time_ns)}".encode(), dropped
+    return f"{_head(point.measurement, point.tags)} {','.join(parts)} {int(point.time_ns)}".encode(), dropped
 
 
 def encode_points(points) -> Encoded:

@@ -429,43 +429,54 @@ class Spool:
         self.close()
 
 
+_FAST_TYPES = {"float": float, "int": int, "str": str, "bool": bool}
+#: (measurement, field names, tag names) already checked against the vocabulary -> per-field expected type
+_checked: dict[tuple, tuple] = {}
+
+
 def coerce(point: Point) -> Point:
     """Check a point against the vocabulary and convert field values to the vocabulary's type (an int given
     for a float field becomes a float, so InfluxDB never sees a field-type conflict). ValueError when the
     point names something the vocabulary lacks or a value cannot be converted."""
-    check_point(point)
-    spec = MEASUREMENTS[point.measurement].fields
     fields = point.fields
+    key = (point.measurement, tuple(fields), tuple(point.tags))
+    types = _checked.get(key)
+    if types is None:
+        check_point(point)
+        spec = MEASUREMENTS[point.measurement].fields
+        types = tuple(_FAST_TYPES[spec[k].type] for k in fields)
+        if len(_checked) > 4096:
+            _checked.clear()
+        _checked[key] = types
     changed = None
-    for key, value in fields.items():
-        if value is None:
-            continue  # left out (and counted) by the encoder
-        kind = spec[key].type
-        t = type(value)
-        if (kind == "float" and t is float) or (kind == "str" and t is str) or (kind == "bool" and t is bool) or (
-            kind == "int" and t is int
-        ):
-            continue
-        try:
-            if kind == "float":
-                new = float(value)
-            elif kind == "int":
-                new = int(value)
-                if new != value:
-                    raise ValueError
-            elif kind == "bool":
-                if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
-                    raise ValueError
-                new = bool(value)
-            else:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{point.measurement}: field {key!r} must be {kind}, got {value!r} ({type(value).__name__})"
-            ) from None
+    for (k, value), want in zip(fields.items(), types):
+        if type(value) is want or value is None:
+            continue  # None is left out (and counted) by the encoder
+        new = _convert(point.measurement, k, value, want)
         if changed is None:
             changed = dict(fields)
-        changed[key] = new
+        changed[k] = new
     if changed is None:
         return point
     return Point(point.measurement, point.tags, changed, point.time_ns)
+
+
+def _convert(measurement: str, key: str, value, want: type):
+    try:
+        if want is float:
+            return float(value)
+        if want is int:
+            new = int(value)
+            if new != value:
+                raise ValueError
+            return new
+        if want is bool:
+            if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+                raise ValueError
+            return bool(value)
+        raise ValueError
+    except (TypeError, ValueError):
+        kind = {float: "float", int: "int", bool: "bool", str: "str"}[want]
+        raise ValueError(
+            f"{measurement}: field {key!r} must be {kind}, got {value!r} ({type(value).__name__})"
+        ) from None
