@@ -7,10 +7,11 @@ Signal chain for each block (documented with the numbers in docs/SCENARIO.md):
 2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) dBFS, with the front-end
    response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as -edge_rolloff_db * x^2 beyond
    (x = 0 at the knee, 1 at rate/2).
-3. Thermal noise: -174 dBm/Hz + noise_figure_db at the antenna, times the same gain and H(f).
+3. Noise: thermal noise (-174 dBm/Hz + noise_figure_db at the antenna, times the gain) plus the ADC noise
+   (adc_noise_lsb), both shaped by H(f) (the RTL2832U decimation filter follows the ADC).
 4. IQ imbalance: z + nu * conj(z), |nu| = -image_rejection_db: an image of everything, mirrored about DC.
-5. DC offset (dc_offset_dbfs, after the gain, so independent of it), ADC noise (adc_noise_lsb), and 8-bit
-   quantisation with clipping: byte = clip(floor(127.5 * z + 128), 0, 255).
+5. DC offset (dc_offset_dbfs, after the gain, so independent of it) and 8-bit quantisation with clipping:
+   byte = clip(floor(127.5 * z + 128), 0, 255).
 6. After a retune (or rate change) the first retune_junk_samples samples are stale: rendered at the previous
    tuning, as librtlsdr's USB buffers deliver them.
 
@@ -76,7 +77,7 @@ class Simulator:
         self._tab = kernels.expj_table()
         self._gens: dict[str, Generator] = {}
         self._scheds: dict[str, Schedule] = {}
-        self._noise_tables: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self._noise_tables: dict[float, np.ndarray] = {}
         self._noise_rng = np.random.default_rng([self.seed & 0xFFFFFFFF, 0x6E6F6973])
         img = 10 ** (-self.model.image_rejection_db / 20)
         ph = math.radians(self.model.image_phase_deg)
@@ -164,23 +165,21 @@ class Simulator:
             self._scheds[tx.id] = Schedule(tx, self.seed)
         return gen
 
-    def _noise(self, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
-        """(thermal, white) unit-power complex64 noise tables for a rate; thermal shaped by the front end."""
+    def _noise(self, rate_hz: float) -> np.ndarray:
+        """A unit-power (in the flat passband) complex64 noise table for a rate, shaped by the front end."""
         hit = self._noise_tables.get(rate_hz)
         if hit is not None:
             return hit
         rng = np.random.default_rng([self.seed & 0xFFFFFFFF, int(rate_hz), 0x7461626C])
         n = NOISE_TABLE_LEN
-        white = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
         spec = np.fft.fft(rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
         f = np.fft.fftfreq(n, 1.0 / rate_hz)
         spec *= 10 ** (frontend_response_db(f, rate_hz, self.model) / 20)
-        thermal = np.fft.ifft(spec)
-        pair = (thermal.astype(np.complex64), white.astype(np.complex64))
+        table = np.fft.ifft(spec).astype(np.complex64)
         if len(self._noise_tables) >= 2:
             self._noise_tables.pop(next(iter(self._noise_tables)))
-        self._noise_tables[rate_hz] = pair
-        return pair
+        self._noise_tables[rate_hz] = table
+        return table
 
     def _render_signals(self, out: np.ndarray, block: Block, center_hz: float, gain_db: float) -> None:
         m = self.model
@@ -225,13 +224,12 @@ class Simulator:
         block = Block(n=n, rate_hz=rate, seg_start_s=self._seg_start_s, n0=self._n)
         sig = np.zeros(n, np.complex64)
         self._render_signals(sig, block, center_hz, gain)
-        thermal, white = self._noise(rate)
+        table = self._noise(rate)
         n_chunks = (n + NOISE_CHUNK - 1) // NOISE_CHUNK
-        t_off = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)
-        w_off = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)
-        thermal_scale = 10 ** ((thermal_noise_dbfs_hz(gain, m) + 10 * math.log10(rate)) / 20)
-        adc_scale = math.sqrt(2.0) * m.adc_noise_lsb / 127.5
-        kernels.finish_cu8(sig, thermal, t_off, thermal_scale, white, w_off, adc_scale, NOISE_CHUNK,
+        offsets = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)
+        thermal_power = 10 ** ((thermal_noise_dbfs_hz(gain, m) + 10 * math.log10(rate)) / 10)
+        adc_power = 2.0 * (m.adc_noise_lsb / 127.5) ** 2
+        kernels.finish_cu8(sig, table, offsets, math.sqrt(thermal_power + adc_power), NOISE_CHUNK,
                            self._nu[0], self._nu[1], self._dc[0], self._dc[1], out_u8)
         self._n += n
 

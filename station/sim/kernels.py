@@ -200,25 +200,23 @@ def gate_envelope(n, dt, starts_s, ends_s, ramp_s):
 
 
 @njit(cache=True)
-def finish_cu8(sig, thermal_tab, thermal_offsets, thermal_scale, white_tab, white_offsets, adc_scale, chunk,
-               nu_re, nu_im, dc_re, dc_im, out):
-    """The dongle's analogue/ADC back end, fused in one pass, writing interleaved cu8 into ``out`` (2n,).
+def finish_cu8(sig, noise_tab, noise_offsets, noise_scale, chunk, nu_re, nu_im, dc_re, dc_im, out):
+    """The dongle's back end, fused in one pass, writing interleaved cu8 into ``out`` (2n,).
 
-    z = sig + thermal_scale * thermal;  z += nu * conj(z) (IQ imbalance image);  z += dc;
-    z += adc_scale * white;  byte = clip(floor(127.5 * z + 128), 0, 255) per component.
-    Noise comes from two unit-power tables read in ``chunk``-sample pieces at the given offsets.
+    z = sig + noise_scale * noise;  z += nu * conj(z) (IQ imbalance image);  z += dc;
+    byte = clip(floor(127.5 * z + 128), 0, 255) per component.
+    The noise comes from a unit-power table read in ``chunk``-sample pieces at the given offsets.
     """
     n = sig.shape[0]
     for i in range(n):
         c = i // chunk
         r = i - c * chunk
-        tn = thermal_tab[thermal_offsets[c] + r]
-        wn = white_tab[white_offsets[c] + r]
-        zr = sig[i].real + thermal_scale * tn.real
-        zi = sig[i].imag + thermal_scale * tn.imag
+        tn = noise_tab[noise_offsets[c] + r]
+        zr = sig[i].real + noise_scale * tn.real
+        zi = sig[i].imag + noise_scale * tn.imag
         # nu * conj(z) = (nu_re + j nu_im)(zr - j zi)
-        yr = zr + nu_re * zr + nu_im * zi + dc_re + adc_scale * wn.real
-        yi = zi + nu_im * zr - nu_re * zi + dc_im + adc_scale * wn.imag
+        yr = zr + nu_re * zr + nu_im * zi + dc_re
+        yi = zi + nu_im * zr - nu_re * zi + dc_im
         br = math.floor(127.5 * yr + 128.0)
         bi = math.floor(127.5 * yi + 128.0)
         if br < 0.0:
