@@ -173,3 +173,19 @@ def test_export_errors_are_one_line(tmp_path, capsys):
     assert err.count("\n") == 0 and "exists and is not a folder" in err
     assert main(["dashboards", "export", str(tmp_path / "o"), "--influx-url", "influx:8086"]) == 2
     assert "expected http://host:port" in capsys.readouterr().err
+
+
+def test_committed_provisioning_folder_is_up_to_date(tmp_path):
+    """dashboards/provisioning/ is `specmon dashboards export dashboards/provisioning` with the defaults;
+    regenerate it with that command after changing a dashboard."""
+    from pathlib import Path
+
+    from station.cli import main
+
+    committed = Path(dashboards.__file__).parent / "provisioning"
+    assert main(["dashboards", "export", str(tmp_path)]) == 0
+    fresh = {p.relative_to(tmp_path): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
+    stored = {p.relative_to(committed): p.read_text() for p in committed.rglob("*") if p.is_file()}
+    assert sorted(stored) == sorted(fresh)
+    stale = [str(k) for k in fresh if fresh[k] != stored[k]]
+    assert not stale, f"stale: {stale}; run `specmon dashboards export dashboards/provisioning`"
