@@ -134,7 +134,7 @@ def test_record_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, code, 
     src = tmp_path / "s_433.92M_250k.cu8"
     src.write_bytes(b"\x80" * 20000)
     base = {"--source": f"file:{src}", "--center-freq": "433.92M", "--sample-rate": "250k", "--duration": "0.01"}
-    for k, v in zip(args[::2], args[1::2]):
+    for k, v in zip(args[::2], args[1::2], strict=True):
         base[k] = v
     argv = ["record"] + [x for kv in base.items() for x in kv] + [str(tmp_path / "out")]
     assert main(argv) == code
