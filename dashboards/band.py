@@ -21,7 +21,7 @@ from dashboards.common import (
     CLASS_COLOURS, band_variable, grafana_unit, new_dashboard, station_variable, target,
 )
 from dashboards.influxql import ResultFormat
-from dashboards.queries import Column, Condition, Select, agg, raw
+from dashboards.queries import Column, Select, agg, raw
 
 TITLE = "specmon · Band view"
 

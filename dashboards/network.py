@@ -6,14 +6,14 @@ cases are open, of which class? How many emissions does each band detect over ti
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import common as cb, dashboard as dash, geomap
+from grafana_foundation_sdk.builders import common as cb, geomap
 from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards import panels
 from dashboards.common import (
     CLASS_COLOURS, RECEIVER_COLOURS, grafana_unit, new_dashboard, station_variable, value_colours,
 )
-from dashboards.queries import Column, Condition, Select, agg
+from dashboards.queries import Column, Condition, Select
 
 TITLE = "specmon · Network overview"
 
@@ -52,8 +52,8 @@ DETECTIONS_PER_BAND = Select(
 )
 
 #: unlicensed emissions in the range (any station)
-UNLICENSED = agg("emission", "count", "center_hz", by_band=False,
-                 conditions=(Condition("class", "=", "unlicensed"), Condition("artifact", "=", False)))
+UNLICENSED = Select("emission", (Column("center_hz", "count", "unlicensed"),), by_band=False,
+                    conditions=(Condition("class", "=", "unlicensed"), Condition("artifact", "=", False)))
 
 
 def station_map() -> geomap.Panel:
@@ -105,7 +105,7 @@ def build() -> model.Dashboard:
                 "Distinct violation cases observed in the time range whose state is not 'closed', per class. "
                 "Any open case turns red.",
                 OPEN_BY_CLASS, unit="short", alias="$tag_class", w=6, h=12, calc="max",
-            )
+            ).overrides(panels.colour_by_name(CLASS_COLOURS))
         )
         .with_panel(
             panels.stat_panel(

@@ -85,6 +85,18 @@ def colour_text_override(colours: dict[str, str]) -> list[model.DynamicConfigVal
     ]
 
 
+def colour_by_name(colours: dict[str, str]) -> list:
+    """Field overrides giving series named after a class (alias ``$tag_class``) their fixed colour."""
+    from grafana_foundation_sdk.builders import dashboard as dash
+
+    return [
+        dash.DashboardFieldConfigSourceOverrides()
+        .matcher(model.MatcherConfig(id_val="byName", options=name))
+        .properties([model.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": colour})])
+        for name, colour in colours.items()
+    ]
+
+
 def transformation(id_: str, options: dict) -> model.DataTransformerConfig:
     return model.DataTransformerConfig(id_val=id_, options=options)
 

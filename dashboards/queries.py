@@ -7,8 +7,8 @@ macros (``$timeFilter``, ``$__interval``) and template variables (``$station``, 
 expand. Every identifier is double-quoted and every output column aliased, which keeps the text parseable by
 :mod:`dashboards.lint`.
 
-Only InfluxQL that InfluxDB 1.x, 2.x (v1 API) and 3.x all accept is produced: no subqueries, no
-``INTO``, aggregates from the common set (mean, max, min, last, first, count, sum, spread).
+Only InfluxQL that InfluxDB 1.x, 2.x (v1 API) and 3.x all accept is produced: no subqueries, no ``INTO``,
+no ``SLIMIT``/``SOFFSET`` (not in 3.x), functions from :data:`AGGREGATES` and :data:`COMPOSITES`.
 """
 
 from __future__ import annotations
@@ -113,7 +113,6 @@ class Select:
     fill: str | None = None
     order_desc: bool = False
     limit: int | None = None
-    slimit: int | None = None
 
     def __post_init__(self) -> None:
         m = spec(self.measurement)
@@ -176,8 +175,6 @@ class Select:
             parts.append("ORDER BY time DESC")
         if self.limit is not None:
             parts.append(f"LIMIT {int(self.limit)}")
-        if self.slimit is not None:
-            parts.append(f"SLIMIT {int(self.slimit)}")
         return " ".join(parts)
 
 

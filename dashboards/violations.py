@@ -114,17 +114,13 @@ def build() -> model.Dashboard:
         .with_panel(panels.stat_panel("Open cases", "Distinct violation cases observed in the range and not closed.",
                                       OPEN, unit="short", w=6, h=6, calc="max"))
         .with_panel(panels.bar_gauge("Open cases by class", "Open cases per violation class.", OPEN_BY_CLASS,
-                                     unit="short", alias="$tag_class", w=18, h=6, calc="max"))
+                                     unit="short", alias="$tag_class", w=18, h=6, calc="max")
+                    .overrides(panels.colour_by_name(CLASS_COLOURS)))
         .with_panel(cases_table())
         .with_panel(
             panels.time_series("Timeline", "Distinct violation cases observed per class and interval.", TIMELINE,
                                unit="short", alias="$tag_class", w=24, h=9, bars=True, stacked=True)
-            .overrides([
-                dash.DashboardFieldConfigSourceOverrides()
-                .matcher(model.MatcherConfig(id_val="byName", options=cls))
-                .properties([model.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": col})])
-                for cls, col in CLASS_COLOURS.items()
-            ])
+            .overrides(panels.colour_by_name(CLASS_COLOURS))
         )
     )
     return board.build()

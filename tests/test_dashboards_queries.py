@@ -18,7 +18,7 @@ import pytest
 
 import dashboards
 from dashboards import grafana_sim
-from dashboards.lint import _ALIAS, queries
+from dashboards.lint import _ALIAS
 from station.vocabulary import Point, check_point
 
 pytestmark = pytest.mark.influx
