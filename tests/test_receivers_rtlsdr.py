@@ -10,7 +10,6 @@ module that behaves like pyrtlsdr 0.5's RtlSdr class.
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 import types
@@ -49,11 +48,11 @@ def test_real_import_path_gives_the_clear_error():
         open_receiver("rtlsdr://0")
 
 
-def test_cli_without_dongle_exits_with_one_line():
+def test_cli_without_dongle_exits_with_one_line(tmp_path):
     if _real_state() == "present":
         pytest.skip("an RTL-SDR is plugged in")
     proc = subprocess.run([sys.executable, "-m", "station", "record", "--source", "rtlsdr://0", "--center-freq",
-                           "100M", "--sample-rate", "2.4M", "--duration", "1", os.devnull + "x"],
+                           "100M", "--sample-rate", "2.4M", "--duration", "1", str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 5
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
