@@ -47,8 +47,13 @@ def binary(name: str) -> str | None:
 
 def _http(method: str, url: str, *, data: bytes | None = None, timeout_s: float = 10.0) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=data, method=method)
+    ctx = None
+    if url.startswith("https:"):  # the test servers' self-signed certificates
+        import ssl
+
+        ctx = ssl._create_unverified_context()
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        with urllib.request.urlopen(req, timeout=timeout_s, context=ctx) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -151,23 +156,47 @@ class InfluxServer(_Service):
     ready_path = "/ping"
     ready_status = (204,)
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, tls: bool = False):
         super().__init__(root)
         self.rpc_port = free_port()
         self.config_path = self.root / "influxd.conf"
+        self.tls = tls
+        self.cert_path = self.root / "cert.pem"
+        self.key_path = self.root / "key.pem"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, root: Path, timeout_s: float = 30.0) -> "InfluxServer":
+    def start(cls, root: Path, timeout_s: float = 30.0, *, tls: bool = False) -> "InfluxServer":
+        """Start influxd; with ``tls`` it serves HTTPS with a fresh self-signed certificate for 127.0.0.1
+        (``cert_path``, needs the ``openssl`` command)."""
         exe = binary(INFLUXD)
         if exe is None:
             raise ServiceError(f"{INFLUXD} is not installed (Debian package influxdb; `make services`)")
-        server = cls(root)
+        server = cls(root, tls=tls)
+        if tls:
+            server._make_certificate()
         server._write_config()
         server._spawn(timeout_s)
         return server
 
+    def _make_certificate(self) -> None:
+        if binary("openssl") is None:
+            raise ServiceError("openssl is not installed: cannot make a certificate for the TLS test server")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.key_path), "-out", str(self.cert_path)],
+            check=True, capture_output=True,
+        )
+
     def _write_config(self) -> None:
         r = self.root
+        tls = (
+            f'  https-enabled = true\n  https-certificate = "{self.cert_path}"\n  https-private-key = "{self.key_path}"\n'
+            if self.tls else ""
+        )
         self.config_path.write_text(
             f"""reporting-enabled = false
 bind-address = "127.0.0.1:{self.rpc_port}"
@@ -191,7 +220,7 @@ bind-address = "127.0.0.1:{self.rpc_port}"
   auth-enabled = false
   log-enabled = false
   max-body-size = 0
-
+{tls}
 [continuous_queries]
   enabled = false
 """

@@ -3,13 +3,16 @@ keeps numeric fields as ``measurement_field`` series; numbers read back through 
 
 from __future__ import annotations
 
+import gzip
+import http.server
+import threading
 import time
 from datetime import datetime, timezone
 
 import pytest
 
 from station.errors import ConfigError
-from station.sinks import SinkRunner, open_sink
+from station.sinks import SinkRunner, SinkTransient, open_sink
 from station.spool import Spool
 from tests._influx_helpers import make_emission, make_spectrum
 from station.points import PointContext, emission_points, spectrum_points
@@ -73,3 +76,67 @@ def test_v2_token_from_file(tmp_path, monkeypatch):
     assert "s3cret" not in repr(sink.target) and "s3cret" not in sink.name
     with pytest.raises(ConfigError, match="cannot read token_file"):
         open_sink(f"influx2://127.0.0.1:8086?org=o&bucket=b&token_file={tmp_path / 'missing'}")
+
+
+
+class _Refuser(http.server.BaseHTTPRequestHandler):
+    """A /api/v2/write that answers 400 to a body holding a line with 'BAD', 503 + Retry-After to 'BUSY',
+    and 204 otherwise, remembering accepted lines. (VictoriaMetrics itself skips unparsable lines with a
+    204, so the refusal path needs a server that refuses the way InfluxDB 2.x does.)"""
+
+    accepted: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        if b"BUSY" in body:
+            self.send_response(503)
+            self.send_header("Retry-After", "42")
+            self.end_headers()
+            return
+        if b"BAD" in body:
+            msg = b'{"code":"invalid","message":"unable to parse BAD line"}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(msg)))
+            self.end_headers()
+            self.wfile.write(msg)
+            return
+        type(self).accepted += body.splitlines()
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_v2_refused_point_is_dead_lettered_and_503_honours_retry_after(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPECMON_INFLUX_TOKEN", "x")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refuser)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sink = open_sink(f"influx2://127.0.0.1:{server.server_port}?org=o&bucket=b")
+        spool = Spool(tmp_path / "spool.sqlite")
+        points = [_pt(i, "BAD" if i == 6 else "ok") for i in range(10)]
+        spool.put(points)
+        runner = SinkRunner(sink, spool, clock=lambda: 1000.0)
+        assert runner.send_pending() == 9
+        (dead,) = spool.dead_letters()
+        assert dead.status == 400 and "unable to parse BAD line" in dead.error
+        assert len(_Refuser.accepted) == 9
+        spool.put([_pt(20, "BUSY")])
+        with pytest.raises(SinkTransient, match="HTTP 503"):
+            runner.send_pending()
+        assert runner.next_attempt == 1042.0
+        assert spool.depth() == 1
+        sink.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _pt(i: int, reason: str):
+    from station.vocabulary import Point
+
+    return Point("violation", {"station": "s", "band": "b"}, {"reason": reason, "snr_db": float(i)}, 10**18 + i)

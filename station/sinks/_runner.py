@@ -133,8 +133,13 @@ class SinkRunner:
         delay = self.backoff_s(self.stats.consecutive_failures, retry_after_s)
         self.next_attempt = self.clock() + delay
         level = logging.WARNING if self.stats.consecutive_failures <= 3 else logging.DEBUG
-        log.log(level, "%s: %s; %d points wait in the spool, next attempt in %.1f s", self.sink.name, exc,
+        log.log(level, "%s; %d points wait in the spool, next attempt in %.1f s", self._named(exc),
                 self.spool.depth(), delay)
+
+    def _named(self, exc: Exception) -> str:
+        """The error's message, starting with the (masked) sink name exactly once."""
+        text = str(exc)
+        return text if text.startswith(self.sink.name) else f"{self.sink.name}: {text}"
 
     def _disconnect(self) -> None:
         try:
@@ -153,9 +158,7 @@ class SinkRunner:
             if len(batch) == 1:
                 n = self.spool.dead_letter(batch, str(exc), exc.status)
                 self.stats.dead_lettered += n
-                log.warning(
-                    "%s: dead-lettered 1 %s point the server refused: %s", self.sink.name, batch.measurements[0], exc
-                )
+                log.warning("dead-lettered 1 %s point the server refused: %s", batch.measurements[0], self._named(exc))
                 return 0
             first, second = batch.split()
             return self._deliver(first) + self._deliver(second)
