@@ -1,0 +1,584 @@
+"""Violation cases in the embedded SQLite store: one persistent transmitter = one case.
+
+Tables (created with ``CREATE TABLE IF NOT EXISTS``; all four are append-only, enforced by triggers that
+abort any UPDATE or DELETE, so neither the daemon nor a confused operator can rewrite history):
+
+    cases               one row per case, as opened: class, frequency, licences, reason, register lookup
+    case_observations   one row per sweep (and station) in which the case's transmitter was seen
+    case_events         state changes (new -> confirmed -> exported -> closed) and operator notes
+    case_evidence       evidence files (snapshot PNG, SigMF pair, manifest) with their sha256
+
+A case's summary (first/last seen, observation count, max and mean power, observing stations, current
+state) is computed from those rows. Matching a violation to an open case: the same ``track_id`` (the tracker's
+identity) as any earlier observation of the case, else the same class within max(2 kHz, half the
+bandwidth) of the case's latest centre frequency (this also joins observations across restarts and across
+stations). A closed case stays closed: the transmitter seen again opens a new case that names the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from detectors.records import ComplianceClass, ComplianceResult
+from station.errors import SinkError, UsageError
+
+#: case states in order; transitions allowed by :data:`TRANSITIONS`
+STATES = ("new", "confirmed", "exported", "closed")
+TRANSITIONS = {
+    "confirmed": ("new",),
+    "exported": ("confirmed", "exported"),
+    "closed": ("new", "confirmed", "exported"),
+}
+EVIDENCE_KINDS = ("spectrum_png", "iq_sigmf_meta", "iq_sigmf_data", "manifest", "other")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    case_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    klass TEXT NOT NULL,
+    opened_ns INTEGER NOT NULL,
+    opened_station TEXT NOT NULL,
+    center_hz REAL NOT NULL,
+    bandwidth_hz REAL NOT NULL,
+    track_id TEXT,
+    licences TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    indicative INTEGER NOT NULL,
+    register_json TEXT NOT NULL,
+    previous_case_id TEXT
+);
+CREATE TABLE IF NOT EXISTS case_observations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases(case_id),
+    time_ns INTEGER NOT NULL,
+    station TEXT NOT NULL,
+    latitude REAL,
+    longitude REAL,
+    klass TEXT NOT NULL,
+    track_id TEXT,
+    center_hz REAL NOT NULL,
+    bandwidth_hz REAL NOT NULL,
+    power_dbfs REAL NOT NULL,
+    power_lin REAL NOT NULL,
+    peak_dbfs REAL,
+    snr_db REAL,
+    occupancy REAL,
+    offset_hz REAL,
+    indicative INTEGER NOT NULL,
+    licences TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    UNIQUE (case_id, station, time_ns)
+);
+CREATE INDEX IF NOT EXISTS case_observations_case ON case_observations(case_id, id);
+CREATE TABLE IF NOT EXISTS case_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases(case_id),
+    time_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('state', 'note')),
+    state TEXT,
+    text TEXT,
+    author TEXT
+);
+CREATE INDEX IF NOT EXISTS case_events_case ON case_events(case_id, id);
+CREATE TABLE IF NOT EXISTS case_evidence (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases(case_id),
+    time_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS case_evidence_case ON case_evidence(case_id, id);
+"""
+_TABLES = ("cases", "case_observations", "case_events", "case_evidence")
+
+
+def _append_only_triggers() -> str:
+    out = []
+    for t in _TABLES:
+        for op in ("UPDATE", "DELETE"):
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+                f"BEGIN SELECT RAISE(ABORT, '{t} is append-only: history is never rewritten'); END;"
+            )
+    return "\n".join(out)
+
+
+def _ns(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError(f"time {when.isoformat()} must be timezone-aware (UTC)")
+    return int(round(when.timestamp() * 1e6)) * 1000
+
+
+def _dt(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+
+
+def _db(power_lin: float) -> float:
+    return 10.0 * math.log10(power_lin) if power_lin > 0 else float("-inf")
+
+
+def sha256_of(path: str | os.PathLike, *, chunk_bytes: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk_bytes):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---- records ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CaseObservation:
+    """What :meth:`CaseStore.record` did with one violation result."""
+
+    case_id: str
+    opened: bool  # True when this result opened the case (time to capture evidence)
+    state: str
+    result: ComplianceResult
+
+
+@dataclass(frozen=True, slots=True)
+class StationPosition:
+    station: str
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A case's summary, computed from its append-only rows."""
+
+    case_id: str
+    klass: ComplianceClass
+    state: str
+    first_seen: datetime
+    last_seen: datetime
+    n_obs: int
+    max_power_dbfs: float
+    mean_power_dbfs: float  # mean of linear power, in dB
+    center_hz: float  # latest observation
+    bandwidth_hz: float  # latest observation
+    opened_center_hz: float
+    stations: tuple[StationPosition, ...]  # observing stations, latest known position of each
+    licences: tuple[str, ...]  # licences considered when the case opened
+    reason: str  # the reason when the case opened
+    latest_reason: str
+    indicative: bool
+    track_ids: tuple[str, ...]
+    previous_case_id: str | None
+    register: tuple[dict, ...]  # the register rows considered when it opened (canonical fields)
+    snr_db: float | None  # latest
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    time: datetime
+    kind: str  # "state" or "note"
+    state: str | None
+    text: str | None
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    kind: str  # one of EVIDENCE_KINDS
+    path: str  # relative to the store's directory when inside it
+    sha256: str
+    size_bytes: int
+    description: str
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    case: Case
+    events: tuple[CaseEvent, ...]
+    evidence: tuple[EvidenceFile, ...]
+    settings: dict  # measurement settings of the latest observation
+
+
+@dataclass
+class _Open:
+    case_id: str
+    klass: str
+    center_hz: float
+    bandwidth_hz: float
+    tracks: set
+
+
+# ---- the store -------------------------------------------------------------------------------------------
+class CaseStore:
+    """Violation cases in the SQLite file ``path`` (WAL). Thread-safe; one instance per process.
+
+    ``match_tolerance_hz``: the smallest frequency distance at which a violation joins an open case of the
+    same class (the effective tolerance is max(this, half the bandwidth)).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, match_tolerance_hz: float = 2000.0):
+        self.path = Path(path)
+        self.match_tolerance_hz = float(match_tolerance_hz)
+        self._lock = threading.RLock()
+        self._cache: dict[str, _Open] | None = None  # open cases, see _open_cases
+        self._closed: set[str] = set()
+        self._obs_mark = self._event_mark = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA + _append_only_triggers())
+        except sqlite3.DatabaseError as exc:
+            raise SinkError(f"cannot open the case store: {exc}", where=str(self.path)) from None
+        except OSError as exc:
+            raise SinkError(f"cannot create the case store: {exc.strerror or exc}", where=str(self.path)) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- recording -----------------------------------------------------------------------------------------
+    def record(
+        self,
+        results: Sequence[ComplianceResult],
+        *,
+        station: str,
+        when: datetime,
+        position: tuple[float, float] | None = None,
+        settings: dict | None = None,
+    ) -> list[CaseObservation]:
+        """Record one sweep's violation results (non-violations are ignored) as observations of cases,
+        opening cases for new transmitters. One transaction per call. Returns one entry per violation."""
+        if not station:
+            raise ValueError("station id is empty")
+        t_ns = _ns(when)
+        settings_json = json.dumps(settings or {}, sort_keys=True, default=str)
+        lat, lon = (position if position is not None else (None, None))
+        out: list[CaseObservation] = []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                open_cases = self._open_cases()
+                used: set[str] = set()
+                for r in results:
+                    if not r.klass.is_violation:
+                        continue
+                    e = r.emission
+                    case = self._match(open_cases, r, used)
+                    opened = case is None
+                    if opened:
+                        case = self._open_case(r, station, t_ns)
+                        open_cases[case.case_id] = case
+                    used.add(case.case_id)
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO case_observations (case_id, time_ns, station, latitude, longitude, klass,"
+                        " track_id, center_hz, bandwidth_hz, power_dbfs, power_lin, peak_dbfs, snr_db, occupancy,"
+                        " offset_hz, indicative, licences, reason, settings_json)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (case.case_id, t_ns, station, lat, lon, r.klass.value, r.track_id, e.center_hz,
+                         e.bandwidth_hz, e.power_dbfs, 10.0 ** (e.power_dbfs / 10.0), e.peak_dbfs, e.snr_db,
+                         e.occupancy, r.offset_hz, int(r.indicative), ",".join(r.licences), r.reason, settings_json),
+                    )
+                    case.center_hz, case.bandwidth_hz = e.center_hz, e.bandwidth_hz
+                    if r.track_id:
+                        case.tracks.add(r.track_id)
+                    out.append(CaseObservation(case.case_id, opened, "new" if opened else self._state(case.case_id), r))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._cache = None  # rebuilt from the store at the next call
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return out
+
+    def _state(self, case_id: str) -> str:
+        row = self._db.execute(
+            "SELECT state FROM case_events WHERE case_id=? AND kind='state' ORDER BY id DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        return row[0] if row else "new"
+
+    def _open_cases(self) -> dict[str, _Open]:
+        """Cases not closed, with their latest centre/bandwidth and every track id seen. Kept in memory and
+        brought up to date from the rows added since the last call (by this or another process: a
+        `specmon violations close` is honoured at the next sweep). Called inside the record transaction."""
+        if self._cache is None:
+            self._cache, self._closed, self._obs_mark, self._event_mark = {}, set(), 0, 0
+        cache = self._cache
+        for oid, cid, k, c, b, tid in self._db.execute(
+            "SELECT o.id, o.case_id, c.klass, o.center_hz, o.bandwidth_hz, o.track_id FROM case_observations o "
+            "JOIN cases c ON c.case_id = o.case_id WHERE o.id > ? ORDER BY o.id",
+            (self._obs_mark,),
+        ):
+            entry = cache.get(cid)
+            if entry is None:
+                entry = cache[cid] = _Open(cid, k, c, b, set())
+            entry.center_hz, entry.bandwidth_hz = c, b
+            if tid:
+                entry.tracks.add(tid)
+            self._obs_mark = oid
+        for eid, cid, state in self._db.execute(
+            "SELECT id, case_id, state FROM case_events WHERE kind = 'state' AND id > ? ORDER BY id",
+            (self._event_mark,),
+        ):
+            if state == "closed":
+                self._closed.add(cid)
+            self._event_mark = eid
+        for cid in self._closed:
+            cache.pop(cid, None)
+        return cache
+
+    def _match(self, open_cases: dict[str, _Open], r: ComplianceResult, used: set[str]) -> _Open | None:
+        if r.track_id:
+            for c in open_cases.values():
+                if r.track_id in c.tracks and c.case_id not in used:
+                    return c
+        best, best_d = None, math.inf
+        e = r.emission
+        for c in open_cases.values():
+            if c.klass != r.klass.value or c.case_id in used:
+                continue
+            d = abs(c.center_hz - e.center_hz)
+            if d <= max(self.match_tolerance_hz, 0.5 * max(c.bandwidth_hz, e.bandwidth_hz)) and d < best_d:
+                best, best_d = c, d
+        return best
+
+    def _open_case(self, r: ComplianceResult, station: str, t_ns: int) -> _Open:
+        seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM cases").fetchone()[0]
+        case_id = f"VC-{seq:06d}"
+        previous = self._closed_match(r)
+        from station.register import assignment_to_fields
+
+        register = [assignment_to_fields(a) for a in r.assignments]
+        self._db.execute(
+            "INSERT INTO cases (case_id, seq, klass, opened_ns, opened_station, center_hz, bandwidth_hz, track_id,"
+            " licences, reason, indicative, register_json, previous_case_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (case_id, seq, r.klass.value, t_ns, station, r.emission.center_hz, r.emission.bandwidth_hz, r.track_id,
+             json.dumps(list(r.licences)), r.reason, int(r.indicative), json.dumps(register, ensure_ascii=False),
+             previous),
+        )
+        self._db.execute(
+            "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
+            (case_id, t_ns, "state", "new", "opened by the station", station),
+        )
+        return _Open(case_id, r.klass.value, r.emission.center_hz, r.emission.bandwidth_hz, set())
+
+    def _closed_match(self, r: ComplianceResult) -> str | None:
+        e = r.emission
+        tol = max(self.match_tolerance_hz, 0.5 * e.bandwidth_hz)
+        row = self._db.execute(
+            "SELECT case_id FROM cases WHERE klass=? AND ABS(center_hz-?) <= ? ORDER BY seq DESC LIMIT 1",
+            (r.klass.value, e.center_hz, tol),
+        ).fetchone()
+        return row[0] if row else None
+
+    # ---- operator actions ---------------------------------------------------------------------------------
+    def _require(self, case_id: str) -> None:
+        if self._db.execute("SELECT 1 FROM cases WHERE case_id=?", (case_id,)).fetchone() is None:
+            raise UsageError(f"no case {case_id!r} in {self.path}")
+
+    def set_state(self, case_id: str, state: str, *, note: str | None = None, author: str | None = None,
+                  now: datetime | None = None) -> None:
+        """Move a case to ``state`` (new -> confirmed -> exported -> closed; closed from any open state).
+        Raises UsageError for an unknown case or a transition the workflow does not allow."""
+        if state not in TRANSITIONS:
+            raise UsageError(f"unknown target state {state!r}; one of {', '.join(TRANSITIONS)}")
+        t_ns = _ns(now or datetime.now(timezone.utc))
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._require(case_id)
+                current = self._state(case_id)
+                if current not in TRANSITIONS[state]:
+                    allowed = " or ".join(TRANSITIONS[state])
+                    raise UsageError(f"case {case_id} is {current}; only a {allowed} case can become {state}")
+                if not (state == current == "exported"):
+                    self._db.execute(
+                        "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
+                        (case_id, t_ns, "state", state, note, author),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def confirm(self, case_id: str, *, note: str | None = None, author: str | None = None) -> None:
+        self.set_state(case_id, "confirmed", note=note, author=author)
+
+    def close_case(self, case_id: str, *, note: str | None = None, author: str | None = None) -> None:
+        self.set_state(case_id, "closed", note=note, author=author)
+
+    def mark_exported(self, case_ids: Sequence[str], *, note: str | None = None) -> list[str]:
+        """Mark the *confirmed* cases among ``case_ids`` as exported; returns those that changed."""
+        changed = []
+        for cid in case_ids:
+            with self._lock:
+                if self._state(cid) == "confirmed":
+                    self.set_state(cid, "exported", note=note)
+                    changed.append(cid)
+        return changed
+
+    def add_note(self, case_id: str, text: str, *, author: str | None = None, now: datetime | None = None) -> None:
+        if not text.strip():
+            raise UsageError("a note needs some text")
+        with self._lock:
+            self._require(case_id)
+            self._db.execute(
+                "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
+                (case_id, _ns(now or datetime.now(timezone.utc)), "note", None, text, author),
+            )
+
+    # ---- evidence ------------------------------------------------------------------------------------------
+    def add_evidence(self, case_id: str, path: str | os.PathLike, kind: str, *, description: str = "",
+                     now: datetime | None = None) -> EvidenceFile:
+        """Record an evidence file with its sha256 (the file must exist)."""
+        if kind not in EVIDENCE_KINDS:
+            raise ValueError(f"evidence kind {kind!r} is not one of {', '.join(EVIDENCE_KINDS)}")
+        p = Path(path)
+        digest, size = sha256_of(p), p.stat().st_size
+        stored = self._relative(p)
+        t = now or datetime.now(timezone.utc)
+        with self._lock:
+            self._require(case_id)
+            self._db.execute(
+                "INSERT INTO case_evidence (case_id, time_ns, kind, path, sha256, size_bytes, description)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (case_id, _ns(t), kind, stored, digest, size, description),
+            )
+        return EvidenceFile(kind, stored, digest, size, description, _dt(_ns(t)))
+
+    def _relative(self, p: Path) -> str:
+        base = self.path.resolve().parent
+        try:
+            return str(p.resolve().relative_to(base))
+        except ValueError:
+            return str(p.resolve())
+
+    def evidence_path(self, ev: EvidenceFile) -> Path:
+        p = Path(ev.path)
+        return p if p.is_absolute() else self.path.resolve().parent / p
+
+    def verify_evidence(self, case_id: str) -> list[tuple[EvidenceFile, str]]:
+        """(file, problem) for each evidence file that is missing or whose sha256 no longer matches."""
+        bad = []
+        for ev in self.detail(case_id).evidence:
+            p = self.evidence_path(ev)
+            if not p.is_file():
+                bad.append((ev, "missing"))
+            elif sha256_of(p) != ev.sha256:
+                bad.append((ev, "sha256 differs: the file was changed"))
+        return bad
+
+    # ---- queries -------------------------------------------------------------------------------------------
+    def cases(self, *, state: str | Sequence[str] | None = None, since: datetime | None = None,
+              klass: str | None = None) -> list[Case]:
+        """Case summaries, oldest first. ``state``: one state or several; ``since``: cases seen at or after
+        that time; ``klass``: one compliance class."""
+        states = (state,) if isinstance(state, str) else tuple(state or ())
+        for s in states:
+            if s not in STATES:
+                raise UsageError(f"unknown case state {s!r}; one of {', '.join(STATES)}")
+        with self._lock:
+            rows = self._db.execute(
+                """
+                SELECT c.case_id, c.klass, c.opened_ns, c.center_hz, c.licences, c.reason, c.indicative,
+                       c.register_json, c.previous_case_id,
+                       MIN(o.time_ns), MAX(o.time_ns), COUNT(o.id), MAX(o.power_dbfs), AVG(o.power_lin),
+                       COALESCE((SELECT state FROM case_events e WHERE e.case_id = c.case_id AND e.kind = 'state'
+                                 ORDER BY e.id DESC LIMIT 1), 'new')
+                FROM cases c JOIN case_observations o ON o.case_id = c.case_id
+                GROUP BY c.case_id ORDER BY c.seq
+                """
+            ).fetchall()
+            latest = {
+                r[0]: r[1:]
+                for r in self._db.execute(
+                    "SELECT o.case_id, o.center_hz, o.bandwidth_hz, o.reason, o.snr_db FROM case_observations o "
+                    "WHERE o.id IN (SELECT MAX(id) FROM case_observations GROUP BY case_id)"
+                )
+            }
+            stations: dict[str, list[StationPosition]] = {}
+            for cid, st, la, lo in self._db.execute(
+                "SELECT case_id, station, latitude, longitude FROM case_observations "
+                "WHERE id IN (SELECT MAX(id) FROM case_observations GROUP BY case_id, station) ORDER BY id"
+            ):
+                stations.setdefault(cid, []).append(StationPosition(st, la, lo))
+            tracks: dict[str, list[str]] = {}
+            for cid, tid in self._db.execute(
+                "SELECT case_id, track_id FROM case_observations WHERE track_id IS NOT NULL "
+                "GROUP BY case_id, track_id ORDER BY MIN(id)"
+            ):
+                tracks.setdefault(cid, []).append(tid)
+        since_ns = _ns(since) if since is not None else None
+        out = []
+        for (cid, k, _opened, c0, lic, reason, ind, reg, prev, first, last, n, pmax, plin, st) in rows:
+            if states and st not in states:
+                continue
+            if since_ns is not None and last < since_ns:
+                continue
+            if klass is not None and k != klass:
+                continue
+            lc, lb, lr, snr = latest[cid]
+            out.append(
+                Case(
+                    case_id=cid, klass=ComplianceClass(k), state=st, first_seen=_dt(first), last_seen=_dt(last),
+                    n_obs=n, max_power_dbfs=pmax, mean_power_dbfs=_db(plin), center_hz=lc, bandwidth_hz=lb,
+                    opened_center_hz=c0, stations=tuple(stations.get(cid, ())), licences=tuple(json.loads(lic)),
+                    reason=reason, latest_reason=lr, indicative=bool(ind), track_ids=tuple(tracks.get(cid, ())),
+                    previous_case_id=prev, register=tuple(json.loads(reg)), snr_db=snr,
+                )
+            )
+        return out
+
+    def detail(self, case_id: str) -> CaseDetail:
+        with self._lock:
+            self._require(case_id)
+            (case,) = [c for c in self.cases() if c.case_id == case_id]
+            events = tuple(
+                CaseEvent(_dt(t), k, s, x, a)
+                for t, k, s, x, a in self._db.execute(
+                    "SELECT time_ns, kind, state, text, author FROM case_events WHERE case_id=? ORDER BY id",
+                    (case_id,),
+                )
+            )
+            evidence = tuple(
+                EvidenceFile(k, p, h, n, d, _dt(t))
+                for t, k, p, h, n, d in self._db.execute(
+                    "SELECT time_ns, kind, path, sha256, size_bytes, description FROM case_evidence WHERE case_id=?"
+                    " ORDER BY id",
+                    (case_id,),
+                )
+            )
+            row = self._db.execute(
+                "SELECT settings_json FROM case_observations WHERE case_id=? ORDER BY id DESC LIMIT 1", (case_id,)
+            ).fetchone()
+        return CaseDetail(case, events, evidence, json.loads(row[0]) if row else {})
+
+    def observation_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM case_observations").fetchone()[0]
+
+
+def open_store(path: str | os.PathLike) -> CaseStore:
+    """Open an existing case store for the CLI: a missing file is a UsageError (no empty store is created)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no case store at {p} (run the station first, or pass --db PATH)")
+    return CaseStore(p)
