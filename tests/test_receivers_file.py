@@ -188,3 +188,21 @@ def test_unsupported_raw_format_and_missing_rate(tmp_path):
         open_receiver(f"file:{tmp_path / 'plain.cu8'}?rate=1M&freq=1G&speed=2")
     with pytest.raises(UsageError, match="rate option"):
         open_receiver(f"file:{tmp_path / 'plain.cu8'}?rate=fast&freq=1G")
+
+
+def test_uri_forms(tmp_path, monkeypatch):
+    path = tmp_path / "u_100M_250k.cu8"
+    path.write_bytes(b"\x80" * 64)
+    for uri in (f"file:{path}", f"file://{path}", f"file://localhost{path}"):
+        with open_receiver(uri) as rx:
+            assert rx.path == path and rx.n_samples == 32
+    monkeypatch.chdir(tmp_path)
+    with open_receiver("file:u_100M_250k.cu8") as rx:  # relative to the working directory
+        assert rx.n_samples == 32
+    with pytest.raises(UsageError, match="names no file"):
+        open_receiver("file:")
+    with pytest.raises(UsageError, match="option loop='maybe' must be 1/0/true/false"):
+        open_receiver(f"file:{path}?loop=maybe")
+    with pytest.raises(UsageError, match="format= applies to raw files"):
+        write_recording(tmp_path / "s", tone(10), datatype="cu8", sample_rate_hz=RATE, center_freq_hz=CENTER)
+        open_receiver(f"file:{tmp_path / 's.sigmf-meta'}?format=cu8")
