@@ -110,14 +110,13 @@ def build() -> model.Dashboard:
                                        "(mean and worst per interval).", REVISIT,
                                        unit=grafana_unit("station_health", "revisit_s"),
                                        alias=f"{per_band} $col", w=8))
-        .with_panel(panels.time_series("Dropped and short reads", "Reads that failed or returned fewer samples, "
-                                       "per interval (increase of the cumulative counters). Any is red.",
-                                       READ_FAILURES, unit="short", alias=f"{per_band} $col", w=8, bars=True)
-                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
-        .with_panel(panels.time_series("Receiver errors", "Receiver errors per interval (increase of the "
-                                       "cumulative counter).", RECEIVER_ERRORS, unit="short", alias=per_band,
-                                       w=8, bars=True)
-                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
+        .with_panel(panels.alarm_when_nonzero(panels.time_series(
+            "Dropped and short reads", "Reads that failed or returned fewer samples, per interval (increase of "
+            "the cumulative counters). Any is red.", READ_FAILURES, unit="short", alias=f"{per_band} $col", w=8,
+            bars=True)))
+        .with_panel(panels.alarm_when_nonzero(panels.time_series(
+            "Receiver errors", "Receiver errors per interval (increase of the cumulative counter). Any is red.",
+            RECEIVER_ERRORS, unit="short", alias=per_band, w=8, bars=True)))
         .with_panel(panels.stat_panel("Uptime", "Seconds since the daemon started, per station.", UPTIME,
                                       unit=grafana_unit("station_health", "uptime_s"), alias="$tag_station",
                                       w=8, h=8, steps=((None, "blue"),)))
@@ -127,26 +126,25 @@ def build() -> model.Dashboard:
                                        unit=s, alias=f"{per_band} $col", w=16, bars=True, stacked=True))
         .with_panel(panels.time_series("Hops per sweep", "Retunes in one sweep of the band.", HOPS, unit="short",
                                        alias=per_band, w=8))
-        .with_panel(panels.time_series("Spool depth", "Points waiting in the spool for the network store. A "
-                                       "growing spool means the sink is unreachable; nothing is lost.", SPOOL,
-                                       unit=grafana_unit("station_health", "spool_depth"), alias="$tag_station",
-                                       w=12)
-                    .thresholds(panels.thresholds((None, "green"), (10_000, "orange"), (1_000_000, "red"))))
-        .with_panel(panels.time_series("Spool age", "Age of the oldest spooled point.", SPOOL_AGE,
-                                       unit=grafana_unit("station_health", "spool_age_s"), alias="$tag_station", w=12)
-                    .thresholds(panels.thresholds((None, "green"), (300, "orange"), (3600, "red"))))
-        .with_panel(panels.time_series("Spool losses", "Points the server rejected (kept as dead letters, "
-                                       "cumulative) and spectrum/noise/health points thinned by the spool quota "
-                                       "per interval. Emissions and violations are never thinned.", SPOOL_LOSSES,
-                                       unit="short", alias="$tag_station $col", w=12)
-                    .thresholds(panels.thresholds((None, "green"), (1, "red"))))
+        .with_panel(panels.limit_lines(panels.time_series(
+            "Spool depth", "Points waiting in the spool for the network store. A growing spool means a sink is "
+            "unreachable; nothing is lost.", SPOOL, unit=grafana_unit("station_health", "spool_depth"),
+            alias="$tag_station", w=12), (None, "green"), (10_000, "orange"), (1_000_000, "red")))
+        .with_panel(panels.limit_lines(panels.time_series(
+            "Spool age", "Age of the oldest spooled point.", SPOOL_AGE,
+            unit=grafana_unit("station_health", "spool_age_s"), alias="$tag_station", w=12),
+            (None, "green"), (300, "orange"), (3600, "red")))
+        .with_panel(panels.alarm_when_nonzero(panels.time_series(
+            "Spool losses", "Points the server rejected (kept as dead letters, cumulative) and spectrum/noise/"
+            "health points thinned by the spool quota per interval. Emissions and violations are never thinned.",
+            SPOOL_LOSSES, unit="short", alias="$tag_station $col", w=12)))
         .with_panel(store_state())
-        .with_panel(panels.time_series("CPU", "Process CPU use of the station daemon.", CPU,
-                                       unit=grafana_unit("station_health", "cpu_pct"), alias="$tag_station", w=12)
-                    .thresholds(panels.thresholds((None, "green"), (80, "orange"), (95, "red"))).min(0))
-        .with_panel(panels.time_series("Temperature", "SoC temperature (where the platform reports it).",
-                                       TEMPERATURE, unit=grafana_unit("station_health", "temperature_c"),
-                                       alias="$tag_station", w=12)
-                    .thresholds(panels.thresholds((None, "green"), (70, "orange"), (80, "red"))))
+        .with_panel(panels.limit_lines(panels.time_series(
+            "CPU", "Process CPU use of the station daemon.", CPU, unit=grafana_unit("station_health", "cpu_pct"),
+            alias="$tag_station", w=12), (None, "green"), (80, "orange"), (95, "red")).min(0))
+        .with_panel(panels.limit_lines(panels.time_series(
+            "Temperature", "SoC temperature (where the platform reports it); Raspberry Pi class boards throttle "
+            "from 80 degC.", TEMPERATURE, unit=grafana_unit("station_health", "temperature_c"),
+            alias="$tag_station", w=12), (None, "green"), (70, "orange"), (80, "red")))
     )
     return board.build()

@@ -34,6 +34,22 @@ def time_series(title: str, description: str, select: Select, *, unit: str, alia
     return p
 
 
+def alarm_when_nonzero(panel: timeseries.Panel) -> timeseries.Panel:
+    """Colour a counter panel from thresholds: green at 0, red from 1 (a problem stands out at a glance)."""
+    from grafana_foundation_sdk.builders import dashboard as dash
+
+    return (
+        panel.thresholds(thresholds((None, "green"), (1, "red")))
+        .color_scheme(dash.FieldColor().mode(model.FieldColorModeId.THRESHOLDS))
+    )
+
+
+def limit_lines(panel: timeseries.Panel, *steps: tuple[float | None, str]) -> timeseries.Panel:
+    """Thresholds drawn as dashed lines on a time series (e.g. CPU 80 % orange, 95 % red)."""
+    return panel.thresholds(thresholds(*steps)).thresholds_style(
+        cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED))
+
+
 def stat_panel(title: str, description: str, select: Select, *, unit: str, alias: str | None = None,
                w: int = 6, h: int = 5, steps=((None, "green"), (1, "red")), calc: str = "lastNotNull") -> stat.Panel:
     """A big number, coloured by thresholds (default: green at 0, red from 1, for counts of problems)."""
