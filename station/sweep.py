@@ -123,7 +123,11 @@ class HopTiming:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class BandSweep:
-    """One band swept once: the stitched spectrum, per-visit timing and totals (for station_health)."""
+    """One band swept once: the stitched spectrum, per-visit timing and totals (for station_health).
+
+    duration_s: wall time of the whole band sweep including stitching (s); the spectrum's end_utc is when the
+    last samples were read.
+    """
 
     name: str
     spectrum: Spectrum
@@ -212,7 +216,7 @@ def sweep_band(
             meta={"band": band.name, "hop_start_s": hop_start, "revisits": 1, "max_tuning_error_hz": tune_err},
         )
         spectrum = stitch(band, results, info, average=plan.average, threshold_dbfs_hz=plan.threshold_dbfs_hz)
-        return BandSweep(band.name, spectrum, tuple(timings), duration, 1)
+        return BandSweep(band.name, spectrum, tuple(timings), clock() - t0, 1)
 
     # interleaved (rtl_power) model
     nfft, notch = band.nfft, band.dc_notch_bins
@@ -288,7 +292,7 @@ def sweep_band(
             "max_tuning_error_hz": tune_err,
         },
     )
-    return BandSweep(band.name, spectrum, tuple(timings), duration, revisits)
+    return BandSweep(band.name, spectrum, tuple(timings), clock() - t0, revisits)
 
 
 def run_sweep(
