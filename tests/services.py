@@ -156,8 +156,9 @@ class InfluxServer(_Service):
     ready_path = "/ping"
     ready_status = (204,)
 
-    def __init__(self, root: Path, *, tls: bool = False):
+    def __init__(self, root: Path, *, tls: bool = False, admin: tuple[str, str] | None = None):
         super().__init__(root)
+        self.admin = admin  # (user, password) when authentication is on
         self.rpc_port = free_port()
         self.config_path = self.root / "influxd.conf"
         self.tls = tls
@@ -169,17 +170,23 @@ class InfluxServer(_Service):
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, root: Path, timeout_s: float = 30.0, *, tls: bool = False) -> "InfluxServer":
+    def start(
+        cls, root: Path, timeout_s: float = 30.0, *, tls: bool = False, admin: tuple[str, str] | None = None
+    ) -> "InfluxServer":
         """Start influxd; with ``tls`` it serves HTTPS with a fresh self-signed certificate for 127.0.0.1
-        (``cert_path``, needs the ``openssl`` command)."""
+        (``cert_path``, needs the ``openssl`` command); with ``admin=(user, password)`` authentication is on
+        and that admin user is created (the helpers below then authenticate as it)."""
         exe = binary(INFLUXD)
         if exe is None:
             raise ServiceError(f"{INFLUXD} is not installed (Debian package influxdb; `make services`)")
-        server = cls(root, tls=tls)
+        server = cls(root, tls=tls, admin=admin)
         if tls:
             server._make_certificate()
         server._write_config()
         server._spawn(timeout_s)
+        if admin:
+            user, password = admin
+            server.query_raw(f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES", method="POST")
         return server
 
     def _make_certificate(self) -> None:
@@ -217,7 +224,7 @@ bind-address = "127.0.0.1:{self.rpc_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:{self.port}"
-  auth-enabled = false
+  auth-enabled = {"true" if self.admin else "false"}
   log-enabled = false
   max-body-size = 0
 {tls}
@@ -232,6 +239,8 @@ bind-address = "127.0.0.1:{self.rpc_port}"
     # ---- helpers ----------------------------------------------------------------------------------------
     def query_raw(self, influxql: str, *, db: str | None = None, method: str = "GET") -> dict:
         params = {"q": influxql, "epoch": "ns"}
+        if self.admin:
+            params["u"], params["p"] = self.admin
         if db:
             params["db"] = db
         qs = urllib.parse.urlencode(params)
