@@ -59,6 +59,21 @@ def test_cli_without_dongle_exits_with_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("specmon record: error: rtlsdr://0: "), proc.stderr
 
 
+def test_real_pyrtlsdr_without_pyrtlsdrlib():
+    """The real pyrtlsdr loader with pyrtlsdrlib hidden: it falls back to the system librtlsdr, which is missing
+    (library error), Debian's 0.6 (missing symbol) or a working one (then: no dongle / a dongle)."""
+    if importlib.util.find_spec("rtlsdr") is None:
+        pytest.skip("pyrtlsdr is not installed (the 'missing' case is covered by the test above)")
+    code = ("import sys; sys.modules['pyrtlsdrlib'] = None\n"
+            "from station.receivers import open_receiver\n"
+            "try:\n    open_receiver('rtlsdr://0').close(); print('OPENED')\n"
+            "except Exception as e:\n    print(type(e).__name__, e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
+    assert out == "OPENED" or out.startswith("ReceiverUnavailable rtlsdr://0: "), out
+    assert ("librtlsdr could not be loaded" in out and "pip install 'specmon[rtlsdr]'" in out) or \
+        "unusable with pyrtlsdr" in out or "no RTL-SDR dongle found" in out or out == "OPENED", out
+
+
 def test_missing_pyrtlsdr(monkeypatch):
     monkeypatch.setitem(sys.modules, "rtlsdr", None)  # import rtlsdr -> ModuleNotFoundError
     with pytest.raises(ReceiverUnavailable, match=r"pyrtlsdr is not installed; install the extra: pip install"):
