@@ -57,6 +57,9 @@ NOISE = Select(
     fill="none",
 )
 
+#: levels at or below this are "no data" in the waterfall (real levels are far above)
+NO_LEVEL_DBFS = -400.0
+
 #: seconds-resolution time text; a sweep's points (sweep_start + i us) collapse onto one waterfall row
 SWEEP_TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
@@ -86,6 +89,8 @@ def waterfall() -> heatmap.Panel:
         .y_axis(heatmap.YAxisConfig().unit(grafana_unit("band_spectrum", "freq_hz")).axis_label("frequency"))
         .cell_values(heatmap.CellValues().unit(grafana_unit("band_spectrum", "power_dbfs")).decimals(1))
         .cell_gap(0)
+        # the SDK default (hide cells <= 1e-9, meant for counts) would hide every dBFS level: hide none
+        .filter_values(heatmap.FilterValueRange().le(NO_LEVEL_DBFS))
         .unit(grafana_unit("band_spectrum", "power_dbfs"))
     )
 

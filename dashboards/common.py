@@ -11,7 +11,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards.influxql import PLUGIN_TYPE, InfluxQLQuery, ResultFormat, register
-from dashboards.queries import Select, tag_values, unit_of
+from dashboards.queries import STATION_FILTER, Select, tag_values, unit_of
 
 #: stable UIDs of the dashboards (URLs /d/<uid> and pushes depend on them: never change)
 UIDS = {
@@ -135,7 +135,7 @@ def band_variable(measurement: str = "band_spectrum", *, multi: bool = True) -> 
         dash.QueryVariable("band")
         .label("Band")
         .datasource(DATASOURCE)
-        .query(tag_values(measurement, "band", 'station =~ /^$station$/'))
+        .query(tag_values(measurement, "band", STATION_FILTER))
         .regex("/^(?!all$).*/")
         .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(model.VariableSort.ALPHABETICAL_ASC)

@@ -189,3 +189,12 @@ def test_committed_provisioning_folder_is_up_to_date(tmp_path):
     assert sorted(stored) == sorted(fresh)
     stale = [str(k) for k in fresh if fresh[k] != stored[k]]
     assert not stale, f"stale: {stale}; run `specmon dashboards export dashboards/provisioning`"
+
+
+def test_waterfall_shows_negative_dbfs_levels(boards):
+    """Grafana's heatmap hides cells at or below filterValues.le; levels are negative dBFS, so the bound must
+    sit far below any real level (the SDK default of 1e-9 would blank the waterfall)."""
+    heat = next(p for p in boards["specmon-band"]["panels"] if p["type"] == "heatmap")
+    assert heat["options"]["calculate"] is False
+    assert heat["options"]["filterValues"]["le"] <= -300
+    assert heat["options"]["yAxis"]["unit"] == "hertz" and heat["options"]["cellValues"]["unit"] == "suffix: dBFS"
