@@ -7,7 +7,7 @@ cases are open, of which class? How many emissions does each band detect over ti
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import common as cb, geomap
-from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import dashboard as model, geomap as gm
 
 from dashboards import panels
 from dashboards.common import (
@@ -86,6 +86,7 @@ def station_map() -> geomap.Panel:
         .basemap(cb.MapLayerOptions().type("osm-standard").name("Basemap"))
         .layers([markers])
         .controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True).show_scale(True))
+        .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS))
         .mappings(value_colours(RECEIVER_COLOURS))
         .override_by_name("latitude", [model.DynamicConfigValue(id_val="unit", value=grafana_unit("station_health", "latitude"))])
         .override_by_name("longitude", [model.DynamicConfigValue(id_val="unit", value=grafana_unit("station_health", "longitude"))])
