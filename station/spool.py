@@ -356,6 +356,10 @@ class Spool:
             row = self._db.execute("SELECT value FROM spool_counters WHERE name='depth'").fetchone()
         return int(row[0]) if row else 0
 
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
+
     def oldest_age_s(self) -> float | None:
         with self._lock:
             row = self._db.execute("SELECT enqueued_ns FROM spool ORDER BY id LIMIT 1").fetchone()

@@ -248,3 +248,14 @@ def test_writer_killed_with_sigkill_mid_run_next_start_sends_the_spool(influxdb,
     assert influxdb.count("violation", db=influx_db) == n_em // 5
     times = influxdb.query('SELECT "case_id" FROM "violation"', db=influx_db)
     assert len({r["time"] for r in times}) == len(times) == n_em // 5
+
+
+def test_idle_keepalive_connection_closed_by_the_server_is_reopened_without_a_retry(influxdb, influx_db, tmp_path):
+    runner, spool = _runner(influxdb, influx_db, tmp_path)
+    spool.put(sweep_points(0)[0])
+    runner.send_pending()
+    influxdb.restart()  # drops every open connection, as an idle timeout or a proxy would
+    spool.put(sweep_points(1)[0])
+    assert runner.send_pending() == len(sweep_points(1)[0])
+    assert runner.stats.retries == 0
+    assert influxdb.count("emission", db=influx_db) == 10

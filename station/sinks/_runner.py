@@ -249,7 +249,7 @@ class Output:
         return {
             "spool_depth": self.spool.depth(),
             "spool_age_s": self.spool.oldest_age_s(),
-            "spool_dead_letters": counters.get("dead_lettered", 0) - counters.get("requeued", 0),
+            "spool_dead_letters": self.spool.dead_letter_count(),
             "spool_thinned": sum(v for k, v in counters.items() if k.startswith("thinned:")),
         }
 

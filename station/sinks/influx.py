@@ -17,7 +17,6 @@ import base64
 import gzip
 import http.client
 import json
-import socket
 import ssl
 import urllib.parse
 from collections.abc import Sequence
@@ -82,17 +81,27 @@ class InfluxV1Sink(Sink):
         return self._conn
 
     def _request(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes, object]:
-        try:
-            conn = self._connection()
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            if resp.getheader("Connection", "").lower() == "close":
+        # a kept-alive connection the server closed while idle fails on first use: reconnect once at once
+        # (safe: writes are idempotent), any other failure is transient for the framework to retry
+        for attempt in (0, 1):
+            reused = self._conn is not None
+            try:
+                conn = self._connection()
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return resp.status, data, resp
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 self.close()
-            return resp.status, data, resp
-        except (OSError, http.client.HTTPException, socket.timeout) as exc:
-            self.close()
-            raise SinkTransient(f"{type(exc).__name__}: {exc}", where=self.name) from None
+                if reused and attempt == 0:
+                    continue
+                raise SinkTransient(f"{type(exc).__name__}: {exc}", where=self.name) from None
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                raise SinkTransient(f"{type(exc).__name__}: {exc}", where=self.name) from None
+        raise AssertionError("unreachable")
 
     def connect(self) -> None:
         status, body, _ = self._request("GET", "/ping", b"", {k: v for k, v in self._headers.items() if k == "Authorization"})
