@@ -124,7 +124,8 @@ def _strip(board: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in board.items() if k not in ("id", "version")}
 
 
-def push_datasource(api, url: str, ds: dict[str, Any], report: PushReport, *, secrets_given: bool) -> None:
+def push_datasource(api, url: str, ds: dict[str, Any], report: PushReport, *, secrets_given: bool,
+                    force: bool = False) -> None:
     name = f"datasource {ds['uid']}"
     current = _call(url, f"read {name}", api.datasource.get_datasource_by_uid, ds["uid"], not_found_ok=True)
     if current is None:
@@ -134,7 +135,7 @@ def push_datasource(api, url: str, ds: dict[str, Any], report: PushReport, *, se
     same = all(current.get(k) == ds.get(k) for k in _DS_KEYS if k in ds)
     stored_secrets = set((current.get("secureJsonFields") or {}).keys())
     wanted_secrets = set((ds.get("secureJsonData") or {}).keys())
-    if same and (not secrets_given or wanted_secrets <= stored_secrets):
+    if not force and same and (not secrets_given or wanted_secrets <= stored_secrets):
         report.unchanged.append(name)
         return
     body = dict(ds)
@@ -157,14 +158,15 @@ def push_folder(api, url: str, uid: str, title: str, report: PushReport) -> None
         report.unchanged.append(name)
 
 
-def push_dashboard(api, url: str, board: dict[str, Any], folder_uid: str, report: PushReport) -> None:
+def push_dashboard(api, url: str, board: dict[str, Any], folder_uid: str, report: PushReport, *,
+                   force: bool = False) -> None:
     uid = board["uid"]
     name = f"dashboard {uid}"
     current = _call(url, f"read {name}", api.dashboard.get_dashboard, uid, not_found_ok=True)
     if current is not None:
         same_board = _strip(current.get("dashboard") or {}) == _strip(board)
         same_folder = (current.get("meta") or {}).get("folderUid") == folder_uid
-        if same_board and same_folder:
+        if same_board and same_folder and not force:
             report.unchanged.append(name)
             return
     body = {"dashboard": {**_strip(board), "id": None}, "folderUid": folder_uid, "overwrite": True,
@@ -174,12 +176,15 @@ def push_dashboard(api, url: str, board: dict[str, Any], folder_uid: str, report
 
 
 def push(api, url: str, boards: dict[str, dict[str, Any]], datasources: list[dict[str, Any]], *,
-         folder_title: str, folder_uid: str, secrets_given: bool) -> PushReport:
-    """Create or update ``datasources``, the folder and ``boards`` (JSON keyed by UID) on ``api``."""
+         folder_title: str, folder_uid: str, secrets_given: bool, force: bool = False) -> PushReport:
+    """Create or update ``datasources``, the folder and ``boards`` (JSON keyed by UID) on ``api``.
+
+    ``force`` writes datasources and dashboards even when they look unchanged (e.g. to rotate a secret,
+    which Grafana never returns and so cannot be compared)."""
     report = PushReport()
     for ds in datasources:
-        push_datasource(api, url, ds, report, secrets_given=secrets_given)
+        push_datasource(api, url, ds, report, secrets_given=secrets_given, force=force)
     push_folder(api, url, folder_uid, folder_title, report)
     for board in boards.values():
-        push_dashboard(api, url, board, folder_uid, report)
+        push_dashboard(api, url, board, folder_uid, report, force=force)
     return report

@@ -212,6 +212,23 @@ def test_push_updates_only_what_differs(grafana, capsys):
     assert "0 created, 3 updated, 4 unchanged" in capsys.readouterr().out
 
 
+def test_force_rewrites_to_rotate_a_secret(grafana):
+    g = grafana()
+    base = ["dashboards", "push", "--url", g.url, "--token", TOKEN, "--influx-token", "old"]
+    assert main(base) == 0
+    g.requests.clear()
+    assert main(base[:-1] + ["new"]) == 0
+    assert g.writes() == []  # the stored secret cannot be read back, so it looks unchanged
+    assert main(base[:-1] + ["new", "--force"]) == 0
+    puts = [b for m, p, b in g.requests if m == "PUT" and p == "/api/datasources/uid/specmon-influxql-token"]
+    assert puts and puts[0]["secureJsonData"] == {"httpHeaderValue1": "Token new"}
+
+
+def test_dashboards_without_action_prints_help(capsys):
+    assert main(["dashboards"]) == 2
+    assert "export DIR" in capsys.readouterr().out
+
+
 def test_no_datasources_pushes_folder_and_dashboards_only(grafana):
     g = grafana()
     assert main(["dashboards", "push", "--url", g.url, "--token", TOKEN, "--no-datasources"]) == 0

@@ -61,6 +61,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     pu.add_argument("--influx-token", default=None,
                     help="InfluxDB 2.x/3.x token stored in the token datasource (kept as is when omitted)")
     pu.add_argument("--no-datasources", action="store_true", help="push folder and dashboards only")
+    pu.add_argument("--force", action="store_true",
+                    help="write datasources and dashboards even when unchanged (e.g. to rotate an InfluxDB secret, "
+                         "which Grafana never returns and so cannot be compared)")
     pu.add_argument("--timeout", type=float, default=10.0, metavar="S", help="HTTP timeout in seconds (default 10)")
     pu.set_defaults(func=run_push)
 
@@ -117,7 +120,7 @@ def run_push(args) -> int:
         for d in ds:
             d.pop("secureJsonData", None)
     report = pushmod.push(api, args.url, dashboards.render(), ds, folder_title=args.folder, folder_uid=FOLDER_UID,
-                          secrets_given=secrets_given)
+                          secrets_given=secrets_given, force=args.force)
     print(f"{args.url}: {report.summary()}")
     return 0
 
