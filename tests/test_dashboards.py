@@ -198,3 +198,16 @@ def test_waterfall_shows_negative_dbfs_levels(boards):
     assert heat["options"]["calculate"] is False
     assert heat["options"]["filterValues"]["le"] <= -300
     assert heat["options"]["yAxis"]["unit"] == "hertz" and heat["options"]["cellValues"]["unit"] == "suffix: dBFS"
+
+
+def test_every_dashboard_module_is_registered():
+    """A module of dashboards/ with a build() function is a dashboard and must be in REGISTRY."""
+    import importlib
+    import pkgutil
+
+    found = set()
+    for info in pkgutil.iter_modules(dashboards.__path__):
+        module = importlib.import_module(f"dashboards.{info.name}")
+        if callable(getattr(module, "build", None)):
+            found.add(module.__name__)
+    assert found == set(dashboards.REGISTRY.values())
