@@ -157,12 +157,13 @@ class Spool:
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
             self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
-            depth = self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
+            # re-derive the depth counter from the queue (in one transaction: another process may be putting)
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
-                "INSERT INTO spool_counters(name, value) VALUES('depth', ?) "
-                "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
-                (depth,),
+                "INSERT INTO spool_counters(name, value) VALUES('depth', (SELECT count(*) FROM spool)) "
+                "ON CONFLICT(name) DO UPDATE SET value=excluded.value"
             )
+            self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise SinkError(f"cannot open the spool: {exc}", where=str(self.path)) from exc
         self._over_quota_logged = False

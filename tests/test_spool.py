@@ -257,3 +257,34 @@ def test_output_thread_delivers_and_reports_health(tmp_path):
         assert sorted(sink.stored) == list(range(50))
     finally:
         assert out.close(flush_timeout_s=1)
+
+
+def test_concurrent_writers_and_a_sender_keep_the_depth_exact(tmp_path):
+    import threading
+
+    path = tmp_path / "s.sqlite"
+    Spool(path).close()
+    errors = []
+
+    def writer(offset):
+        try:
+            with Spool(path, synchronous="NORMAL") as sp:
+                for k in range(50):
+                    sp.put([_emission(offset + 20 * k + i) for i in range(20)])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    sender = Spool(path, synchronous="NORMAL")
+    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 10_000)]
+    for t in threads:
+        t.start()
+    sent = 0
+    while any(t.is_alive() for t in threads) or sender.depth():
+        sent += sender.ack(sender.peek(37))
+    for t in threads:
+        t.join()
+    assert not errors
+    c = sender.counters()
+    assert sent == c["sent"] == c["enqueued"] == 2000
+    assert sender.depth() == 0 == sender.status().depth
+    sender.close()
