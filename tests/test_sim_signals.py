@@ -103,6 +103,13 @@ def test_kernels_match_numpy_references():
     # at u = 3 (sample 0) the integral so far is 23/24 + 12/24 + 1/24 = 1.5 knots * 1500 / r cycles
     ref = np.exp(2j * np.pi * (1.5 * 1500.0 / r + 1500.0 * t))
     np.testing.assert_allclose(out, ref, atol=2e-5)
+    # random knots: the per-interval quartic (Horner) equals the docstring formula evaluated with numpy
+    a, p = KnotSource(7, "gauss", 900.0, group=256).window(0, 600)
+    u0, du = 3.3, 0.0371
+    out = np.zeros(n, np.complex64)
+    kernels.add_fm(out, 1.0, 0.1, 0.002, a, p, u0, du, 1 / r, 0.0, 0.0, 0.0, np.zeros(0, np.float32), TAB)
+    phase = 0.1 + 0.002 * np.arange(n) + kernels.add_fm_reference(a, p, u0 + du * np.arange(n)) / r
+    np.testing.assert_allclose(out, np.exp(2j * np.pi * phase), atol=2e-5)
     env = kernels.gate_envelope(1000, 1e-3, np.array([0.2]), np.array([0.6]), 0.02)
     assert env[100] == 0.0 and env[400] == 1.0 and env[900] == 0.0 and 0.4 < env[200] < 0.6
     np.testing.assert_allclose(env, kernels.gate_envelope.py_func(1000, 1e-3, np.array([0.2]), np.array([0.6]),

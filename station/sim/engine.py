@@ -23,6 +23,7 @@ hops and retunes. Pure computation: no I/O, no wall clock.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -68,12 +69,17 @@ def thermal_noise_dbfs_hz(gain_db: float, model: ReceiverModel) -> float:
 
 
 class Simulator:
-    """A tunable simulated RTL-SDR producing cu8 bytes. Not thread-safe (one reader, like a dongle)."""
+    """A tunable simulated RTL-SDR producing cu8 bytes.
+
+    Control calls and reads are serialised by a lock, so an rtl_tcp server may retune from its command
+    thread while its streaming thread reads (a read in progress finishes at the tuning it started with).
+    """
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, start_s: float = 0.0):
         self.scenario = scenario
         self.model = scenario.receiver
         self.seed = int(seed)
+        self._lock = threading.RLock()
         self._tab = kernels.expj_table()
         self._gens: dict[str, Generator] = {}
         self._scheds: dict[str, Schedule] = {}
@@ -111,25 +117,29 @@ class Simulator:
         return c * (1.0 + (self.model.ppm_error - self.ppm_correction) * 1e-6)
 
     def tune(self, center_hz: float) -> None:
-        self._junk_center_hz = self.center_hz
-        self._junk_left = self.model.retune_junk_samples
-        self.center_hz = float(center_hz)
-        self._auto_gain_db = self._agc_gain(self.center_hz)
+        with self._lock:
+            self._junk_center_hz = self.center_hz
+            self._junk_left = self.model.retune_junk_samples
+            self.center_hz = float(center_hz)
+            self._auto_gain_db = self._agc_gain(self.center_hz)
 
     def set_rate(self, rate_hz: float) -> None:
-        self._seg_start_s = self.time_s
-        self._n = 0
-        self.rate_hz = float(rate_hz)
-        self._junk_center_hz = self.center_hz
-        self._junk_left = self.model.retune_junk_samples
-        self._auto_gain_db = self._agc_gain(self.center_hz)
+        with self._lock:
+            self._seg_start_s = self.time_s
+            self._n = 0
+            self.rate_hz = float(rate_hz)
+            self._junk_center_hz = self.center_hz
+            self._junk_left = self.model.retune_junk_samples
+            self._auto_gain_db = self._agc_gain(self.center_hz)
 
     def set_gain(self, gain_db: float | None) -> None:
-        self.manual_gain_db = None if gain_db is None else float(gain_db)
-        self._auto_gain_db = self._agc_gain(self.center_hz)
+        with self._lock:
+            self.manual_gain_db = None if gain_db is None else float(gain_db)
+            self._auto_gain_db = self._agc_gain(self.center_hz)
 
     def set_ppm(self, ppm: float) -> None:
-        self.ppm_correction = float(ppm)
+        with self._lock:
+            self.ppm_correction = float(ppm)
 
     # ---- what is in the span --------------------------------------------------------------------------------
     def in_span(self, center_hz: float | None = None) -> list[tuple[Transmitter, float]]:
@@ -237,15 +247,16 @@ class Simulator:
         """The next ``n`` samples as interleaved cu8, shape (2n,), uint8."""
         out = np.empty(2 * n, np.uint8)
         done = 0
-        while done < n:
-            k = min(BLOCK_MAX, n - done)
-            center = self.center_hz
-            if self._junk_left > 0:
-                k = min(k, self._junk_left)
-                center = self._junk_center_hz
-                self._junk_left -= k
-            self._produce(k, center, out[2 * done: 2 * (done + k)])
-            done += k
+        with self._lock:
+            while done < n:
+                k = min(BLOCK_MAX, n - done)
+                center = self.center_hz
+                if self._junk_left > 0:
+                    k = min(k, self._junk_left)
+                    center = self._junk_center_hz
+                    self._junk_left -= k
+                self._produce(k, center, out[2 * done: 2 * (done + k)])
+                done += k
         return out
 
 

@@ -79,24 +79,29 @@ def add_fm(out, amp, cycles0, cps, knots, prefix, u0, du, inv_r, pilot_beta_cyc,
     knots, prefix: (m,) float64 knot values a (Hz) and group prefix sums P, index 0 = knot k0;
     u0: knot coordinate of sample 0 relative to k0 (u0 >= 3); du = r / sample_rate; inv_r = 1/r (s);
     pilot: an extra phase term pilot_beta_cyc * sin(2*pi*(pilot_c0 + pilot_cps*i)) (cycles), beta 0 = none.
+    Within one knot interval the phase is a quartic in s = u - j, whose coefficients are computed once per
+    interval (the expansion of the formula in the module docstring) and evaluated by Horner's rule.
     """
     n = out.shape[0]
     use_env = env.shape[0] == n
+    j_cur = -1
+    k0 = k1 = k2 = k3 = k4 = 0.0
     for i in range(n):
         u = u0 + du * i
         j = int(math.floor(u))
+        if j != j_cur:
+            j_cur = j
+            a3 = knots[j - 3]
+            a2 = knots[j - 2]
+            a1 = knots[j - 1]
+            a0 = knots[j]
+            k0 = prefix[j - 3] + a3 * (23.0 / 24.0) + a2 * 0.5 + a1 * (1.0 / 24.0)
+            k1 = a3 * (4.0 / 24.0) + a2 * (4.0 / 6.0) + a1 * (1.0 / 6.0)
+            k2 = a3 * (-6.0 / 24.0) + a1 * (1.5 / 6.0)
+            k3 = a3 * (4.0 / 24.0) + a2 * (-2.0 / 6.0) + a1 * (1.0 / 6.0)
+            k4 = a3 * (-1.0 / 24.0) + a2 * (0.75 / 6.0) + a1 * (-0.75 / 6.0) + a0 * (1.0 / 24.0)
         s = u - j
-        s2 = s * s
-        s3 = s2 * s
-        s4 = s2 * s2
-        om = 1.0 - s
-        om2 = om * om
-        c0 = s4 / 24.0
-        c1 = (s + 1.5 * s2 + s3 - 0.75 * s4) / 6.0
-        c2 = (4.0 * s - 2.0 * s3 + 0.75 * s4) / 6.0
-        c3 = (1.0 - om2 * om2) / 24.0
-        acc = (prefix[j - 3] + knots[j - 3] * (23.0 / 24.0 + c3) + knots[j - 2] * (0.5 + c2)
-               + knots[j - 1] * (1.0 / 24.0 + c1) + knots[j] * c0)
+        acc = (((k4 * s + k3) * s + k2) * s + k1) * s + k0
         ph = cycles0 + cps * i + acc * inv_r
         if pilot_beta_cyc != 0.0:
             ph += pilot_beta_cyc * _expj(pilot_c0 + pilot_cps * i, tab).imag
@@ -104,6 +109,18 @@ def add_fm(out, amp, cycles0, cps, knots, prefix, u0, du, inv_r, pilot_beta_cyc,
         if use_env:
             v = v * env[i]
         out[i] += v
+
+
+def add_fm_reference(knots, prefix, u):
+    """Plain-numpy FM phase (cycles x r) at knot coordinates ``u`` (array): the module-docstring formula."""
+    j = np.floor(u).astype(np.int64)
+    s = u - j
+    c0 = s**4 / 24.0
+    c1 = (s + 1.5 * s**2 + s**3 - 0.75 * s**4) / 6.0
+    c2 = (4.0 * s - 2.0 * s**3 + 0.75 * s**4) / 6.0
+    c3 = (1.0 - (1.0 - s) ** 4) / 24.0
+    return (prefix[j - 3] + knots[j - 3] * (23.0 / 24.0 + c3) + knots[j - 2] * (0.5 + c2)
+            + knots[j - 1] * (1.0 / 24.0 + c1) + knots[j] * c0)
 
 
 @njit(cache=True)
