@@ -60,6 +60,10 @@ NOISE = Select(
 #: levels at or below this are "no data" in the waterfall (real levels are far above)
 NO_LEVEL_DBFS = -400.0
 
+#: the DSP settings that produced the stored spectrum (an inspector quotes them with any measurement)
+SETTINGS = Select("band_spectrum", (Column("rbw_hz", "last", "rbw_hz"), Column("dwell_s", "last", "dwell_s"),
+                                    Column("nfft", "last", "nfft")))
+
 #: seconds-resolution time text; a sweep's points (sweep_start + i us) collapse onto one waterfall row
 SWEEP_TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
@@ -92,6 +96,30 @@ def waterfall() -> heatmap.Panel:
         # the SDK default (hide cells <= 1e-9, meant for counts) would hide every dBFS level: hide none
         .filter_values(heatmap.FilterValueRange().le(NO_LEVEL_DBFS))
         .unit(grafana_unit("band_spectrum", "power_dbfs"))
+    )
+
+
+def settings_panel():
+    """RBW, dwell and FFT size of the latest stored sweep, one value each."""
+    from grafana_foundation_sdk.builders import stat
+
+    return (
+        stat.Panel()
+        .title("Measurement settings")
+        .description("Resolution bandwidth (window ENBW), dwell per hop and FFT size of the latest stored sweep.")
+        .datasource(panels.DATASOURCE)
+        .with_target(target(SETTINGS, fmt=ResultFormat.TABLE))
+        .span(24).height(3)
+        .color_mode(cm.BigValueColorMode.NONE)
+        .graph_mode(cm.BigValueGraphMode.NONE)
+        .text_mode(cm.BigValueTextMode.VALUE_AND_NAME)
+        .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False).fields("/^(rbw_hz|dwell_s|nfft)$/"))
+        .override_by_name("rbw_hz", [model.DynamicConfigValue(id_val="unit", value=grafana_unit("band_spectrum", "rbw_hz")),
+                                     model.DynamicConfigValue(id_val="displayName", value="RBW")])
+        .override_by_name("dwell_s", [model.DynamicConfigValue(id_val="unit", value=grafana_unit("band_spectrum", "dwell_s")),
+                                      model.DynamicConfigValue(id_val="displayName", value="dwell")])
+        .override_by_name("nfft", [model.DynamicConfigValue(id_val="unit", value="none"),
+                                   model.DynamicConfigValue(id_val="displayName", value="FFT size")])
     )
 
 
@@ -169,6 +197,7 @@ def build() -> model.Dashboard:
                       "channel occupancy of one band of one station.")
         .with_variable(station)
         .with_variable(band)
+        .with_panel(settings_panel())
         .with_panel(waterfall())
         .with_panel(spectrum())
         .with_panel(emissions_table())
