@@ -206,3 +206,14 @@ def test_uri_forms(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="format= applies to raw files"):
         write_recording(tmp_path / "s", tone(10), datatype="cu8", sample_rate_hz=RATE, center_freq_hz=CENTER)
         open_receiver(f"file:{tmp_path / 's.sigmf-meta'}?format=cu8")
+
+
+def test_sigmf_header_bytes_are_skipped(tmp_path):
+    raw = np.arange(40, dtype=np.uint8)
+    (tmp_path / "h.sigmf-data").write_bytes(b"HEADER!!" + raw.tobytes())
+    (tmp_path / "h.sigmf-meta").write_text(
+        '{"global": {"core:datatype": "cu8", "core:sample_rate": 250000, "core:version": "1.2.0"}, '
+        '"captures": [{"core:sample_start": 0, "core:frequency": 433.92e6, "core:header_bytes": 8}]}')
+    with open_receiver(f"file:{tmp_path / 'h.sigmf-meta'}") as rx:
+        assert rx.n_samples == 20
+        assert np.array_equal(rx.read_raw(20), raw)
