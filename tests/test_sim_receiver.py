@@ -263,3 +263,15 @@ def test_levels_and_frequencies_hold_after_a_year_of_simulated_time(tmp_path):
         fr, c = fr[order], np.cumsum(pw[order]) / pw.sum()
         assert fr[np.searchsorted(c, 0.995)] - fr[np.searchsorted(c, 0.005)] == pytest.approx(200e3, rel=0.08)
         assert fr[np.searchsorted(c, 0.5)] == pytest.approx(150e3, abs=10e3)
+
+
+def test_a_carrier_outside_the_span_does_not_alias_in(tmp_path):
+    rx = open_cw(tmp_path, freq=int(100e6 + 1.3e6), dbm=-50.0)  # 1.3 MHz off: outside +/-1.2 MHz
+    rx.set_center_freq(100e6)
+    rx.set_gain(29.7)
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 20)))
+    away = np.abs(f) > 5e3
+    assert 10 * np.log10(p[away].max() / np.median(p[away])) < 10  # -10 dBFS would stand 60 dB out
+    rx.set_center_freq(100.2e6)  # now 1.1 MHz off, inside
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 20)))
+    assert f[np.argmax(np.where(np.abs(f) > 5e3, p, 0))] == 1.1e6

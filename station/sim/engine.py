@@ -3,7 +3,7 @@
 Signal chain for each block (documented with the numbers in docs/SCENARIO.md):
 
 1. True LO = set centre * (1 + (ppm_error - ppm_correction) * 1e-6); each transmitter sits at
-   offset = frequency - true LO. Only transmitters whose band overlaps the sampled span are generated.
+   offset = frequency - true LO. Only transmitters whose centre lies in the sampled span are generated.
 2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) dBFS, with the front-end
    response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as -edge_rolloff_db * x^2 beyond
    (x = 0 at the knee, 1 at rate/2).
@@ -143,13 +143,15 @@ class Simulator:
 
     # ---- what is in the span --------------------------------------------------------------------------------
     def in_span(self, center_hz: float | None = None) -> list[tuple[Transmitter, float]]:
-        """(transmitter, offset Hz from the true LO) for transmitters overlapping the sampled span."""
+        """(transmitter, offset Hz from the true LO) for transmitters whose centre lies inside the sampled span
+        (|offset| < rate/2). Sidebands of a wide one that reach past the span edge fold to the other edge,
+        attenuated by the roll-off, as through the RTL2832U's imperfect decimation filter."""
         lo = self.true_lo_hz(center_hz)
         half = self.rate_hz / 2.0
         out = []
         for tx in self.scenario.transmitters:
             off = tx.frequency_hz - lo
-            if abs(off) - tx.bandwidth_hz / 2.0 < half:
+            if abs(off) < half:
                 out.append((tx, off))
         return out
 
