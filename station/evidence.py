@@ -1,0 +1,252 @@
+"""Evidence captured when a violation case opens, written to ``<evidence dir>/<case id>/`` and recorded in the
+case store with the SHA-256 of each file:
+
+    spectrum.png        the band spectrum around the emission: occupied band shaded red, the nearest licensed
+                        channels (channel +/- tolerance) shaded green and labelled with their licence numbers
+    iq.sigmf-meta/-data a short IQ recording (receiver-native datatype, cu8 for an RTL-SDR) tuned next to the
+                        emission (offset so the emission stays clear of the DC spike), with a SigMF annotation
+                        spanning the emission's occupied band, the station's position as core:geolocation
+    manifest.json       station id and position, UTC time, the emission's measurements, class, reason,
+                        licences, the measurement settings, the receiver, and the SHA-256 of every file above
+
+A part that fails (the receiver errors, the spectrum does not cover the emission) is reported in
+:attr:`EvidenceCapture.problems` and the rest is still captured: evidence capture never stops the station.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from detectors.compliance import Assignment
+from detectors.records import ComplianceResult
+from dsp.spectrum import Spectrum
+from station.cases import CaseStore, EvidenceFile, sha256_of
+from station.errors import SpecmonError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSettings:
+    """How much evidence to take. Frequencies in Hz, durations in s."""
+
+    iq_duration_s: float = 0.1
+    iq_sample_rate_hz: float | None = None  # None: keep the receiver's current rate
+    min_span_hz: float = 50_000.0  # the snapshot shows at least this span around the emission
+    span_bandwidths: float = 6.0  # ... or this many occupied bandwidths, if wider
+    max_channels_marked: int = 8
+
+    def __post_init__(self):
+        if not 0 < self.iq_duration_s <= 10:
+            raise ValueError(f"iq_duration_s must be in (0, 10] s, got {self.iq_duration_s}")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceCapture:
+    case_id: str
+    directory: Path
+    files: tuple[EvidenceFile, ...]
+    problems: tuple[str, ...]  # parts not captured, and why
+
+
+def snapshot_png(
+    spectrum: Spectrum,
+    result: ComplianceResult,
+    nearby: Sequence[Assignment],
+    path: str | Path,
+    *,
+    title: str,
+    settings: EvidenceSettings = EvidenceSettings(),
+) -> Path:
+    """Draw the spectrum around ``result.emission`` with the nearest licensed channels marked; write PNG.
+
+    Raises ValueError when the spectrum does not cover the emission."""
+    from station.plot import spectrum_figure
+
+    e = result.emission
+    if not (spectrum.f_lo_hz <= e.center_hz <= spectrum.f_hi_hz):
+        raise ValueError(
+            f"the spectrum covers {spectrum.f_lo_hz / 1e6:.6f}-{spectrum.f_hi_hz / 1e6:.6f} MHz, not the emission at "
+            f"{e.center_hz / 1e6:.6f} MHz"
+        )
+    half = max(settings.min_span_hz, settings.span_bandwidths * e.bandwidth_hz) / 2
+    lo = max(spectrum.f_lo_hz, e.center_hz - half)
+    hi = min(spectrum.f_hi_hz, e.center_hz + half)
+    fig = spectrum_figure(spectrum, title=title, f_lo_hz=lo, f_hi_hz=hi, markers_hz=(e.center_hz,))
+    ax = fig.axes[0]
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ax.axvspan(e.f_lo_hz / 1e6, e.f_hi_hz / 1e6, color="tab:red", alpha=0.18, label="occupied band (99 %)")
+    in_view = sorted(
+        (a for a in nearby if a.f_hi_hz + a.frequency_tolerance_hz >= lo and a.f_lo_hz - a.frequency_tolerance_hz <= hi),
+        key=lambda a: abs(a.center_hz - e.center_hz),
+    )[: settings.max_channels_marked]
+    ymax = ax.get_ylim()[1]
+    for k, a in enumerate(in_view):
+        tol = a.frequency_tolerance_hz
+        ax.axvspan((a.f_lo_hz - tol) / 1e6, (a.f_hi_hz + tol) / 1e6, color="tab:green", alpha=0.15,
+                   label="licensed channel (+/- tolerance)" if k == 0 else None)
+        ax.axvline(a.center_hz / 1e6, color="tab:green", lw=0.8)
+        ax.text(a.center_hz / 1e6, ymax, f" {a.licence}", rotation=90, va="top", ha="right", fontsize="x-small",
+                color="darkgreen")
+    ax.legend(loc="lower right", fontsize="x-small")
+    fig.savefig(path, format="png")
+    return Path(path)
+
+
+def _record_iq(receiver, result: ComplianceResult, base: Path, *, case_id: str, station_id: str,
+               position: tuple[float, float] | None, when: datetime, settings: EvidenceSettings):
+    """Retune ``receiver`` next to the emission, record, restore its previous tuning. Returns the recording."""
+    from station.sigmf import Annotation, Geolocation, SigmfWriter
+
+    e = result.emission
+    previous_hz, previous_rate = receiver.center_freq_hz, receiver.sample_rate_hz
+    if settings.iq_sample_rate_hz:
+        receiver.set_sample_rate(settings.iq_sample_rate_hz)
+    elif not receiver.sample_rate_hz:
+        receiver.set_sample_rate(2.4e6)
+    rate = receiver.sample_rate_hz
+    # keep the emission off the DC spike when it fits inside 80 % of the band with an offset of rate/4
+    offset = rate / 4 if e.bandwidth_hz / 2 + rate / 4 <= 0.4 * rate else 0.0
+    try:
+        tuned = receiver.set_center_freq(e.center_hz - offset)
+        n = max(1, int(round(settings.iq_duration_s * rate)))
+        raw = receiver.read_raw(n)
+        info = receiver.info
+        geo = Geolocation(position[0], position[1]) if position else None
+        with SigmfWriter(
+            base, datatype=info.native_format, sample_rate_hz=rate, center_freq_hz=tuned, start_utc=when,
+            hw=info.hw, description=f"specmon evidence for case {case_id}: {result.klass.value} emission at "
+            f"{e.center_hz / 1e6:.6f} MHz", author=f"specmon station {station_id}", geolocation=geo,
+            global_extra={"specmon:case_id": case_id, "specmon:gain_db": receiver.gain_db, "specmon:ppm": receiver.ppm},
+        ) as w:
+            w.write_raw(raw)
+            w.add_annotation(Annotation(
+                sample_start=0, sample_count=n, freq_lower_edge_hz=e.f_lo_hz, freq_upper_edge_hz=e.f_hi_hz,
+                label=result.klass.value, comment=result.reason,
+                extra={"specmon:case_id": case_id, "specmon:licences": list(result.licences),
+                       "specmon:center_hz": e.center_hz, "specmon:bandwidth_hz": e.bandwidth_hz,
+                       "specmon:power_dbfs": e.power_dbfs, "specmon:snr_db": e.snr_db},
+            ))
+        return w.close()
+    finally:
+        try:
+            if previous_rate and previous_rate != receiver.sample_rate_hz:
+                receiver.set_sample_rate(previous_rate)
+            if previous_hz:
+                receiver.set_center_freq(previous_hz)
+        except SpecmonError as exc:  # the daemon retunes for its next hop anyway
+            log.warning("could not restore the receiver's tuning after evidence capture: %s", exc)
+
+
+def capture_evidence(
+    store: CaseStore,
+    case_id: str,
+    result: ComplianceResult,
+    *,
+    out_dir: str | Path,
+    station_id: str,
+    position: tuple[float, float] | None,
+    spectrum: Spectrum | None = None,
+    receiver=None,
+    nearby: Sequence[Assignment] = (),
+    measurement: dict | None = None,
+    settings: EvidenceSettings = EvidenceSettings(),
+    when: datetime | None = None,
+) -> EvidenceCapture:
+    """Capture and record the evidence of a newly opened case (see the module docstring).
+
+    ``spectrum``: the sweep that found the emission (for the snapshot); ``receiver``: a
+    :class:`station.receivers.base.Receiver` to record IQ with (None: no IQ); ``nearby``: register
+    assignments around the emission (``ComplianceChecker.assignments_near``); ``measurement``: the DSP settings
+    (rbw_hz, nfft, window, dwell_s, gain ...) for the manifest."""
+    when = when or datetime.now(timezone.utc)
+    folder = Path(out_dir) / case_id
+    folder.mkdir(parents=True, exist_ok=True)
+    e = result.emission
+    stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    problems: list[str] = []
+    files: list[tuple[Path, str, str]] = []
+
+    if spectrum is not None:
+        try:
+            png = snapshot_png(
+                spectrum, result, nearby, folder / "spectrum.png", settings=settings,
+                title=f"{case_id} {result.klass.value} {e.center_hz / 1e6:.6f} MHz  {station_id}  {stamp}",
+            )
+            files.append((png, "spectrum_png", "spectrum snapshot around the emission, licensed channels marked"))
+        except (ValueError, OSError) as exc:
+            problems.append(f"spectrum snapshot: {exc}")
+    else:
+        problems.append("spectrum snapshot: no spectrum given")
+
+    recording = None
+    if receiver is not None:
+        try:
+            recording = _record_iq(receiver, result, folder / "iq", case_id=case_id, station_id=station_id,
+                                   position=position, when=when, settings=settings)
+            files.append((recording.meta_path, "iq_sigmf_meta", "SigMF metadata of the IQ recording"))
+            files.append((recording.data_path, "iq_sigmf_data", f"IQ samples ({recording.datatype})"))
+        except (SpecmonError, ValueError, OSError) as exc:
+            problems.append(f"IQ recording: {exc}")
+    else:
+        problems.append("IQ recording: no receiver given")
+
+    info = receiver.info if receiver is not None else None
+    manifest = {
+        "case_id": case_id,
+        "station": station_id,
+        "position": {"latitude": position[0], "longitude": position[1]} if position else None,
+        "time_utc": when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "class": result.klass.value,
+        "indicative": result.indicative,
+        "licences": list(result.licences),
+        "reason": result.reason,
+        "emission": {
+            "center_hz": e.center_hz, "peak_hz": e.peak_hz, "f_lo_hz": e.f_lo_hz, "f_hi_hz": e.f_hi_hz,
+            "bandwidth_hz": e.bandwidth_hz, "xdb_bandwidth_hz": e.xdb_bandwidth_hz, "power_dbfs": e.power_dbfs,
+            "peak_dbfs": e.peak_dbfs, "snr_db": e.snr_db, "noise_dbfs_hz": e.noise_dbfs_hz,
+            "occupancy": e.occupancy, "offset_hz": result.offset_hz, "tolerance_hz": result.tolerance_hz,
+            "necessary_bandwidth_hz": result.necessary_bandwidth_hz,
+        },
+        "measurement": {
+            **({"rbw_hz": spectrum.enbw_hz, "bin_hz": spectrum.bin_hz, "nfft": spectrum.nfft,
+                "window": spectrum.window, "average": spectrum.average, "dwell_s": spectrum.dwell_s,
+                "sample_rate_hz": spectrum.sample_rate_hz, "source": spectrum.source} if spectrum is not None else {}),
+            **(measurement or {}),
+        },
+        "receiver": None if info is None else {
+            "uri": info.uri, "hw": info.hw, "tuner": info.tuner, "native_format": info.native_format,
+            "frequency_uncertainty_ppm": info.frequency_uncertainty_ppm, "gain_db": receiver.gain_db,
+            "ppm": receiver.ppm,
+        },
+        "iq": None if recording is None else {
+            "center_freq_hz": recording.center_freq_hz, "sample_rate_hz": recording.sample_rate_hz,
+            "n_samples": recording.n_samples, "datatype": recording.datatype,
+        },
+        "files": [{"name": p.name, "kind": k, "sha256": sha256_of(p), "size_bytes": p.stat().st_size}
+                  for p, k, _ in files],
+        "problems": problems,
+    }
+    manifest_path = folder / "manifest.json"
+    tmp = manifest_path.with_name(".manifest.json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
+    tmp.replace(manifest_path)
+    files.append((manifest_path, "manifest", "station, position, UTC time, measurements, settings, checksums"))
+    recorded = tuple(store.add_evidence(case_id, p, kind, description=d, now=when) for p, kind, d in files)
+    for p in problems:
+        log.warning("evidence for %s: %s", case_id, p)
+    return EvidenceCapture(case_id, folder, recorded, tuple(problems))
+
+
+def _json_default(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, datetime):
+        return x.isoformat()
+    return str(x)

@@ -1,0 +1,204 @@
+"""What every export format shares: the report model (cases with their events and evidence), the column
+list (names from station/vocabulary.py's ``violation`` measurement where one exists), labels in English and
+Vietnamese, spreadsheet formula-injection neutralisation, and atomic file writing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from station.cases import CaseDetail, CaseStore
+from station.errors import UsageError
+
+LANGS = ("en", "vi")
+
+#: label key -> (English, Vietnamese)
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Radio monitoring violation report", "Báo cáo vi phạm giám sát tần số vô tuyến điện"),
+    "summary": ("Summary", "Tóm tắt"),
+    "generated": ("Generated (UTC)", "Thời điểm lập (UTC)"),
+    "filters": ("Filters", "Bộ lọc"),
+    "all": ("all", "tất cả"),
+    "since": ("since", "từ"),
+    "store": ("Case store", "Cơ sở dữ liệu vụ việc"),
+    "n_cases": ("Cases", "Số vụ việc"),
+    "no_cases": ("No violation cases match the filters.", "Không có vụ việc vi phạm nào phù hợp với bộ lọc."),
+    "by_class": ("Cases by class", "Vụ việc theo phân loại"),
+    "case": ("Case", "Vụ việc"),
+    "case_id": ("Case", "Mã vụ việc"),
+    "class": ("Class", "Phân loại"),
+    "state": ("State", "Trạng thái"),
+    "first_seen": ("First seen (UTC)", "Phát hiện lần đầu (UTC)"),
+    "last_seen": ("Last seen (UTC)", "Phát hiện lần cuối (UTC)"),
+    "n_obs": ("Observations", "Số lần quan sát"),
+    "center_hz": ("Centre frequency (Hz)", "Tần số trung tâm (Hz)"),
+    "center_mhz": ("Centre frequency", "Tần số trung tâm"),
+    "bandwidth_hz": ("Occupied bandwidth (Hz)", "Độ rộng băng tần chiếm dụng (Hz)"),
+    "bandwidth": ("Occupied bandwidth", "Độ rộng băng tần chiếm dụng"),
+    "max_power_dbfs": ("Max power (dBFS)", "Công suất cực đại (dBFS)"),
+    "mean_power_dbfs": ("Mean power (dBFS)", "Công suất trung bình (dBFS)"),
+    "snr_db": ("SNR (dB)", "Tỷ số tín hiệu/tạp âm (dB)"),
+    "licence": ("Licences considered", "Giấy phép đã đối chiếu"),
+    "licensee": ("Licensee", "Chủ giấy phép"),
+    "reason": ("Reason", "Lý do"),
+    "indicative": ("Indicative", "Mang tính tham khảo"),
+    "stations": ("Observing stations", "Trạm giám sát"),
+    "station": ("Station", "Trạm"),
+    "latitude": ("Latitude", "Vĩ độ"),
+    "longitude": ("Longitude", "Kinh độ"),
+    "track_id": ("Track", "Mã theo dõi"),
+    "previous_case_id": ("Previous case", "Vụ việc trước"),
+    "evidence": ("Evidence", "Chứng cứ"),
+    "measurements": ("Measurements", "Kết quả đo"),
+    "register": ("Register lookup", "Tra cứu cơ sở dữ liệu giấy phép"),
+    "no_register": ("No assignment near this frequency.", "Không có ấn định tần số nào gần tần số này."),
+    "assigned": ("Assigned", "Tần số ấn định"),
+    "designator": ("Designator", "Ký hiệu phát xạ"),
+    "tolerance": ("Tolerance", "Dung sai"),
+    "valid": ("Valid", "Hiệu lực"),
+    "status": ("Status", "Tình trạng"),
+    "spectrum": ("Spectrum snapshot", "Ảnh phổ tần số"),
+    "no_spectrum": ("No spectrum snapshot was captured for this case.", "Không có ảnh phổ cho vụ việc này."),
+    "settings": ("Measurement settings", "Thông số đo"),
+    "notes": ("Notes and history", "Ghi chú và lịch sử"),
+    "times": ("Times", "Thời gian"),
+    "yes": ("yes", "có"),
+    "no": ("no", "không"),
+    "page": ("Page", "Trang"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "reason_language": ("Reasons are given in English.", "Lý do được ghi bằng tiếng Anh."),
+    # classes and states
+    "licensed": ("licensed", "có giấy phép"),
+    "exempt": ("exempt", "miễn giấy phép"),
+    "unlicensed": ("unlicensed", "không có giấy phép"),
+    "off_frequency": ("off frequency", "sai tần số"),
+    "excess_bandwidth": ("excess bandwidth", "vượt độ rộng băng tần"),
+    "expired": ("licence expired", "giấy phép hết hạn"),
+    "not_yet_valid": ("licence not yet valid", "giấy phép chưa có hiệu lực"),
+    "new": ("new", "mới"),
+    "confirmed": ("confirmed", "đã xác nhận"),
+    "exported": ("exported", "đã xuất"),
+    "closed": ("closed", "đã đóng"),
+    "current": ("current", "còn hiệu lực"),
+    "cancelled": ("cancelled", "đã thu hồi"),
+    "suspended": ("suspended", "tạm đình chỉ"),
+    "pending": ("pending", "chờ hiệu lực"),
+}
+
+
+def label(key: str, lang: str) -> str:
+    en, vi = LABELS[key]
+    return vi if lang == "vi" else en
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r} is not supported; one of {', '.join(LANGS)}")
+    return lang
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str  # stable machine name (CSV header, GeoJSON property)
+    unit: str
+    get: Callable[[CaseDetail], object]
+    text: bool = False  # free text that must be neutralised in spreadsheets
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: export columns; names shared with the vocabulary's ``violation`` measurement mean the same thing
+COLUMNS: tuple[Column, ...] = (
+    Column("case_id", "", lambda d: d.case.case_id),
+    Column("class", "", lambda d: d.case.klass.value),
+    Column("state", "", lambda d: d.case.state),
+    Column("first_seen", "UTC", lambda d: _iso(d.case.first_seen)),
+    Column("last_seen", "UTC", lambda d: _iso(d.case.last_seen)),
+    Column("n_obs", "count", lambda d: d.case.n_obs),
+    Column("center_hz", "Hz", lambda d: round(d.case.center_hz, 1)),
+    Column("bandwidth_hz", "Hz", lambda d: round(d.case.bandwidth_hz, 1)),
+    Column("max_power_dbfs", "dBFS", lambda d: round(d.case.max_power_dbfs, 2)),
+    Column("mean_power_dbfs", "dBFS", lambda d: round(d.case.mean_power_dbfs, 2)),
+    Column("snr_db", "dB", lambda d: None if d.case.snr_db is None else round(d.case.snr_db, 2)),
+    Column("licence", "", lambda d: ",".join(d.case.licences), text=True),
+    Column("licensee", "", lambda d: d.case.register[0]["licensee"] if d.case.register else "", text=True),
+    Column("reason", "", lambda d: d.case.reason, text=True),
+    Column("indicative", "", lambda d: d.case.indicative),
+    Column("stations", "", lambda d: ",".join(s.station for s in d.case.stations), text=True),
+    Column("latitude", "deg", lambda d: _first_pos(d)[0]),
+    Column("longitude", "deg", lambda d: _first_pos(d)[1]),
+    Column("track_id", "", lambda d: ",".join(d.case.track_ids), text=True),
+    Column("previous_case_id", "", lambda d: d.case.previous_case_id or ""),
+    Column("evidence", "", lambda d: ";".join(f"{e.path} sha256:{e.sha256}" for e in d.evidence), text=True),
+)
+
+
+def _first_pos(d: CaseDetail) -> tuple[float | None, float | None]:
+    for s in d.case.stations:
+        if s.latitude is not None and s.longitude is not None:
+            return round(s.latitude, 6), round(s.longitude, 6)
+    return None, None
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(text: str) -> str:
+    """Make a text cell inert in spreadsheets (OWASP CSV injection): prefix ``'`` when it starts with
+    = + - @ or a tab/CR/LF, so ``=HYPERLINK(...)`` stays text."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+@dataclass(frozen=True)
+class Report:
+    """The cases to export and how they were chosen."""
+
+    generated: datetime
+    lang: str
+    since: datetime | None
+    states: tuple[str, ...]
+    store_path: str
+    cases: tuple[CaseDetail, ...]
+    evidence_root: Path  # evidence paths in the store are relative to this folder
+
+    def filters_text(self) -> str:
+        st = ", ".join(label(s, self.lang) for s in self.states) if self.states else label("all", self.lang)
+        text = f"{label('state', self.lang)}: {st}"
+        if self.since:
+            text += f"; {label('since', self.lang)} {_iso(self.since)}"
+        return text
+
+    def base_name(self) -> str:
+        return f"violations-{self.generated.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+
+    def evidence_file(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self.evidence_root / p
+
+
+def build_report(store: CaseStore, *, since: datetime | None = None, states: tuple[str, ...] = (),
+                 lang: str = "en", now: datetime | None = None) -> Report:
+    check_lang(lang)
+    cases = store.cases(state=states or None, since=since)
+    details = tuple(store.detail(c.case_id) for c in cases)
+    return Report(
+        generated=now or datetime.now(timezone.utc), lang=lang, since=since, states=tuple(states),
+        store_path=str(store.path), cases=details, evidence_root=store.path.resolve().parent,
+    )
+
+
+def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp)`` then rename ``tmp`` to ``path`` (no half-written export is ever left)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,203 @@
+"""PDF report for inspectors (fpdf2): a summary page (filters, counts by class, one line per case), then one
+page per case with the spectrum snapshot, the measurements, the register lookup, the reason, the observing
+stations, the measurement settings, the evidence files with their SHA-256 and the case history.
+
+Labels are English or Vietnamese (``report.lang``). Vietnamese diacritics are rendered with the DejaVu Sans
+TrueType font that matplotlib (a core dependency) ships in ``mpl-data/fonts/ttf``; fpdf2 embeds a subset of it
+with a ToUnicode map, so text extraction gives the labels back intact. DejaVu fonts are under the Bitstream
+Vera / DejaVu licence (free to embed and redistribute; see docs/VIOLATIONS.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timezone
+from pathlib import Path
+
+from station.exports._common import LABELS, Report, atomic_write, label
+
+EXTENSION = ".pdf"
+_FONT = "DejaVu"
+_CLASS_ORDER = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid", "licensed", "exempt")
+
+
+def font_paths() -> tuple[Path, Path]:
+    """(regular, bold) DejaVu Sans TTF files shipped with matplotlib."""
+    import matplotlib
+
+    d = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
+
+
+def _utc(dt) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _mhz(hz: float) -> str:
+    return f"{hz / 1e6:.6f} MHz"
+
+
+def _bw(hz: float) -> str:
+    return f"{hz / 1e6:.3f} MHz" if hz >= 1e6 else f"{hz / 1e3:.2f} kHz"
+
+
+def _make_pdf(lang: str):
+    from fpdf import FPDF
+
+    class _Pdf(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font(_FONT, "", 8)
+            self.cell(0, 6, f"specmon · {label('title', lang)} · {label('page', lang)} {self.page_no()}/{{nb}}",
+                      align="C")
+
+    pdf = _Pdf(orientation="P", unit="mm", format="A4")
+    regular, bold = font_paths()
+    pdf.add_font(_FONT, "", str(regular))
+    pdf.add_font(_FONT, "B", str(bold))
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_margins(15, 15, 15)
+    pdf.alias_nb_pages()
+    pdf.set_lang(lang)
+    pdf.set_creator("specmon")
+    pdf.set_title(label("title", lang))
+    return pdf
+
+
+def _heading(pdf, text: str, size: float = 12) -> None:
+    pdf.set_font(_FONT, "B", size)
+    pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
+    pdf.set_font(_FONT, "", 9)
+
+
+def _pairs(pdf, rows: list[tuple[str, str]], key_w: float = 55) -> None:
+    pdf.set_font(_FONT, "", 9)
+    with pdf.table(col_widths=(key_w, 180 - key_w), text_align="LEFT", first_row_as_headings=False,
+                   line_height=4.6, padding=0.8) as table:
+        for k, v in rows:
+            row = table.row()
+            row.cell(k)
+            row.cell(v)
+    pdf.ln(2)
+
+
+def _grid(pdf, header: list[str], rows: list[list[str]], widths: tuple, size: float = 8) -> None:
+    pdf.set_font(_FONT, "", size)
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5, padding=0.8) as table:
+        h = table.row()
+        for x in header:
+            h.cell(x)
+        for r in rows:
+            row = table.row()
+            for x in r:
+                row.cell(x)
+    pdf.ln(2)
+
+
+def _summary(pdf, report: Report) -> None:
+    lang = report.lang
+    pdf.add_page()
+    _heading(pdf, label("title", lang), 16)
+    _pairs(pdf, [
+        (label("generated", lang), _utc(report.generated)),
+        (label("filters", lang), report.filters_text()),
+        (label("store", lang), report.store_path),
+        (label("n_cases", lang), str(len(report.cases))),
+    ])
+    if not report.cases:
+        pdf.set_font(_FONT, "", 11)
+        pdf.multi_cell(0, 6, label("no_cases", lang), new_x="LMARGIN", new_y="NEXT")
+        return
+    counts = Counter(d.case.klass.value for d in report.cases)
+    _heading(pdf, label("by_class", lang), 11)
+    _grid(pdf, [label("class", lang), label("n_cases", lang)],
+          [[label(k, lang), str(counts[k])] for k in _CLASS_ORDER if counts.get(k)], (90, 90), 9)
+    _heading(pdf, label("summary", lang), 11)
+    rows = []
+    for d in report.cases:
+        c = d.case
+        rows.append([c.case_id, label(c.klass.value, lang), label(c.state, lang), _mhz(c.center_hz),
+                     _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), ", ".join(c.licences) or "-"])
+    _grid(pdf, [label(k, lang) for k in ("case_id", "class", "state", "center_mhz", "first_seen", "last_seen",
+                                          "n_obs", "licence")], rows, (20, 24, 18, 26, 25, 25, 14, 28), 7)
+    pdf.set_font(_FONT, "", 8)
+    pdf.multi_cell(0, 4, label("reason_language", lang), new_x="LMARGIN", new_y="NEXT")
+
+
+def _case_page(pdf, report: Report, detail) -> None:
+    lang = report.lang
+    c = detail.case
+    pdf.add_page()
+    title = f"{label('case', lang)} {c.case_id}: {label(c.klass.value, lang)} ({label(c.state, lang)})"
+    if c.indicative:
+        title += f" · {label('indicative', lang)}"
+    _heading(pdf, title, 14)
+    png = next((e for e in detail.evidence if e.kind == "spectrum_png"), None)
+    png_path = report.evidence_file(png.path) if png else None
+    if png_path is not None and png_path.is_file():
+        _heading(pdf, label("spectrum", lang), 11)
+        pdf.image(str(png_path), w=180)
+        pdf.ln(2)
+    else:
+        pdf.set_font(_FONT, "", 9)
+        pdf.multi_cell(0, 5, label("no_spectrum", lang), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    _heading(pdf, label("measurements", lang), 11)
+    _pairs(pdf, [
+        (label("center_mhz", lang), _mhz(c.center_hz)),
+        (label("bandwidth", lang), _bw(c.bandwidth_hz)),
+        (label("max_power_dbfs", lang), f"{c.max_power_dbfs:.1f}"),
+        (label("mean_power_dbfs", lang), f"{c.mean_power_dbfs:.1f}"),
+        (label("snr_db", lang), "-" if c.snr_db is None else f"{c.snr_db:.1f}"),
+        (label("n_obs", lang), str(c.n_obs)),
+        (label("first_seen", lang), _utc(c.first_seen)),
+        (label("last_seen", lang), _utc(c.last_seen)),
+        (label("indicative", lang), label("yes" if c.indicative else "no", lang)),
+        (label("track_id", lang), ", ".join(c.track_ids) or "-"),
+        *([(label("previous_case_id", lang), c.previous_case_id)] if c.previous_case_id else []),
+    ])
+    _heading(pdf, label("register", lang), 11)
+    if c.register:
+        rows = []
+        for a in c.register:
+            freq = a["frequency_mhz"] and f"{a['frequency_mhz']} MHz" or f"{a['lower_mhz']}-{a['upper_mhz']} MHz"
+            tol = f"{a['tolerance_hz']} Hz" if a["tolerance_hz"] else (f"{a['tolerance_ppm']} ppm" if a["tolerance_ppm"]
+                                                                      else "-")
+            rows.append([a["licence"], a["licensee"] or "-", freq, a["designator"] or (a["channel_khz"] and
+                         f"{a['channel_khz']} kHz") or "-", tol, f"{a['valid_from'] or '-'} / {a['valid_to'] or '-'}",
+                         label(a["status"], lang) if a["status"] in LABELS else a["status"]])
+        _grid(pdf, [label(k, lang) for k in ("licence", "licensee", "assigned", "designator", "tolerance", "valid",
+                                              "status")], rows, (26, 42, 26, 20, 18, 30, 18), 7)
+    else:
+        pdf.multi_cell(0, 5, label("no_register", lang), new_x="LMARGIN", new_y="NEXT")
+    _heading(pdf, label("reason", lang), 11)
+    pdf.multi_cell(0, 4.5, c.reason, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    _heading(pdf, label("stations", lang), 11)
+    _grid(pdf, [label("station", lang), label("latitude", lang), label("longitude", lang)],
+          [[s.station, "-" if s.latitude is None else f"{s.latitude:.5f}",
+            "-" if s.longitude is None else f"{s.longitude:.5f}"] for s in c.stations], (60, 60, 60), 8)
+    if detail.settings:
+        _heading(pdf, label("settings", lang), 11)
+        _pairs(pdf, [(str(k), str(v)) for k, v in sorted(detail.settings.items())])
+    if detail.evidence:
+        _heading(pdf, label("evidence", lang), 11)
+        _grid(pdf, [label("evidence", lang), label("sha256", lang)],
+              [[f"{e.kind}: {e.path} ({e.size_bytes} B)", e.sha256] for e in detail.evidence], (70, 110), 6.5)
+    _heading(pdf, label("notes", lang), 11)
+    _grid(pdf, [label("times", lang), label("state", lang), label("notes", lang)],
+          [[_utc(e.time), label(e.state, lang) if e.state else "-", " ".join(x for x in (e.text, e.author and
+            f"({e.author})") if x) or "-"] for e in detail.events], (35, 30, 115), 8)
+
+
+def write(report: Report, out_dir: Path) -> Path:
+    """Write ``<out_dir>/violations-<UTC time>.pdf``; returns its path."""
+    pdf = _make_pdf(report.lang)
+    _summary(pdf, report)
+    for d in report.cases:
+        _case_page(pdf, report, d)
+
+    def writer(tmp: Path) -> None:
+        pdf.output(str(tmp))
+
+    return atomic_write(Path(out_dir) / (report.base_name() + EXTENSION), writer)

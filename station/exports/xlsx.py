@@ -1,0 +1,72 @@
+"""XLSX export (openpyxl): sheet "cases" with a localised header row, typed cells (numbers, UTC date-times,
+booleans) and every text cell stored as a string (never a formula); sheet "about" with the report's time,
+filters and store, and the machine column names."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from station.exports._common import COLUMNS, LABELS, Report, atomic_write, label, neutralise
+
+EXTENSION = ".xlsx"
+
+
+def _text(cell, value: str) -> None:
+    cell.value = neutralise(value)
+    cell.data_type = "s"  # openpyxl would store a leading '=' as a formula; a string stays a string
+
+
+def write(report: Report, out_dir: Path) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    lang = report.lang
+
+    def writer(tmp: Path) -> None:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "cases"
+        for j, col in enumerate(COLUMNS, start=1):
+            cell = ws.cell(row=1, column=j)
+            _text(cell, label(col.name, lang) if col.name in LABELS else col.name)
+            cell.font = Font(bold=True)
+        for i, d in enumerate(report.cases, start=2):
+            for j, col in enumerate(COLUMNS, start=1):
+                value = col.get(d)
+                cell = ws.cell(row=i, column=j)
+                if value is None or value == "":
+                    continue
+                if col.name in ("first_seen", "last_seen"):
+                    cell.value = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")  # UTC, naive in the sheet
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                elif col.name in ("class", "state"):
+                    _text(cell, label(str(value), lang))
+                elif isinstance(value, (bool, int, float)):
+                    cell.value = value
+                else:
+                    _text(cell, str(value))
+        ws.freeze_panes = "A2"
+        for j, col in enumerate(COLUMNS, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = 48 if col.name in ("reason", "evidence") else 18
+        about = wb.create_sheet("about")
+        rows = [
+            (label("title", lang), ""),
+            (label("generated", lang), report.generated.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+            (label("filters", lang), report.filters_text()),
+            (label("store", lang), report.store_path),
+            (label("n_cases", lang), len(report.cases)),
+            ("", ""),
+            ("column", "unit"),
+            *[(c.name, c.unit) for c in COLUMNS],
+        ]
+        for i, (k, v) in enumerate(rows, start=1):
+            _text(about.cell(row=i, column=1), str(k))
+            if isinstance(v, int):
+                about.cell(row=i, column=2).value = v
+            else:
+                _text(about.cell(row=i, column=2), str(v))
+        wb.save(tmp)
+
+    return atomic_write(Path(out_dir) / (report.base_name() + EXTENSION), writer)
