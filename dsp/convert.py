@@ -58,6 +58,8 @@ def as_raw(raw, fmt: str) -> np.ndarray:
             )
         arr = np.frombuffer(raw, dtype=dtype)
     elif isinstance(raw, np.ndarray):
+        if raw.dtype == np.complex64 and fmt == "cf32":
+            raw = np.ascontiguousarray(raw.reshape(-1)).view(np.float32)
         if raw.dtype.kind == "c":
             raise TypeError(f"raw {fmt} buffer must hold interleaved components, got complex dtype {raw.dtype}")
         if raw.dtype != dtype:

@@ -176,9 +176,9 @@ def welch(
     mn = np.full(nfft if want_min else 1, np.inf, dtype=np.float32)
     do_count = threshold_dbfs_hz is not None
     if do_count:
-        thr_db = np.broadcast_to(np.asarray(threshold_dbfs_hz, dtype=np.float64), (nfft,)) if np.ndim(
-            threshold_dbfs_hz
-        ) == 0 else np.asarray(threshold_dbfs_hz, dtype=np.float64)
+        thr_db = np.asarray(threshold_dbfs_hz, dtype=np.float64)
+        if thr_db.ndim == 0:
+            thr_db = np.full(nfft, float(thr_db))
         if thr_db.shape != (nfft,):
             raise ValueError(f"threshold vector has shape {thr_db.shape}, expected ({nfft},) (one per bin)")
         if not np.all(np.isfinite(thr_db)):
