@@ -275,3 +275,29 @@ def test_a_carrier_outside_the_span_does_not_alias_in(tmp_path):
     rx.set_center_freq(100.2e6)  # now 1.1 MHz off, inside
     f, p = spectrum(to_complex(rx.read_raw(NFFT * 20)))
     assert f[np.argmax(np.where(np.abs(f) > 5e3, p, 0))] == 1.1e6
+
+
+def test_ground_truth_matches_what_the_receiver_delivers():
+    rx = SimReceiver.from_uri("sim://city", seed=4)
+    rx.set_gain(29.7)
+    rx.set_center_freq(150.5e6)  # only lmr-taxi (150.125 MHz, NBFM, -70 dBm, 50 % in 2 s slots) in the span
+    seen = {"on": 0, "off": 0}
+    for _ in range(40):
+        truth = rx.on_air(0.05)
+        assert [t.tx_id for t in truth] == ["lmr-taxi"]
+        taxi = truth[0]
+        assert taxi.offset_hz == pytest.approx(-375e3 - 150.5e6 * 0.5e-6, abs=1e-3)  # LO 0.5 ppm high
+        assert taxi.level_dbfs == pytest.approx(-70 + 29.7 + 10)
+        x = to_complex(rx.read_raw(int(0.05 * RATE)))
+        f, p = spectrum(x)
+        band = np.abs(f - taxi.offset_hz) < 6e3
+        noise = np.median(p) * band.sum()
+        measured = 10 * np.log10(max(p[band].sum() / 1.5 - noise, 1e-12))
+        if taxi.on_fraction == 1.0:
+            seen["on"] += 1
+            assert measured == pytest.approx(taxi.level_dbfs, abs=1.0)
+        elif taxi.on_fraction == 0.0:
+            seen["off"] += 1
+            assert measured < taxi.level_dbfs - 30
+        rx.read_raw(int(0.2 * RATE))  # let time pass between looks
+    assert seen["on"] >= 5 and seen["off"] >= 5

@@ -120,6 +120,12 @@ class SimReceiver(Receiver):
         """Simulator time (s) of the next sample the dongle will produce."""
         return self.simulator.time_s
 
+    def on_air(self, duration_s: float) -> list:
+        """Ground truth for the next ``duration_s`` seconds of samples at the current tuning (after the settle
+        discard still pending): a list of :class:`station.sim.engine.OnAir`, for tests and demos."""
+        start = self.simulator.time_s + self._discard / self.sample_rate_hz
+        return self.simulator.on_air(start, start + float(duration_s))
+
     # ---- hooks -------------------------------------------------------------------------------------------
     def _set_center_freq(self, freq_hz: float) -> float:
         self.simulator.tune(freq_hz)

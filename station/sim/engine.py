@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,6 +67,20 @@ def tone_dbfs(power_dbm: float, gain_db: float, offset_hz: float, rate_hz: float
 def thermal_noise_dbfs_hz(gain_db: float, model: ReceiverModel) -> float:
     """Thermal noise density in the flat passband (dBFS/Hz) at ``gain_db``."""
     return THERMAL_DBM_HZ + model.noise_figure_db + gain_db - model.fullscale_dbm
+
+
+@dataclass(frozen=True, slots=True)
+class OnAir:
+    """Ground truth: one transmitter inside the tuned span during a time window (for tests and demos)."""
+
+    tx_id: str
+    modulation: str
+    frequency_hz: float  # true RF frequency
+    apparent_hz: float  # where the receiver shows it: set centre + (frequency - true LO)
+    offset_hz: float  # apparent_hz - set centre (Hz)
+    bandwidth_hz: float
+    level_dbfs: float  # mean power while transmitting at the gain in use (OOK: during a mark)
+    on_fraction: float  # fraction of the window on the air
 
 
 class Simulator:
@@ -154,6 +169,22 @@ class Simulator:
             if abs(off) < half:
                 out.append((tx, off))
         return out
+
+    def on_air(self, t0_s: float, t1_s: float, center_hz: float | None = None) -> list[OnAir]:
+        """Which transmitters the receiver sees at ``center_hz`` (default: the current tuning) during the
+        simulator-time window [t0_s, t1_s), with their predicted levels at the gain in use. Sorted by
+        apparent frequency; transmitters off for the whole window are included with on_fraction 0."""
+        with self._lock:
+            centre = self.center_hz if center_hz is None else float(center_hz)
+            gain = self.manual_gain_db if self.manual_gain_db is not None else self._agc_gain(centre)
+            out = []
+            for tx, off in self.in_span(centre):
+                self._generator(tx)
+                level = tone_dbfs(tx.power_dbm, gain, off, self.rate_hz, self.model)
+                out.append(OnAir(tx_id=tx.id, modulation=tx.modulation, frequency_hz=tx.frequency_hz,
+                                 apparent_hz=centre + off, offset_hz=off, bandwidth_hz=tx.bandwidth_hz,
+                                 level_dbfs=level, on_fraction=self._scheds[tx.id].on_fraction(t0_s, t1_s)))
+            return sorted(out, key=lambda o: o.apparent_hz)
 
     def _agc_gain(self, center_hz: float) -> float:
         """Highest R820T gain keeping all in-span transmitters (as if all on) + noise below agc_target_dbfs."""
@@ -262,4 +293,4 @@ class Simulator:
         return out
 
 
-__all__ = ["R820T_GAINS_DB", "Simulator", "frontend_response_db", "thermal_noise_dbfs_hz", "tone_dbfs"]
+__all__ = ["R820T_GAINS_DB", "OnAir", "Simulator", "frontend_response_db", "thermal_noise_dbfs_hz", "tone_dbfs"]

@@ -225,24 +225,20 @@ def finish_cu8(sig, noise_tab, noise_offsets, noise_scale, chunk, nu_re, nu_im, 
     The noise comes from a unit-power table read in ``chunk``-sample pieces at the given offsets.
     """
     n = sig.shape[0]
-    for i in range(n):
-        c = i // chunk
-        r = i - c * chunk
-        tn = noise_tab[noise_offsets[c] + r]
-        zr = sig[i].real + noise_scale * tn.real
-        zi = sig[i].imag + noise_scale * tn.imag
-        # nu * conj(z) = (nu_re + j nu_im)(zr - j zi)
-        yr = zr + nu_re * zr + nu_im * zi + dc_re
-        yi = zi + nu_im * zr - nu_re * zi + dc_im
-        br = math.floor(127.5 * yr + 128.0)
-        bi = math.floor(127.5 * yi + 128.0)
-        if br < 0.0:
-            br = 0.0
-        elif br > 255.0:
-            br = 255.0
-        if bi < 0.0:
-            bi = 0.0
-        elif bi > 255.0:
-            bi = 255.0
-        out[2 * i] = np.uint8(br)
-        out[2 * i + 1] = np.uint8(bi)
+    n_chunks = (n + chunk - 1) // chunk
+    for c in range(n_chunks):
+        base = noise_offsets[c]
+        i0 = c * chunk
+        m = min(chunk, n - i0)
+        for r in range(m):
+            i = i0 + r
+            tn = noise_tab[base + r]
+            zr = sig[i].real + noise_scale * tn.real
+            zi = sig[i].imag + noise_scale * tn.imag
+            # nu * conj(z) = (nu_re + j nu_im)(zr - j zi)
+            yr = zr + nu_re * zr + nu_im * zi + dc_re
+            yi = zi + nu_im * zr - nu_re * zi + dc_im
+            br = min(max(math.floor(127.5 * yr + 128.0), 0.0), 255.0)
+            bi = min(max(math.floor(127.5 * yi + 128.0), 0.0), 255.0)
+            out[2 * i] = np.uint8(br)
+            out[2 * i + 1] = np.uint8(bi)
