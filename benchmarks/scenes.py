@@ -52,7 +52,7 @@ def fsk4(rng, n: int, fs: float, baud: float = 4800.0, dev_scale: float = 1.6, s
     idx = np.minimum((np.arange(n) / sps).astype(np.int64), n_sym - 1)
     freq = sym[idx]
     taps = signal.windows.gaussian(int(sps * 4) | 1, std=sps * shaping)
-    freq = np.convolve(freq, taps / taps.sum(), mode="same")
+    freq = signal.oaconvolve(freq, taps / taps.sum(), mode="same")
     return _unit(np.exp(1j * 2 * np.pi * np.cumsum(freq) / fs))
 
 
@@ -165,7 +165,10 @@ def render(scene: Scene) -> np.ndarray:
         g = 10 ** (-imp.image_rejection_db / 20)
         x = x + g * np.conj(x)
     if imp.dc_dbfs is not None:
-        x = x + 10 ** (imp.dc_dbfs / 20) * np.exp(0.7j)
+        # LO leakage / DC offset: a constant plus a slow wander (1/f-like), so the spike has some width
+        amp = 10 ** (imp.dc_dbfs / 20)
+        walk = _lowpass_noise(rng, n, fs, 200.0) + 1j * _lowpass_noise(rng, n, fs, 200.0)
+        x = x + amp * (np.exp(0.7j) + 0.3 * walk)
     x = x.astype(np.complex64)
     if imp.quantise:
         raw = np.empty(2 * n, dtype=np.float64)

@@ -84,3 +84,67 @@ def block_means_lin(frames_db, frames_per_block, n_blocks):
         for k in range(n_bins):
             out[b, k] /= frames_per_block
     return out
+
+
+@njit(cache=True)
+def measure_kernel(freqs, x, nf, bin_hz, beta):
+    """One region's SM.443 figures. freqs, x, nf (n,) float64: bin centres (Hz), linear PSD, noise floor.
+
+    Returns (f_lo, f_hi, centroid, k_peak, total_power, inband_signal, inband_noise, noise_density):
+    band edges (Hz) holding 1 - beta of the clipped excess power with beta/2 outside each side (linear
+    interpolation inside bins, bin k covering [f_k - bin/2, f_k + bin/2)); the excess-weighted centroid over
+    that band; index of the strongest bin; powers in FS^2 (sum * bin_hz); mean floor density in the band.
+    """
+    n = x.shape[0]
+    total = 0.0
+    for k in range(n):
+        e = x[k] - nf[k]
+        if e > 0:
+            total += e
+    k_peak = 0
+    for k in range(1, n):
+        if x[k] > x[k_peak]:
+            k_peak = k
+    if total <= 0.0:
+        c = freqs[n // 2]
+        return c - bin_hz / 2, c + bin_hz / 2, c, k_peak, 0.0, 0.0, nf[n // 2] * bin_hz, nf[n // 2]
+    target = beta / 2 * total
+    # lower edge
+    acc = 0.0
+    lo = freqs[0] - bin_hz / 2
+    for k in range(n):
+        e = max(x[k] - nf[k], 0.0)
+        if acc + e >= target:
+            lo = freqs[k] - bin_hz / 2 + (target - acc) / e * bin_hz if e > 0 else freqs[k] - bin_hz / 2
+            break
+        acc += e
+    acc = 0.0
+    hi = freqs[n - 1] + bin_hz / 2
+    for k in range(n - 1, -1, -1):
+        e = max(x[k] - nf[k], 0.0)
+        if acc + e >= target:
+            hi = freqs[k] + bin_hz / 2 - (target - acc) / e * bin_hz if e > 0 else freqs[k] + bin_hz / 2
+            break
+        acc += e
+    wsum = 0.0
+    wf = 0.0
+    sig = 0.0
+    noise = 0.0
+    nsum = 0.0
+    ncount = 0.0
+    for k in range(n):
+        left = freqs[k] - bin_hz / 2
+        ov = (min(left + bin_hz, hi) - max(left, lo)) / bin_hz
+        if ov <= 0:
+            continue
+        e = x[k] - nf[k]
+        w = max(e, 0.0) * ov
+        wsum += w
+        wf += w * freqs[k]
+        sig += e * ov
+        noise += nf[k] * ov
+        nsum += nf[k]
+        ncount += 1.0
+    centroid = wf / wsum if wsum > 0 else 0.5 * (lo + hi)
+    nd = nsum / ncount if ncount > 0 else nf[n // 2]
+    return lo, hi, centroid, k_peak, total * bin_hz, sig * bin_hz, noise * bin_hz, nd

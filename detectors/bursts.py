@@ -111,3 +111,18 @@ def activity(
         last_s=float(blocks.t1_s[idx[-1]]),
         resolved=bool(resolved),
     )
+
+
+def keyed_by(blocks: Blocks, sl: slice, on: np.ndarray) -> float:
+    """How strongly the band ``sl`` follows the on/off pattern ``on`` (n_blocks,) of another emission: the
+    difference of its mean block power between on- and off-blocks in units of its standard error (a z
+    score; 0 when either set is empty). A weak sideband of a burst scores high, an independent carrier ~0."""
+    band = blocks.lin[:, sl].sum(axis=1)
+    n_on, n_off = int(on.sum()), int((~on).sum())
+    if n_on < 1 or n_off < 2:
+        return 0.0
+    mean_on, mean_off = float(band[on].mean()), float(band[~on].mean())
+    sd = float(band[~on].std(ddof=1))
+    if sd <= 0:
+        return 0.0
+    return (mean_on - mean_off) / (sd * np.sqrt(1.0 / n_on + 1.0 / n_off))

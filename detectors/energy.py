@@ -25,7 +25,7 @@ import numpy as np
 from detectors import stats
 from detectors._kernels import mark_multiresolution, runs_of
 from detectors.artifacts import ArtifactClassifier, ArtifactParams
-from detectors.bursts import Activity, BurstParams, activity, make_blocks
+from detectors.bursts import Activity, BurstParams, activity, keyed_by, make_blocks
 from detectors.measure import measure_region
 from detectors.noise import NoiseFloor, NoiseFloorEstimator, NoiseFloorParams, hop_slices, spectrum_rel_var
 from detectors.records import Emission
@@ -39,7 +39,7 @@ class DetectorParams:
     min_width_bins: narrower detections dropped; split_db: a valley this far below both neighbouring peaks
     splits a region in two; merge_gap_hz: neighbours closer than this (or than merge_gap_fraction of the wider one's width) are joined when they are one emission
     (no deep valley, or the same keying in time, or a fringe ``fringe_db`` weaker than a burst, too weak to
-    be resolved in time); pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
+    be resolved in time whose power follows the burst's keying with a z score >= keyed_z); pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
     detect_bursts: search the per-frame spectra too (when present)."""
 
     pfa: float = 1e-6
@@ -50,6 +50,7 @@ class DetectorParams:
     merge_gap_hz: float = 5000.0
     merge_gap_fraction: float = 0.05
     fringe_db: float = 6.0
+    keyed_z: float = 5.0
     pad_bins: int = 3
     keep_artifacts: bool = True
     detect_bursts: bool = True
@@ -81,22 +82,20 @@ def window_thresholds(spectrum: Spectrum, floor: NoiseFloor, widths: np.ndarray,
     )
 
 
-def _split_valleys(x: np.ndarray, floor: np.ndarray, start: int, stop: int, split_db: float) -> list[tuple[int, int]]:
-    """Split [start, stop) at valleys ``split_db`` below the lower of the peaks on either side."""
-    seg = 10.0 * np.log10(np.maximum(x[start:stop] - 0.0 * floor[start:stop], 1e-30))
-    n = seg.size
+def _split_valleys(level_db: np.ndarray, start: int, stop: int, split_db: float) -> list[tuple[int, int]]:
+    """Split [start, stop) at valleys ``split_db`` below the lower of the peaks on either side.
+    ``level_db`` (n_bins,) is the PSD in dB smoothed over 3 bins (one noisy bin does not split)."""
+    sm = level_db[start:stop]
+    n = sm.size
     if n < 5:
         return [(start, stop)]
-    # smooth lightly over 3 bins so one noisy bin does not split
-    sm = np.convolve(seg, np.ones(3) / 3, mode="same")
-    sm[0], sm[-1] = seg[0], seg[-1]
     left_max = np.maximum.accumulate(sm)
     right_max = np.maximum.accumulate(sm[::-1])[::-1]
     depth = np.minimum(left_max, right_max) - sm
     k = int(np.argmax(depth[1:-1])) + 1
     if depth[k] < split_db:
         return [(start, stop)]
-    return _split_valleys(x, floor, start, start + k, split_db) + _split_valleys(x, floor, start + k, stop, split_db)
+    return _split_valleys(level_db, start, start + k, split_db) + _split_valleys(level_db, start + k, stop, split_db)
 
 
 class EmissionDetector:
@@ -121,30 +120,56 @@ class EmissionDetector:
         mark_multiresolution(ratio, widths, thr, marked)
         return marked
 
-    def _same_emission(self, level_db, r0, r1, act0: Activity | None, act1: Activity | None) -> bool:
-        """Whether two neighbouring regions are one emission: no deep valley between them, or the same
-        keying in time (Jaccard of on-blocks), or a weak unresolved fringe of a much stronger burst."""
+    def _same_emission(self, blocks, level_db, gap_ratio_ok: bool, r0, r1, act0: Activity | None, act1: Activity | None) -> bool:
+        """Whether two neighbouring regions are one emission: the gap between them still holds significant
+        energy (a tail that dipped below the per-bin threshold), or they share the same keying in time
+        (Jaccard of on-blocks, e.g. the tones of one FSK burst), or one is a weak fringe of a strong burst
+        too weak to be resolved in time."""
         p = self.params
         (a0, b0), (a1, b1) = r0, r1
-        peak0, peak1 = float(level_db[a0:b0].max()), float(level_db[a1:b1].max())
-        valley = float(level_db[b0:a1].min()) if a1 > b0 else min(peak0, peak1)
-        if valley >= min(peak0, peak1) - p.split_db:
+        if a1 > b0 and gap_ratio_ok:
             if act0 is None or act1 is None or not (act0.resolved and act1.resolved):
                 return True
             if abs(act0.occupancy - act1.occupancy) < 0.2:
                 return True
         if act0 is None or act1 is None:
             return False
+        peak0, peak1 = float(level_db[a0:b0].max()), float(level_db[a1:b1].max())
         bursty0 = act0.resolved and act0.occupancy < 0.95
         bursty1 = act1.resolved and act1.occupancy < 0.95
         if bursty0 and bursty1:
             union = np.logical_or(act0.on, act1.on).sum()
             return bool(union) and np.logical_and(act0.on, act1.on).sum() / union >= 0.6
         if bursty0 and not act1.resolved:
-            return peak1 <= peak0 - p.fringe_db
+            return peak1 <= peak0 - p.fringe_db and keyed_by(blocks, slice(a1, b1), act0.on) >= p.keyed_z
         if bursty1 and not act0.resolved:
-            return peak0 <= peak1 - p.fringe_db
+            return peak0 <= peak1 - p.fringe_db and keyed_by(blocks, slice(a0, b0), act1.on) >= p.keyed_z
         return False
+
+    def _absorb_keyed(self, blocks, level_db, regions, acts):
+        """Drop weak regions too weak to be resolved in time whose power follows the keying of a much
+        stronger burst in the same capture (z >= keyed_z): spectral lines of that burst's pulse train (short
+        OOK pulses spread lines far from the carrier), not separate transmitters."""
+        p = self.params
+        bursts = [
+            (k, float(level_db[a:b].max()))
+            for k, ((a, b), act) in enumerate(zip(regions, acts))
+            if act is not None and act.resolved and act.occupancy < 0.95
+        ]
+        if not bursts:
+            return regions, acts
+        keep_r, keep_a = [], []
+        for (a, b), act in zip(regions, acts):
+            if act is not None and not act.resolved:
+                peak = float(level_db[a:b].max())
+                if any(
+                    peak <= pk - p.fringe_db and keyed_by(blocks, slice(a, b), acts[k].on) >= p.keyed_z
+                    for k, pk in bursts
+                ):
+                    continue
+            keep_r.append((a, b))
+            keep_a.append(act)
+        return keep_r, keep_a
 
     def detect(self, spectrum: Spectrum) -> list[Emission]:
         """Emissions in ``spectrum``, in frequency order; artifacts marked (or dropped, see params)."""
@@ -166,13 +191,17 @@ class EmissionDetector:
                 widths = _widths(spectrum.n_bins, p.max_width_bins)
                 n_b = blocks.lin.shape[0]
                 thr = window_thresholds(spectrum, floor, widths, p.pfa / n_b, n_frames_block)
+                bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
                 for b in range(n_b):
-                    ratio = np.ascontiguousarray(blocks.lin[b] / floor.floor_lin)
+                    ratio = blocks.lin[b] / floor.floor_lin
+                    # the block's own broadband level (gain changes, impulses): scale the floor by its median
+                    ratio = np.ascontiguousarray(ratio / max(1.0, float(np.median(ratio)) / bias))
                     mark_multiresolution(ratio, widths, thr, marked)
         starts, stops = runs_of(marked, p.bridge_bins)
+        level_db = 10.0 * np.log10(np.maximum(np.convolve(x, np.ones(3) / 3, mode="same"), 1e-30))
         regions: list[tuple[int, int]] = []
         for a, b in zip(starts, stops):
-            regions.extend(_split_valleys(x, floor.floor_lin, int(a), int(b), p.split_db))
+            regions.extend(_split_valleys(level_db, int(a), int(b), p.split_db))
         regions = [(a, b) for a, b in regions if b - a >= p.min_width_bins]
 
         def block_rel_var(m: int) -> float:
@@ -183,12 +212,25 @@ class EmissionDetector:
 
         acts = [act_of(a, b) for a, b in regions]
         merge_gap = max(p.bridge_bins, int(round(p.merge_gap_hz / spectrum.bin_hz)))
-        level_db = 10.0 * np.log10(np.maximum(np.convolve(x, np.ones(3) / 3, mode="same"), 1e-30))
+        ratio_avg = x / floor.floor_lin
+        if blocks is not None:
+            regions, acts = self._absorb_keyed(blocks, level_db, regions, acts)
         i = 0
         while i + 1 < len(regions):
             (a0, b0), (a1, b1) = regions[i], regions[i + 1]
             gap_ok = a1 - b0 <= max(merge_gap, int(p.merge_gap_fraction * max(b0 - a0, b1 - a1)))
-            if gap_ok and self._same_emission(level_db, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
+            a_0, a_1 = acts[i], acts[i + 1]
+            if a_0 is not None and a_1 is not None and (a_0.resolved != a_1.resolved):
+                strong = (b0 - a0) if a_0.resolved else (b1 - a1)
+                gap_ok = gap_ok or a1 - b0 <= max(merge_gap, strong)  # a keyed fringe may sit a burst's width away
+            elif a_0 is not None and a_1 is not None and a_0.resolved and a_1.resolved:
+                gap_ok = gap_ok or a1 - b0 <= max(merge_gap, b0 - a0, b1 - a1)  # tones of one keyed burst
+            gap_energy = False
+            if gap_ok and a1 > b0:
+                g = a1 - b0
+                t = stats.gamma_threshold(spectrum_rel_var(spectrum, g) + floor.floor_rel_var, p.pfa)
+                gap_energy = float(np.mean(ratio_avg[b0:a1])) > t
+            if gap_ok and self._same_emission(blocks, level_db, gap_energy, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
                 regions[i : i + 2] = [(a0, b1)]
                 acts[i : i + 2] = [act_of(a0, b1)]
             else:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors._kernels import measure_kernel
+
 XDB_DB = 26.0
 XDB_MEASURABLE_MARGIN_DB = 3.0
 XDB_VALID_MARGIN_DB = 10.0
@@ -87,19 +89,14 @@ def measure_region(
     freqs_hz, psd_lin, floor_lin: (n,) bin centres (Hz), linear PSD and noise floor (FS^2/Hz) over the
     region (include a few noise bins on each side); bin_hz: bin spacing; enbw_hz: the RBW.
     """
-    f = np.asarray(freqs_hz, dtype=np.float64)
-    x = np.asarray(psd_lin, dtype=np.float64)
-    nf = np.asarray(floor_lin, dtype=np.float64)
-    excess = x - nf
-    lo, hi = beta_band(f, excess, bin_hz)
+    f = np.ascontiguousarray(freqs_hz, dtype=np.float64)
+    x = np.ascontiguousarray(psd_lin, dtype=np.float64)
+    nf = np.ascontiguousarray(floor_lin, dtype=np.float64)
+    if not (f.shape == x.shape == nf.shape) or f.ndim != 1 or f.size == 0:
+        raise ValueError(f"freqs, psd and floor must be equal non-empty 1-D arrays, got {f.shape}, {x.shape}, {nf.shape}")
+    lo, hi, center, k, total_power, inband_signal, inband_noise, noise_density = measure_kernel(f, x, nf, float(bin_hz), 0.01)
+    k = int(k)
     bw = hi - lo
-    # power centroid over the 99 % band (bins weighted by their overlap with [lo, hi])
-    left = f - bin_hz / 2
-    overlap = np.clip(np.minimum(left + bin_hz, hi) - np.maximum(left, lo), 0.0, None) / bin_hz
-    w = np.clip(excess, 0.0, None) * overlap
-    center = float((w * f).sum() / w.sum()) if w.sum() > 0 else 0.5 * (lo + hi)
-    # peak with log-parabolic interpolation
-    k = int(np.argmax(x))
     peak_hz = float(f[k])
     if 0 < k < len(x) - 1:
         a, b, c = np.log(np.maximum(x[k - 1 : k + 2], 1e-30))
@@ -107,11 +104,7 @@ def measure_region(
         if den < 0:
             peak_hz = float(f[k] + 0.5 * (a - c) / den * bin_hz)
     peak_dbfs = _db(float(x[k])) + _db(enbw_hz)
-    total_power = float(np.clip(excess, 0.0, None).sum() * bin_hz)
-    inband_signal = float((excess * overlap).sum() * bin_hz)
-    inband_noise = float((nf * overlap).sum() * bin_hz)
     snr_db = _db(max(inband_signal, 1e-30)) - _db(max(inband_noise, 1e-30))
-    noise_density = float(np.mean(nf[overlap > 0])) if np.any(overlap > 0) else float(np.mean(nf))
     # x-dB bandwidth with its validity
     peak_over_floor_db = _db(float(x[k])) - _db(float(nf[k]))
     if peak_over_floor_db >= XDB_DB + XDB_MEASURABLE_MARGIN_DB:

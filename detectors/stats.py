@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from dsp.windows import window_coefficients
 
@@ -43,6 +43,7 @@ def _rho2_table(window: str, nfft: int, overlap: float, max_bins: int) -> tuple[
     return table, hop
 
 
+@lru_cache(maxsize=4096)
 def relative_variance(window: str, nfft: int, overlap: float, n_frames: int, n_bins: int = 1) -> float:
     """Relative variance of a Welch PSD averaged over ``n_frames`` frames and ``n_bins`` adjacent bins.
 
@@ -69,6 +70,7 @@ def equivalent_dof(window: str, nfft: int, overlap: float, n_frames: int, n_bins
     return 2.0 / relative_variance(window, nfft, overlap, n_frames, n_bins)
 
 
+@lru_cache(maxsize=4096)
 def gamma_threshold(rel_var: float, pfa: float) -> float:
     """Threshold ``t`` (ratio to the mean) with ``P(X > t) = pfa`` for ``X ~ Gamma(mean 1, variance rel_var)``."""
     if not 0.0 < pfa < 1.0:
@@ -79,10 +81,18 @@ def gamma_threshold(rel_var: float, pfa: float) -> float:
     return float(special.gammainccinv(shape, pfa) / shape)
 
 
+@lru_cache(maxsize=1024)
 def gamma_median(rel_var: float) -> float:
     """Median over mean of a Gamma law with relative variance ``rel_var`` (the bias of a median floor)."""
     shape = 1.0 / rel_var
-    return float(stats.gamma.median(shape, scale=1.0 / shape))
+    return float(special.gammaincinv(shape, 0.5) / shape)
+
+
+@lru_cache(maxsize=1024)
+def gamma_quantile(rel_var: float, q: float) -> float:
+    """Quantile ``q`` over mean of a Gamma law with relative variance ``rel_var``."""
+    shape = 1.0 / rel_var
+    return float(special.gammaincinv(shape, q) / shape)
 
 
 def ideal_detection_probability(snr_db: np.ndarray | float, bandwidth_hz: float, duration_s: float, pfa: float):
