@@ -216,3 +216,16 @@ def test_cli_errors(tmp_path, capsys):
     assert f"{bad}:1:61: dB value 'x' is not a number" in capsys.readouterr().err
     assert main(["import", str(tmp_path / "missing.csv")]) == 4
     assert main(["import", "--tz", "Nowhere/Land", str(bad)]) == 2
+
+
+def test_real_rtlsdr_scanner_rfs(tmp_path):
+    spectra = read_sweeps(shared_file("sweeps/rtlsdrscanner_bbc-radio2_88-89M_14sweeps.rfs"))
+    assert len(spectra) == 14 and all(s.n_bins == 513 for s in spectra)
+    s = spectra[0]
+    assert s.meta["format"] == "rtlsdr_scanner" and s.start_utc.strftime("%Y-%m-%d %H:%M") == "2013-12-29 22:06"
+    assert np.all(np.diff([x.start_utc for x in spectra]) > timedelta(0))
+    assert s.freqs_hz[np.argmax(s.psd_dbfs_hz)] == pytest.approx(88.49e6, abs=10e3)  # the one strong carrier
+    bad = tmp_path / "bad.rfs"
+    bad.write_text('["RTLSDR Scanner", {"Spectrum": {"1.0": {"88.0": "x"}}}]')
+    with pytest.raises(DataError, match="expected {MHz: dB}"):
+        read_sweeps(bad)

@@ -22,7 +22,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "import",
         help="read rtl_power/soapy_power/hackrf_sweep CSV logs into band spectra",
         description="Read sweep logs (rtl_power, soapy_power, hackrf_sweep CSV, plain or gzip; specmon JSON Lines "
-        "or npz) into the band-spectrum records the detectors consume. Streams: years of logs need memory for "
+        "or npz; RTLSDR-Scanner .rfs) into the band-spectrum records the detectors consume. Streams: years of logs need memory for "
         "one sweep at a time (except --output x.npz, which holds all).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -103,4 +103,4 @@ def _looks_json(path) -> bool:
     from station.sweepio import _open_text
 
     with _open_text(path) as fh:
-        return fh.readline().lstrip().startswith("{")
+        return fh.readline().lstrip().startswith(("{", "["))
