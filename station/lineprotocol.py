@@ -79,7 +79,6 @@ def format_field(value) -> str | None:
     raise TypeError(f"field value {value!r} of type {type(value).__name__} is not a float, int, bool or str")
 
 
-_INF = float("inf")
 _CACHE_MAX = 65536
 _head_cache: dict[tuple, str] = {}
 _field_key_cache: dict[str, str] = {}
@@ -117,10 +116,11 @@ def encode_point(point: Point) -> tuple[bytes | None, int]:
     is storable."""
     dropped = 0
     parts = []
+    keys = _field_key_cache
     for key, value in point.fields.items():
         t = type(value)
         if t is float:
-            if value != value or value == _INF or value == -_INF:
+            if value - value != 0.0:  # NaN or +/-inf (inf - inf is NaN)
                 dropped += 1
                 continue
             text = repr(value)
@@ -133,10 +133,10 @@ def encode_point(point: Point) -> tuple[bytes | None, int]:
             if text is None:
                 dropped += 1
                 continue
-        parts.append(_field_key(key) + text)
+        parts.append((keys.get(key) or _field_key(key)) + text)
     if not parts:
         return None, dropped
-    return f"{_head(point.measurement, point.tags)} {','.join(parts)} {int(point.time_ns)}".encode(), dropped
+    return f"{_head(point.measurement, point.tags)} {','.join(parts)} {point.time_ns}".encode(), dropped
 
 
 def encode_points(points) -> Encoded:

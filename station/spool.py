@@ -461,9 +461,14 @@ def coerce(point: Point) -> Point:
         if changed is None:
             changed = dict(fields)
         changed[k] = new
-    if changed is None:
+    t = point.time_ns
+    if type(t) is not int:
+        if t != int(t):
+            raise ValueError(f"{point.measurement}: time_ns must be a whole number of ns, got {t!r}")
+        t = int(t)
+    elif changed is None:
         return point
-    return Point(point.measurement, point.tags, changed, point.time_ns)
+    return Point(point.measurement, point.tags, fields if changed is None else changed, t)
 
 
 def _convert(measurement: str, key: str, value, want: type):
