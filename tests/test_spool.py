@@ -288,3 +288,14 @@ def test_concurrent_writers_and_a_sender_keep_the_depth_exact(tmp_path):
     assert sent == c["sent"] == c["enqueued"] == 2000
     assert sender.depth() == 0 == sender.status().depth
     sender.close()
+
+
+def test_numpy_times_and_values_are_stored_as_plain_numbers(tmp_path):
+    import numpy as np
+
+    with Spool(tmp_path / "s.sqlite") as sp:
+        sp.put([Point("emission", {}, {"snr_db": np.float32(2.5), "nfft": np.int64(512)}, np.int64(10**18 + 7))])
+        p = parse_line(sp.peek(1).lines[0])
+        assert p.time_ns == 10**18 + 7 and p.fields == {"snr_db": 2.5, "nfft": 512}
+        with pytest.raises(ValueError, match="time_ns must be a whole number of ns"):
+            sp.put([Point("emission", {}, {"snr_db": 1.0}, 1.5)])
