@@ -268,6 +268,15 @@ bind-address = "127.0.0.1:{self.rpc_port}"
                     rows.append(row)
         return rows
 
+    def write_lines(self, db: str, lines) -> None:
+        """Write line-protocol lines (str or bytes, ns timestamps) straight to ``/write``; ServiceError unless
+        the server answers 204."""
+        body = b"\n".join(x.encode() if isinstance(x, str) else x for x in lines)
+        qs = urllib.parse.urlencode({"db": db, "precision": "ns", **({"u": self.admin[0], "p": self.admin[1]} if self.admin else {})})
+        status, reply = _http("POST", f"{self.url}/write?{qs}", data=body)
+        if status != 204:
+            raise ServiceError(f"influxd /write answered {status}: {reply[:300]!r}")
+
     def create_database(self, db: str) -> None:
         self.query_raw(f'CREATE DATABASE "{db}"', method="POST")
 
@@ -319,6 +328,17 @@ class VictoriaMetricsServer(_Service):
     def flush(self) -> None:
         """Make recently ingested points searchable now (``/internal/force_flush``)."""
         _http("GET", f"{self.url}/internal/force_flush")
+
+    def export_wait(self, match: str, n_values: int, timeout_s: float = 15.0) -> list[dict]:
+        """:meth:`export`, polled until the series hold at least ``n_values`` values in total (ingested
+        points take up to a second to become searchable) or ``timeout_s`` passed."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.flush()
+            series = self.export(match)
+            if sum(len(s["values"]) for s in series) >= n_values or time.monotonic() > deadline:
+                return series
+            time.sleep(0.2)
 
 
 def env_without_proxies() -> dict[str, str]:

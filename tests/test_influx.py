@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -148,12 +147,9 @@ def test_influxdb_killed_mid_run_and_restarted_minutes_later_every_detection_exa
 
 def test_a_batch_with_one_bad_point_sends_the_rest_and_dead_letters_the_bad_one(influxdb, influx_db, tmp_path):
     # the database already holds noise_floor.median_dbfs_hz as a string: our float is a field type conflict
-    req = urllib.request.Request(
-        f"{influxdb.url}/write?db={influx_db}&precision=ns",
-        data=f'noise_floor,station=hn-01,band=vhf median_dbfs_hz="legacy" {int(T0.timestamp() * 1e9) - 10**9}'.encode(),
-        method="POST",
+    influxdb.write_lines(
+        influx_db, [f'noise_floor,station=hn-01,band=vhf median_dbfs_hz="legacy" {int(T0.timestamp() * 1e9) - 10**9}']
     )
-    assert urllib.request.urlopen(req).status == 204
     runner, spool = _runner(influxdb, influx_db, tmp_path)
     points = []
     for k in range(4):

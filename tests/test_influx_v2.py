@@ -18,14 +18,8 @@ from tests._influx_helpers import make_emission, make_spectrum
 from station.points import PointContext, emission_points, spectrum_points
 
 
-def _wait_export(vm, selector: str, n_values: int, timeout_s: float = 15.0) -> list[dict]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        vm.flush()
-        series = vm.export(selector)
-        if sum(len(s["values"]) for s in series) >= n_values or time.monotonic() > deadline:
-            return series
-        time.sleep(0.2)
+def _wait_export(vm, selector: str, n_values: int) -> list[dict]:
+    return vm.export_wait(selector, n_values)
 
 
 def test_v2_write_api_through_influxdb_client_reads_back_the_numbers(victoria_metrics, tmp_path, monkeypatch):
