@@ -33,8 +33,9 @@ def shared_data() -> Path:
 def influxdb(tmp_path_factory):
     """Debian's influxd on free loopback ports with a temporary data dir, for the whole session.
 
-    Yields a :class:`tests.services.InfluxServer`: ``url``, ``query(influxql, db=...) -> list[dict]``,
-    ``count(measurement, db=...)``, ``create_database(db)``, ``kill()`` (SIGKILL), ``restart()``, ``stop()``.
+    Yields a :class:`tests.services.InfluxServer`: ``url``, ``port``, ``query(influxql, db=...) -> list[dict]``
+    (``time`` in epoch ns), ``count(measurement, db=...)``, ``write_lines(db, lines)``, ``create_database(db)``,
+    ``kill()`` (SIGKILL), ``restart()``, ``stop()``.
     A test that kills it must restart it before it ends (the ``influx_db`` fixture does so when needed).
     Skips with the reason when the binary is absent (`make services` installs it).
     """
@@ -70,8 +71,9 @@ def influx_db(influxdb, request):
 def victoria_metrics(tmp_path_factory):
     """Debian's victoria-metrics on a free loopback port (``-search.latencyOffset=0s``) for the session.
 
-    Yields a :class:`tests.services.VictoriaMetricsServer`: ``url``, ``export(selector) -> list[dict]``,
-    ``flush()``, ``kill()``, ``restart()``. Skips with the reason when the binary is absent."""
+    Yields a :class:`tests.services.VictoriaMetricsServer`: ``url``, ``port``, ``export(selector) -> list[dict]``,
+    ``export_wait(selector, n_values)`` (polls until ingested), ``flush()``, ``kill()``, ``restart()``. Skips
+    with the reason when the binary is absent."""
     from tests.services import VICTORIA_METRICS, VictoriaMetricsServer, binary
 
     if binary(VICTORIA_METRICS) is None:
