@@ -173,3 +173,20 @@ def test_bad_uri_options():
         open_receiver("sim://")
     with pytest.raises(UsageError, match="settle_samples must be >= 0"):
         open_receiver("sim://city", settle_samples=-1)
+
+
+def test_cli_reports_a_malformed_scenario_on_one_line_with_the_data_exit_code(tmp_path, capsys):
+    from station.cli import main
+
+    path = write(tmp_path, FOUR.replace("power_dbm = -70\n", 'power_dbm = "-70 dBm"\n', 1), name="town.toml")
+    rc = main(["sweep", "--source", f"sim:{path}", "--band", "150M:151M"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 4
+    assert err[-1] == (f"specmon sweep: error: {path}:transmitters[0].power_dbm: must be a number, "
+                       f"got '-70 dBm'")
+
+
+def test_noise_only_scenario(tmp_path):
+    rx = open_receiver(f"sim:{write(tmp_path, 'transmitters = []')}", settle_samples=0)
+    raw = rx.read_raw(4096)
+    assert raw.dtype.name == "uint8" and raw.shape == (8192,) and rx.on_air(0.1) == []
