@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -167,6 +168,8 @@ class Spool:
         except sqlite3.DatabaseError as exc:
             raise SinkError(f"cannot open the spool: {exc}", where=str(self.path)) from exc
         self._over_quota_logged = False
+        self._thin_logged_ns = -(10**30)
+        self._thinned_unlogged = 0
 
     # ---- writing -----------------------------------------------------------------------------------------
     def put(self, points: Iterable[Point]) -> PutReport:
@@ -231,28 +234,33 @@ class Spool:
                 n = self._db.execute("SELECT count(*) FROM spool WHERE measurement=?", (measurement,)).fetchone()[0]
                 if n == 0:
                     break
-                # the oldest share that should bring us under the target, at least half of what is left
-                excess = (used - target) / max(used, 1)
-                k = max(1, min(n, int(n * max(0.5, excess)) if n > 1 else 1))
-                with_tx = self._db
-                with_tx.execute("BEGIN IMMEDIATE")
+                # rows to drop: the excess over the mean row size (oldest first); repeated when pages free less
+                per_row = used / max(1, self._db.execute("SELECT count(*) FROM spool").fetchone()[0])
+                k = min(n, max(1, math.ceil((used - target) / max(per_row, 1.0))))
+                self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    cur = with_tx.execute(
+                    cur = self._db.execute(
                         "DELETE FROM spool WHERE id IN (SELECT id FROM spool WHERE measurement=? ORDER BY id LIMIT ?)",
                         (measurement, k),
                     )
                     self._bump({"depth": -cur.rowcount, f"thinned:{measurement}": cur.rowcount})
-                    with_tx.execute("COMMIT")
+                    self._db.execute("COMMIT")
                 except BaseException:
-                    with_tx.execute("ROLLBACK")
+                    self._db.execute("ROLLBACK")
                     raise
                 thinned += cur.rowcount
                 used = self.used_bytes()
         if thinned:
-            log.warning(
-                "spool %s over its quota of %d bytes: thinned %d spectrum/noise/health points", self.path,
-                self.quota_bytes, thinned,
-            )
+            self._thinned_unlogged += thinned
+            now = self._clock_ns()
+            if now - self._thin_logged_ns >= 3600 * 10**9:  # at most one warning per hour of a long outage
+                log.warning(
+                    "spool %s over its quota of %d bytes: dropped the oldest %d spectrum/noise/health points "
+                    "(emissions, violations and occupancy are kept)", self.path, self.quota_bytes,
+                    self._thinned_unlogged,
+                )
+                self._thin_logged_ns = now
+                self._thinned_unlogged = 0
         if used > self.quota_bytes and not self._over_quota_logged:
             log.warning(
                 "spool %s holds %d bytes, over its quota of %d: only emissions, violations and occupancy are "
