@@ -106,7 +106,7 @@ class SinkRunner:
             if not self._connected:
                 self.sink.connect()
                 self._connected = True
-            while max_batches is None or batches < max_batches:
+            while (max_batches is None or batches < max_batches) and not self._stopping.is_set():
                 batch = self.spool.peek(self.batch_points, self.max_batch_bytes)
                 if not batch:
                     break
@@ -206,7 +206,10 @@ class SinkRunner:
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(max(1.0, deadline - time.monotonic() + 5.0))
+            # a write in flight ends within the sink's own timeout
+            self._thread.join(float(getattr(self.sink, "timeout_s", 10.0)) + 5.0)
+            if self._thread.is_alive():
+                log.warning("%s: sender still busy after stop; its batch stays spooled", self.sink.name)
             self._thread = None
         if self._connected:
             self._disconnect()
