@@ -208,6 +208,45 @@ def plan_band(
     )
 
 
+def plan_fixed_center(band: BandPlan, center_hz: float) -> BandPlan:
+    """A one-hop plan for a receiver that stays at ``center_hz`` (a recording, a receiver that ignored the tune).
+
+    The grid follows that hop's FFT bins (``center_hz + (i - nfft//2) * bin_hz``) over the bins whose centres lie
+    in [f_lo, f_hi), keeping the plan's crop. Raises BandOutOfRange when the band does not fit in the span the
+    hop keeps."""
+    c = float(center_hz)
+    nfft, b, edge = band.nfft, band.bin_hz, band.keep_start
+    half = nfft // 2
+    kept_lo = c + (edge - half - 0.5) * b
+    kept_hi = c + (nfft - edge - half - 0.5) * b
+    tol = 1e-6 * b
+    if band.f_lo_hz < kept_lo - tol or band.f_hi_hz > kept_hi + tol:
+        raise BandOutOfRange(
+            f"band {band.f_lo_hz / 1e6:.6f}-{band.f_hi_hz / 1e6:.6f} MHz does not fit in the "
+            f"{kept_lo / 1e6:.6f}-{kept_hi / 1e6:.6f} MHz a receiver fixed at {c / 1e6:.6f} MHz covers "
+            f"(crop {band.crop:g})"
+        )
+    i0 = max(edge, int(math.ceil((band.f_lo_hz - c) / b + half - 1e-9)))
+    i1 = min(nfft - edge, int(math.ceil((band.f_hi_hz - c) / b + half - 1e-9)))
+    if i1 <= i0:
+        i1 = i0 + 1
+    return BandPlan(
+        f_lo_hz=c + (i0 - half - 0.5) * b,
+        f_hi_hz=band.f_hi_hz,
+        sample_rate_hz=band.sample_rate_hz,
+        nfft=nfft,
+        window=band.window,
+        overlap=band.overlap,
+        crop=band.crop,
+        n_keep=i1 - i0,
+        keep_start=i0,
+        n_bins=i1 - i0,
+        hop_centers_hz=np.array([c]),
+        dc_notch_bins=band.dc_notch_bins,
+        name=band.name,
+    )
+
+
 def replace_dc(values: np.ndarray, notch_bins: int) -> np.ndarray:
     """Copy of ``values`` (..., nfft) (linear power, fftshifted) with the ``notch_bins`` bins around DC
     (index nfft//2) replaced by linear interpolation between the bins just outside the notch."""

@@ -27,7 +27,7 @@ import numpy as np
 
 from dsp.psd import AVERAGES, PsdResult, to_db, welch
 from dsp.spectrum import Spectrum
-from dsp.sweep import BandPlan, StitchInfo, plan_band, replace_dc, stitch, stitch_bins
+from dsp.sweep import BandOutOfRange, BandPlan, StitchInfo, plan_band, plan_fixed_center, replace_dc, stitch, stitch_bins
 from station.errors import TuningError
 from station.receivers.base import Receiver
 
@@ -172,8 +172,22 @@ def sweep_band(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = _utcnow,
 ) -> BandSweep:
-    """Sweep one band of ``plan`` once with ``receiver`` (already at the plan's sample rate)."""
+    """Sweep one band of ``plan`` once with ``receiver`` (already at the plan's sample rate).
+
+    A receiver that stays at another frequency than the first hop's (a recording) is swept as one hop on its
+    own FFT grid (:func:`dsp.sweep.plan_fixed_center`), or TuningError when the band does not fit there. A hop
+    tuned more than 1 % of a bin away from its plan later in the sweep is a TuningError.
+    """
     fmt = receiver.info.native_format
+    tol_hz = 0.01 * band.bin_hz
+    first_center = float(band.hop_centers_hz[0])
+    got0 = receiver.set_center_freq(first_center)
+    if abs(got0 - first_center) > tol_hz:
+        try:
+            band = plan_fixed_center(band, got0)
+        except BandOutOfRange as exc:
+            raise TuningError(str(exc), where=receiver.uri) from None
+    pre_tuned = True
     n_samples = plan.samples_per_visit(band)
     thr_hop = None
     if plan.threshold_dbfs_hz is not None:
@@ -186,10 +200,16 @@ def sweep_band(
     tune_err = 0.0
 
     def visit(h: int, keep_frames: bool, counts: bool) -> tuple[PsdResult, float]:
-        nonlocal tune_err
+        nonlocal tune_err, pre_tuned
         c = float(band.hop_centers_hz[h])
         ta = clock()
-        got = receiver.set_center_freq(c)
+        if pre_tuned and h == 0:
+            got, pre_tuned = (got0, False)
+        else:
+            got = receiver.set_center_freq(c)
+        if abs(got - c) > tol_hz:
+            raise TuningError(f"hop {h} asked for {c / 1e6:.6f} MHz but the receiver tuned {got / 1e6:.6f} MHz",
+                              where=receiver.uri)
         tune_err = max(tune_err, abs(got - c))
         tb = clock()
         raw = receiver.read_raw(n_samples)

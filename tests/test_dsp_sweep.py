@@ -140,3 +140,16 @@ def test_stitch_rejects_mismatched_hops():
     other = welch(np.zeros(4096, np.complex64) + 1e-3, FS, nfft=256)
     with pytest.raises(ValueError, match="nfft 256"):
         stitch(plan, [other] * plan.n_hops, StitchInfo(T0, T0, 0.1))
+
+
+def test_plan_fixed_center_grid_and_errors():
+    from dsp.sweep import plan_fixed_center
+
+    band = plan_band(99.5e6, 100.5e6, 10e3, FS)
+    fixed = plan_fixed_center(band, 100e6)
+    assert fixed.n_hops == 1 and fixed.hop_centers_hz[0] == 100e6
+    f = covered_bins(fixed)
+    np.testing.assert_allclose(f, fixed.freqs_hz)
+    assert f[0] >= 99.5e6 and f[0] - fixed.bin_hz < 99.5e6 and f[-1] < 100.5e6 <= f[-1] + fixed.bin_hz
+    with pytest.raises(BandOutOfRange, match="a receiver fixed at 100.000000 MHz covers"):
+        plan_fixed_center(plan_band(98e6, 102e6, 10e3, FS), 100e6)

@@ -119,3 +119,43 @@ def test_min_and_max_averages():
         out[avg] = np.median(b.spectrum.psd_dbfs_hz)
         assert b.spectrum.average == avg
     assert out["min"] < out["mean"] < out["max"]
+
+
+class FixedReceiver(InstantReceiver):
+    """A receiver that stays at one frequency whatever it is asked (like a recording)."""
+
+    def __init__(self, center_hz, **kw):
+        super().__init__(**kw)
+        self.fixed = center_hz
+
+    def _set_center_freq(self, freq_hz):
+        self.tuned.append(freq_hz)
+        return self.fixed
+
+
+def test_fixed_receiver_swept_on_its_own_grid():
+    rx = FixedReceiver(100e6, tones=[(100.1e6, 0.1)], noise_rms=0.01)
+    [b] = run_sweep(rx, SweepPlan.make([(99.7e6, 100.4e6)], 10e3, FS, 0.02))
+    s = b.spectrum
+    assert s.hop_centers_hz.tolist() == [100e6] and len(rx.tuned) == 1
+    np.testing.assert_allclose((s.freqs_hz - 100e6) / s.bin_hz % 1.0, 0.0, atol=1e-9)  # on the FFT bins
+    assert s.f_lo_hz <= 99.7e6 <= s.freqs_hz[0] and s.freqs_hz[-1] < 100.4e6 <= s.f_hi_hz + s.bin_hz
+    i = np.argmax(s.psd_dbfs_hz)
+    assert s.freqs_hz[i] == pytest.approx(100.1e6, abs=s.bin_hz / 2)
+    assert s.power_dbfs()[i] == pytest.approx(-20, abs=1.5)
+    with pytest.raises(TuningError, match="does not fit in the"):
+        run_sweep(rx, SweepPlan.make([(99e6, 103e6)], 10e3, FS, 0.02))
+
+
+def test_real_recording_through_file_receiver():
+    """dump1090's capture (1090 MHz, 2 MS/s) has a continuous narrow carrier at -66 kHz (shared data README)."""
+    from station.receivers import open_receiver
+
+    from .conftest import shared_file
+
+    path = shared_file("iq/dump1090_modes1_1090M_2000k.cu8")
+    with open_receiver(f"file:{path}") as rx:
+        plan = SweepPlan.make([(1089.6e6, 1090.4e6)], 5e3, rx.sample_rate_hz, 0.05)
+        [b] = run_sweep(rx, plan)
+    s = b.spectrum
+    assert s.freqs_hz[np.argmax(s.psd_dbfs_hz)] - 1090e6 == pytest.approx(-66e3, abs=2 * s.bin_hz)
