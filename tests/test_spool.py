@@ -299,3 +299,47 @@ def test_numpy_times_and_values_are_stored_as_plain_numbers(tmp_path):
         assert p.time_ns == 10**18 + 7 and p.fields == {"snr_db": 2.5, "nfft": 512}
         with pytest.raises(ValueError, match="time_ns must be a whole number of ns"):
             sp.put([Point("emission", {}, {"snr_db": 1.0}, 1.5)])
+
+
+class FlakySink(ScriptedSink):
+    """Fails at random: before storing (link down) or after storing (the acknowledgement is lost)."""
+
+    def __init__(self, rng, bad):
+        super().__init__(bad=bad)
+        self.rng = rng
+        self.flaky = True
+
+    def write(self, lines):
+        if self.flaky and self.rng.random() < 0.3:
+            raise SinkTransient("connection reset")
+        super().write(lines)
+        if self.flaky and self.rng.random() < 0.2:
+            raise SinkTransient("timeout waiting for the answer")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_failures_lose_nothing_every_point_delivered_or_dead_lettered(tmp_path, seed):
+    rng = random.Random(seed)
+    bad = set(rng.sample(range(600), 5))
+    clock = [0.0]
+    with Spool(tmp_path / "s.sqlite") as sp:
+        sink = FlakySink(rng, bad)
+        r = SinkRunner(sink, sp, batch_points=rng.choice([7, 50, 128]), clock=lambda: clock[0], rng=rng)
+        t = 0
+        while t < 600:
+            n = rng.randint(1, 40)
+            sp.put([_emission(i) for i in range(t, min(600, t + n))])
+            t += n
+            clock[0] += 5.0
+            if clock[0] >= r.next_attempt:
+                try:
+                    r.send_pending(max_batches=rng.randint(1, 4))
+                except SinkTransient:
+                    pass
+        sink.flaky = False
+        clock[0] += 10_000
+        r.send_pending()
+        assert sp.depth() == 0
+        dead = {parse_line(d.line).time_ns for d in sp.dead_letters()}
+        assert dead == bad
+        assert set(sink.stored) == set(range(600)) - bad  # duplicates only from lost acks: same times
