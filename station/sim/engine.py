@@ -229,39 +229,42 @@ class Simulator:
         return _noise_table(self.seed, float(rate_hz), m.passband_fraction, m.edge_rolloff_db)
 
     def _render_signals(self, out: np.ndarray, block: Block, center_hz: float, gain_db: float) -> None:
-        m = self.model
-        dt = 1.0 / block.rate_hz
-        t0 = block.t0_s
-        t1 = t0 + block.n * dt
+        """Add every in-span transmitter's signal, at its level and on its schedule, into ``out``."""
         for tx, off in self.in_span(center_hz):
             gen = self._generator(tx)
+            amp = 10 ** (tone_dbfs(tx.power_dbm, gain_db, off, block.rate_hz, self.model) / 20)
             sched = self._scheds[tx.id]
-            level = tx.power_dbm + gain_db - m.fullscale_dbm + float(frontend_response_db(off, block.rate_hz, m))
-            amp = 10 ** (level / 20)
             if sched.always_on and not isinstance(gen, OOK):
                 gen.render(out, block, amp, off, None)
+            else:
+                self._render_scheduled(out, block, gen, sched, amp, off)
+
+    @staticmethod
+    def _render_scheduled(out, block: Block, gen: Generator, sched: Schedule, amp: float, off: float) -> None:
+        """Render the parts of ``block`` where the schedule keys the transmitter: OOK bursts through the pulse
+        code (its own edges), anything else through a raised-cosine gate (5 ms for slots, 0.1 ms for bursts)."""
+        dt = 1.0 / block.rate_hz
+        t0 = block.t0_s
+        ramp = BURST_RAMP_S if sched.tx.burst_period_s > 0 else VOICE_RAMP_S
+        for iv in sched.intervals(t0 - ramp, t0 + block.n * dt + ramp):
+            a = iv.start_s - t0  # seconds after the block start; -inf/+inf for a continuous OOK
+            b = iv.end_s - t0
+            if isinstance(gen, OOK):
+                i0 = 0 if a == -math.inf else max(0, int(math.ceil(a / dt)))
+                i1 = block.n if b == math.inf else min(block.n, int(math.ceil(b / dt)))
+                if i1 > i0:
+                    sub = block.sub(i0, i1)
+                    tau0 = sub.t0_s - (0.0 if iv.start_s == -math.inf else iv.start_s)
+                    gen.render_burst(out[i0:i1], sub, amp, off, tau0, iv.index)
                 continue
-            ramp = BURST_RAMP_S if tx.burst_period_s > 0 else VOICE_RAMP_S
-            for iv in sched.intervals(t0 - ramp, t1 + ramp):
-                a = iv.start_s - t0  # may be -inf (continuous)
-                b = iv.end_s - t0  # may be +inf
-                if isinstance(gen, OOK):  # the pulse code has its own edges; cut at the burst's bounds
-                    i0 = 0 if a == -math.inf else max(0, int(math.ceil(a / dt)))
-                    i1 = block.n if b == math.inf else min(block.n, int(math.ceil(b / dt)))
-                    if i1 > i0:
-                        sub = block.sub(i0, i1)
-                        tau0 = sub.t0_s - (0.0 if iv.start_s == -math.inf else iv.start_s)
-                        gen.render_burst(out[i0:i1], sub, amp, off, tau0, iv.index)
-                    continue
-                i0 = 0 if a == -math.inf else max(0, int(math.floor((a - ramp) / dt)))
-                i1 = block.n if b == math.inf else min(block.n, int(math.ceil((b + ramp) / dt)) + 1)
-                if i1 <= i0:
-                    continue
-                sub = block.sub(i0, i1)
-                starts = np.array([max(a, -10.0) - i0 * dt])
-                ends = np.array([min(b, block.n * dt + 10.0) - i0 * dt])
-                env = kernels.gate_envelope(i1 - i0, dt, starts, ends, ramp)
-                gen.render(out[i0:i1], sub, amp, off, env)
+            i0 = max(0, int(math.floor((a - ramp) / dt)))
+            i1 = min(block.n, int(math.ceil((b + ramp) / dt)) + 1)
+            if i1 <= i0:
+                continue
+            starts = np.array([max(a, -10.0) - i0 * dt])
+            ends = np.array([min(b, block.n * dt + 10.0) - i0 * dt])
+            env = kernels.gate_envelope(i1 - i0, dt, starts, ends, ramp)
+            gen.render(out[i0:i1], block.sub(i0, i1), amp, off, env)
 
     def _produce(self, n: int, center_hz: float, out_u8: np.ndarray) -> None:
         """Render ``n`` samples at ``center_hz`` into ``out_u8`` (2n,) and advance the clock."""

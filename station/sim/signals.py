@@ -243,6 +243,8 @@ class OFDM(Generator):
         table = np.concatenate([sym[:, -cp:], sym], axis=1)
         table /= np.sqrt(np.mean(np.abs(table) ** 2))
         entry = (table.astype(np.complex64), nfft + cp)
+        if len(self._tables) >= 4:
+            self._tables.pop(next(iter(self._tables)))
         self._tables[rate_hz] = entry
         return entry
 
