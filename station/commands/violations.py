@@ -190,10 +190,11 @@ def run_export(args) -> int:
     from station.exports import export_cases
 
     formats = _formats(args.format)
+    since = parse_since(args.since)
     with _store(args) as store:
-        paths = export_cases(store, formats, args.out, since=parse_since(args.since), states=tuple(args.state or ()),
+        n = len(store.cases(state=args.state, since=since))  # before export moves confirmed -> exported
+        paths = export_cases(store, formats, args.out, since=since, states=tuple(args.state or ()),
                              lang=args.lang, mark_exported=not args.no_mark)
-        n = len(store.cases(state=args.state, since=parse_since(args.since)))
     for p in paths:
         print(p)
     print(f"{n} cases exported")
