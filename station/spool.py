@@ -200,7 +200,8 @@ class Spool:
                     )
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 raise SinkError(f"cannot store {len(rows)} points in the spool: {exc}", where=str(self.path)) from exc
@@ -246,7 +247,8 @@ class Spool:
                     self._bump({"depth": -cur.rowcount, f"thinned:{measurement}": cur.rowcount})
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                        self._db.execute("ROLLBACK")
                     raise
                 thinned += cur.rowcount
                 used = self.used_bytes()
@@ -297,7 +299,8 @@ class Spool:
                 self._bump({"depth": -n, "sent": n})
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    self._db.execute("ROLLBACK")
                 raise
         return n
 
@@ -323,7 +326,8 @@ class Spool:
                 self._bump({"depth": -n, "dead_lettered": n})
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    self._db.execute("ROLLBACK")
                 raise
         return n
 
@@ -350,7 +354,8 @@ class Spool:
                 self._bump({"depth": n, "requeued": n})
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    self._db.execute("ROLLBACK")
                 raise
         return n
 

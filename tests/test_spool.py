@@ -343,3 +343,14 @@ def test_random_failures_lose_nothing_every_point_delivered_or_dead_lettered(tmp
         dead = {parse_line(d.line).time_ns for d in sp.dead_letters()}
         assert dead == bad
         assert set(sink.stored) == set(range(600)) - bad  # duplicates only from lost acks: same times
+
+
+def test_disk_full_is_a_sink_error_naming_the_file_and_keeps_what_was_stored(tmp_path):
+    with Spool(tmp_path / "full.sqlite") as sp:
+        sp.put([_emission(i) for i in range(10)])
+        pages = sp._db.execute("PRAGMA page_count").fetchone()[0]
+        sp._db.execute(f"PRAGMA max_page_count={pages + 2}")  # the disk fills up
+        with pytest.raises(SinkError, match=r"full.sqlite: cannot store 5000 points in the spool: .*full"):
+            sp.put([_spectrum(i) for i in range(5000)])
+        assert sp.depth() == 10
+        assert sp.status().by_measurement == {"emission": 10}

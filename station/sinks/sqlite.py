@@ -101,7 +101,8 @@ class SqliteSink(Sink):
                     self._db.executemany(sql, rows)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    self._db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise SinkTransient(f"cannot write the store: {exc}", where=str(self.path)) from None
