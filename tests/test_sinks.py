@@ -65,6 +65,10 @@ def test_passwords_are_masked_and_read_from_env_or_file(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="environment variable NOPE_X"):
         parse_uri("influx://u@h/db?password_env=NOPE_X").resolve_secret("password")
     assert mask_uri("influx2://h?org=o&token=abc&bucket=b") == "influx2://h?org=o&token=***&bucket=b"
+    t = parse_uri("influx://127.0.0.1:8086/specmon?rp=autogen&user=specmon&password_env=MY_PW")
+    assert t.user == "specmon" and t.resolve_secret("password") == "from-env"
+    with pytest.raises(ConfigError, match="two users given"):
+        parse_uri("influx://a@h/db?user=b")
 
 
 def test_embedded_store_holds_the_same_points_and_a_resend_overwrites(tmp_path):

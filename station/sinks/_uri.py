@@ -1,6 +1,6 @@
 """Sink URIs: parsing, secrets and masking.
 
-  influx://[user@]host[:8086]/DB?rp=RP&password_env=VAR          InfluxDB 1.x HTTP /write
+  influx://[user@]host[:8086]/DB?rp=RP&password_env=VAR          InfluxDB 1.x HTTP /write (or user=NAME)
   influxs://... &verify=0|1&ca=/path/ca.pem                        the same over TLS
   influx2://host[:8086]?org=ORG&bucket=BUCKET&token_env=VAR        v2 write API (InfluxDB 2.x/3.x/1.8+)
   influx2s://...                                                   the same over TLS
@@ -28,7 +28,7 @@ DEFAULT_TOKEN_ENV = "SPECMON_INFLUX_TOKEN"
 
 _COMMON = {"gzip", "timeout", "batch", "precision"}
 _OPTIONS = {
-    "influx": _COMMON | {"rp", "password_env", "password_file", "create", "consistency"},
+    "influx": _COMMON | {"rp", "user", "password_env", "password_file", "create", "consistency"},
     "influx2": _COMMON | {"org", "bucket", "token_env", "token_file"},
     "sqlite": {"batch"},
 }
@@ -169,7 +169,9 @@ def parse_uri(uri: str) -> SinkTarget:
         for key in ("org", "bucket"):
             if not options.get(key):
                 raise ConfigError(f"missing option {key}= (influx2://host:8086?org=ORG&bucket=BUCKET)", where=where)
-    user = urllib.parse.unquote(parts.username) if parts.username else None
+    user = urllib.parse.unquote(parts.username) if parts.username else options.get("user") or None
+    if parts.username and options.get("user") and options["user"] != user:
+        raise ConfigError(f"two users given: {user!r} before the host and user={options['user']!r}", where=where)
     password = urllib.parse.unquote(parts.password) if parts.password else None
     return SinkTarget(uri, scheme, kind, tls, parts.hostname, port, path, user, password, options)
 
