@@ -39,6 +39,7 @@ def test_every_sink_module_is_registered_and_loads():
         ("influx://h/db?timeout=-1", "timeout='-1' must be a positive number"),
         ("influx2://h?org=o", "missing option bucket="),
         ("influx://h/db?verify=0", "unknown option 'verify'"),  # TLS options need influxs://
+        ("influx://h/db?consistency=most", "consistency='most' must be one, any, all or quorum"),
         ("sqlite:", "needs a file path"),
         ("nonsense", "not a sink URI"),
     ],

@@ -162,6 +162,9 @@ def parse_uri(uri: str) -> SinkTarget:
             "are 1 us apart), so the sinks always send precision=ns",
             where=where,
         )
+    if kind == "influx" and options.get("consistency", "one") not in ("one", "any", "all", "quorum"):
+        # influxd answers 400 to every write with a bad level: caught here, not point by point
+        raise ConfigError(f"consistency={options['consistency']!r} must be one, any, all or quorum", where=where)
     path = urllib.parse.unquote(parts.path.strip("/"))
     if kind == "influx" and not path:
         raise ConfigError("missing database name: influx://host:8086/DATABASE", where=where)
