@@ -46,7 +46,7 @@ def _int_option(name: str, value, uri: str) -> int:
         if isinstance(value, bool):
             raise ValueError
         if isinstance(value, str):
-            return int(value.strip(), 0)
+            return int(value.strip(), 10)
         if float(value) != int(value):
             raise ValueError
         return int(value)

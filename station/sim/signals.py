@@ -206,7 +206,8 @@ class OOK(Generator):
 
     def render_burst(self, out, block, amp, offset_hz, tau0_s, burst_index):
         kernels.add_ook(out, amp, carrier_cycles(offset_hz, block), offset_hz / block.rate_hz, tau0_s,
-                        1.0 / block.rate_hz, self.bit_rate, self.ramp_s, self.key, burst_index, self.tab)
+                        1.0 / block.rate_hz, self.bit_rate, self.ramp_s, self.key,
+                        burst_index & 0x7FFFFFFFFFFFFFFF, self.tab)
 
     def render(self, out, block, amp, offset_hz, env):  # pragma: no cover - the engine calls render_burst
         raise TypeError("OOK is rendered per burst (render_burst)")
