@@ -426,6 +426,25 @@ class Spool:
         os.write(fd, str(os.getpid()).encode())
         self._sender_fd = fd
 
+    def sender_pid(self) -> int | None:
+        """pid of the process sending this spool now (None when no sender holds the lock)."""
+        if self._sender_fd is not None:
+            return os.getpid()
+        lock_path = str(self.path) + ".send.lock"
+        if not os.path.exists(lock_path):
+            return None
+        fd = os.open(lock_path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = os.read(fd, 64).decode(errors="replace").strip()
+                return int(text) if text.isdigit() else -1
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
     def release_sender(self) -> None:
         if self._sender_fd is not None:
             fcntl.flock(self._sender_fd, fcntl.LOCK_UN)

@@ -117,7 +117,8 @@ def test_spool_command_status_dead_letters_and_flush(tmp_path, capsys):
     (st,) = json.loads(capsys.readouterr().out)
     assert st["depth"] == n and st["sink"] == "sqlite:store.db" and st["by_measurement"]["emission"] == 5
     assert main(["spool", "status", "--data-dir", str(tmp_path)]) == 0
-    assert f"waiting {n} points" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert f"waiting {n} points" in text and "no sender running" in text
     assert main(["spool", "flush", "--data-dir", str(tmp_path)]) == 0
     assert f"sent {n} points, 0 left" in capsys.readouterr().out
     assert len(read_series(tmp_path / "store.db", "emission")) == 5
@@ -126,10 +127,14 @@ def test_spool_command_status_dead_letters_and_flush(tmp_path, capsys):
 
 
 def test_spool_flush_refuses_while_a_daemon_sends(tmp_path, capsys):
+    import os
+
     out = open_output("sqlite:store.db", data_dir=tmp_path)  # sender thread holds the lock
     try:
         assert main(["spool", "flush", "--data-dir", str(tmp_path)]) == SinkError.exit_code
         assert "being sent by another process" in capsys.readouterr().err
+        assert main(["spool", "status", "--data-dir", str(tmp_path)]) == 0
+        assert f"sent by pid {os.getpid()}" in capsys.readouterr().out
     finally:
         out.close()
 

@@ -94,24 +94,26 @@ def run_status(args) -> int:
 
     files = _spool_files(args)
     report = []
+    senders = []
     for path in files:
         with Spool(path) as sp:
-            st = sp.status()
-        report.append(st)
+            report.append(sp.status())
+            senders.append(sp.sender_pid())
     if args.json:
         print(json.dumps([
             {"path": s.path, "sink": s.sink_uri, "depth": s.depth, "oldest_age_s": s.oldest_age_s,
              "by_measurement": s.by_measurement, "dead_letters": s.dead_letters, "used_bytes": s.used_bytes,
-             "counters": s.counters} for s in report
+             "counters": s.counters, "sender_pid": pid} for s, pid in zip(report, senders)
         ], indent=2))
         return 0
     if not report:
         print("no spool files (nothing was queued yet)")
         return 0
-    for s in report:
+    for s, pid in zip(report, senders):
         c = s.counters
         thinned = sum(v for k, v in c.items() if k.startswith("thinned:"))
-        print(f"{s.sink_uri or '?'}  ({s.path})")
+        sender = f"sent by pid {pid}" if pid else "no sender running"
+        print(f"{s.sink_uri or '?'}  ({s.path}; {sender})")
         print(f"  waiting {s.depth} points, oldest {_age(s.oldest_age_s)}; dead letters {s.dead_letters}; "
               f"{s.used_bytes / 1e6:.1f} MB")
         if s.by_measurement:
