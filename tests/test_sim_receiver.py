@@ -301,3 +301,17 @@ def test_ground_truth_matches_what_the_receiver_delivers():
             assert measured < taxi.level_dbfs - 30
         rx.read_raw(int(0.2 * RATE))  # let time pass between looks
     assert seen["on"] >= 5 and seen["off"] >= 5
+
+
+def test_benchmark_script_runs_and_reports_the_ratio():
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    proc = subprocess.run([sys.executable, "benchmarks/sim.py", "--dwell", "0.002", "--repeat", "1"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    total = [line for line in proc.stdout.splitlines() if line.startswith("total")]
+    assert total and "target >= 10x real time" in total[0]
+    assert float(total[0].split()[4]) > 0  # the ratio column
