@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter, minimum_filter1d
+from scipy.ndimage import median_filter, percentile_filter
+
+from detectors._kernels import mark_multiresolution
 
 from detectors import stats
 from dsp.spectrum import Spectrum
@@ -33,7 +35,8 @@ class NoiseFloorParams:
     excision_pfa: per-bin false-alarm probability of the excision threshold; guard_bins: bins added on each
     side of an excised run; iterations: excision passes; min_clean_fraction: below this fraction of clean bins
     in a hop the excision stops (the floor then comes from the lowest bins); initial_allowance_db: ripple
-    allowed above the first-pass floor (the lowest running median of the hop's passband); excision_margin_db:
+    allowed above the first-pass floor (a running lower quartile over n/8 bins); cap_allowance_db: allowed
+    above the lowest running median of the hop's passband, the cap of the first pass; excision_margin_db:
     added to the excision threshold so that ripple the running median follows imperfectly is not excised;
     edge_fraction: outer fraction of a hop on each side left out of the first pass (roll-off); model_db: how
     far (dB, one sigma) the floor model may be off beyond its statistical error (ripple curvature), added to
@@ -44,7 +47,8 @@ class NoiseFloorParams:
     guard_bins: int = 2
     iterations: int = 6
     min_clean_fraction: float = 0.1
-    initial_allowance_db: float = 3.0
+    initial_allowance_db: float = 1.0
+    cap_allowance_db: float = 3.0
     excision_margin_db: float = 1.0
     edge_fraction: float = 0.1
     model_db: float = 0.1
@@ -123,6 +127,13 @@ def _running_floor(x: np.ndarray, clean: np.ndarray, window: int) -> np.ndarray:
     return np.exp(np.interp(np.arange(x.size), idx, np.log(med)))
 
 
+def _excision_widths(window: int) -> np.ndarray:
+    w = [1]
+    while w[-1] * 2 <= window:
+        w.append(w[-1] * 2)
+    return np.asarray(w, dtype=np.int64)
+
+
 def _dilate(mask: np.ndarray, guard: int) -> np.ndarray:
     if guard <= 0 or not mask.any():
         return mask
@@ -150,8 +161,12 @@ class NoiseFloorEstimator:
         x = np.maximum(x, 1e-30)
         rel_var = spectrum_rel_var(spectrum, 1, n_frames)
         bias = stats.gamma_median(rel_var)
-        t_exc = stats.gamma_threshold(rel_var, p.excision_pfa)
-        t_margin = t_exc * 10 ** (p.excision_margin_db / 10)
+        q25_bias = stats.gamma_quantile(rel_var, 0.25)
+        model = (10 ** (p.model_db / 10) - 1) ** 2
+
+        def t_widths(widths: np.ndarray) -> np.ndarray:
+            return np.array([stats.gamma_threshold(spectrum_rel_var(spectrum, int(m), n_frames) + model, p.excision_pfa)
+                             for m in widths])
         floor = np.empty_like(x)
         clean_all = np.ones(x.shape, dtype=bool)
         window_used = 0
@@ -161,22 +176,30 @@ class NoiseFloorEstimator:
             window = self.window_for(n)
             window_used = max(window_used, window)
             clean = np.ones(n, dtype=bool)
-            # first pass: the lowest running median of the passband (the hop without its outer
-            # ``edge_fraction`` on each side, where the anti-alias filter rolls off) plus ``initial_allowance_db``
-            # for the ripple: an emission wider than the window, even wider than half the hop, cannot pull it up
+            # first pass: a running lower quartile over a wide window (n/8; robust to emissions covering up to
+            # 3/4 of it), capped by the lowest running median of the passband (the hop without its outer
+            # ``edge_fraction`` on each side, where the anti-alias filter rolls off) so that an emission wider
+            # than the wide window cannot pull it up either; ``initial_allowance_db`` covers the ripple it
+            # does not follow
             med = _running_floor(xs, clean, window) / bias
             e = int(p.edge_fraction * n)
             core = med[e : n - e] if n - 2 * e >= window else med
-            fl = np.full(n, float(core.min()) * 10 ** (p.initial_allowance_db / 10)) / t_margin
-            for _ in range(p.iterations):
-                occupied = _dilate(xs > fl * t_margin, p.guard_bins)
-                new_clean = ~occupied
+            allowance = 10 ** (p.initial_allowance_db / 10)
+            wide = max(window, (n // 8) | 1)
+            q25 = percentile_filter(xs, 25, size=min(wide, n | 1), mode="mirror") / q25_bias
+            fl = np.minimum(q25 * allowance, float(core.min()) * 10 ** (p.cap_allowance_db / 10))
+            widths = _excision_widths(window)
+            for it in range(p.iterations):
+                marks = np.zeros(n, dtype=np.bool_)
+                thr = t_widths(widths) * (10 ** (p.excision_margin_db / 10) if it else 1.0)
+                mark_multiresolution(np.ascontiguousarray(xs / fl), widths, thr, marks)
+                new_clean = ~_dilate(marks, p.guard_bins)
                 if new_clean.sum() < max(3, p.min_clean_fraction * n):
                     # too few clean bins: keep the lowest fraction as clean
                     k = max(3, int(p.min_clean_fraction * n))
                     new_clean = np.zeros(n, dtype=bool)
                     new_clean[np.argsort(xs)[:k]] = True
-                if np.array_equal(new_clean, clean) and _ > 0:
+                if np.array_equal(new_clean, clean) and it > 0:
                     break
                 clean = new_clean
                 fl = _running_floor(xs, clean, window) / bias
