@@ -15,7 +15,6 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from station.sinks import SinkRunner, open_sink  # noqa: E402
 from station.spool import Spool  # noqa: E402
-from tests._influx_helpers import T0, sweep_points  # noqa: E402
+from tests._influx_helpers import sweep_points  # noqa: E402
 from tests.services import InfluxServer  # noqa: E402
 
 
