@@ -18,6 +18,8 @@ _ALIAS = re.compile(r'\bAS\s+"([^"]+)"', re.IGNORECASE)
 _IDENT = re.compile(r'"([^"]+)"')
 _TAG_KEY = re.compile(r'\bWITH\s+KEY\s*=\s*"([^"]+)"', re.IGNORECASE)
 _BARE_FROM = re.compile(r'\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
+#: string literals ('it\'s') and regex literals (/^a"b$/) may hold quotes that are not identifiers
+_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|/(?:[^/\\]|\\.)*/")
 
 
 def queries(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -41,6 +43,7 @@ def _panels(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 def check_query(text: str) -> list[str]:
     """Problems with the names one InfluxQL text uses (empty list when all are in the vocabulary)."""
     problems = []
+    text = _LITERALS.sub("''", text)
     measurements = _FROM.findall(text)
     if not measurements:
         bare = _BARE_FROM.findall(text)

@@ -211,3 +211,10 @@ def test_every_dashboard_module_is_registered():
         if callable(getattr(module, "build", None)):
             found.add(module.__name__)
     assert found == set(dashboards.REGISTRY.values())
+
+
+def test_lint_ignores_quotes_inside_string_and_regex_literals():
+    ok = 'SELECT "center_hz" AS "f" FROM "violation" WHERE "reason" = \'a "quoted" word\' AND "station" =~ /^"x"$/'
+    assert lint.check_query(ok) == []
+    bad = ok.replace('"reason"', '"why"')
+    assert lint.check_query(bad) == ["violation: 'why' is neither a field nor a tag in the vocabulary"]
