@@ -162,6 +162,10 @@ def _emission_fields(e: Emission) -> dict:
         noise_dbfs_hz=_finite_or_none(e.noise_dbfs_hz),
         occupancy=_finite_or_none(e.occupancy),
         artifact=bool(e.artifact),
+        artifact_reason=e.artifact_reason if e.artifact and e.artifact_reason else None,
+        f_lo_hz=float(e.f_lo_hz),
+        f_hi_hz=float(e.f_hi_hz),
+        n_bursts=int(e.n_bursts),
     )
 
 

@@ -82,6 +82,13 @@ def test_emissions_get_distinct_deterministic_times_ranked_by_frequency():
     object.__setattr__(invalid, "xdb_valid", False)
     (p,) = emission_points([invalid], ctx, T0)
     assert "xdb_bandwidth_hz" not in p.fields
+    assert p.fields["f_lo_hz"] == 1e8 - 5500 and p.fields["f_hi_hz"] == 1e8 + 5500 and p.fields["n_bursts"] == 0
+    assert "artifact_reason" not in p.fields
+    spur = make_emission(1e8, T0)
+    object.__setattr__(spur, "artifact", True)
+    object.__setattr__(spur, "artifact_reason", "dc_spike")
+    (p,) = emission_points([spur], ctx, T0)
+    assert p.fields["artifact"] is True and p.fields["artifact_reason"] == "dc_spike"
 
 
 def test_violation_points_and_refusal_of_licensed():
