@@ -1,8 +1,10 @@
 """The one vocabulary of stored names: measurements, tags, fields and units.
 
-InfluxDB, the embedded SQLite store, the Grafana dashboards and the exports are all built from this module;
-``tests/test_vocabulary.py`` fails when any of them names something not listed here. docs/VOCABULARY.md is
-generated from it (``specmon vocabulary --markdown``).
+InfluxDB, the embedded SQLite store, the Grafana dashboards and the exports are all built from this module.
+Drift fails tests: the spool refuses a point naming anything not listed here (``station.spool.coerce``,
+tests/test_spool.py), the embedded store's tables are generated from it (station/sinks/sqlite.py), the
+dashboards' queries are checked against it (tests/test_dashboards*.py), and docs/VOCABULARY.md must equal
+``specmon vocabulary --markdown`` (tests/test_vocabulary_doc.py). Names are stable: add, never rename.
 
 Cardinality is bounded: tags are station, band and small fixed sets (class, state, channel from the
 configured channel plan). Never a tag or field per frequency bin: spectra are stored as one point per
