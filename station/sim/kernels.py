@@ -28,8 +28,10 @@ TABLE_SIZE = 1 << TABLE_BITS
 
 
 def expj_table() -> np.ndarray:
-    """exp(2j*pi*k/TABLE_SIZE) for k = 0..TABLE_SIZE (one extra entry for interpolation), complex128."""
-    return np.exp(2j * np.pi * np.arange(TABLE_SIZE + 1) / TABLE_SIZE)
+    """cos and sin of 2*pi*k/TABLE_SIZE for k = 0..TABLE_SIZE (one extra row for interpolation): shape
+    (TABLE_SIZE + 1, 2) float64, column 0 the real part, column 1 the imaginary part."""
+    angle = 2 * np.pi * np.arange(TABLE_SIZE + 1) / TABLE_SIZE
+    return np.ascontiguousarray(np.stack([np.cos(angle), np.sin(angle)], axis=1))
 
 
 @njit(cache=True, inline="always")
@@ -40,8 +42,9 @@ def _expj(cycles, tab):
     if j >= 4096:  # c == 1.0 - eps rounding
         j = 4095
     s = x - j
-    a = tab[j]
-    return a + (tab[j + 1] - a) * s
+    re = tab[j, 0] + (tab[j + 1, 0] - tab[j, 0]) * s
+    im = tab[j, 1] + (tab[j + 1, 1] - tab[j, 1]) * s
+    return complex(re, im)
 
 
 @njit(cache=True, inline="always")
@@ -238,7 +241,8 @@ def finish_cu8(sig, noise_tab, noise_offsets, noise_scale, chunk, nu_re, nu_im, 
             # nu * conj(z) = (nu_re + j nu_im)(zr - j zi)
             yr = zr + nu_re * zr + nu_im * zi + dc_re
             yi = zi + nu_im * zr - nu_re * zi + dc_im
-            br = min(max(math.floor(127.5 * yr + 128.0), 0.0), 255.0)
-            bi = min(max(math.floor(127.5 * yi + 128.0), 0.0), 255.0)
-            out[2 * i] = np.uint8(br)
-            out[2 * i + 1] = np.uint8(bi)
+            # floor and clip in one: values are clamped to [0, 255.5] first, where int() truncation is floor
+            br = min(max(127.5 * yr + 128.0, 0.0), 255.5)
+            bi = min(max(127.5 * yi + 128.0, 0.0), 255.5)
+            out[2 * i] = np.uint8(int(br))
+            out[2 * i + 1] = np.uint8(int(bi))
