@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk (the dashboard builder) is not installed")
+
 pytest.importorskip("grafana_client", reason="grafana-client (extra 'grafana') is not installed")
 
 import dashboards  # noqa: E402

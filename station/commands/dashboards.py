@@ -73,6 +73,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
+SDK_REQUIREMENT = "grafana-foundation-sdk==1769699379!11.6.0"
+
+
+def _render():
+    """All dashboards as JSON; a one-line error when the builder library is missing."""
+    try:
+        import grafana_foundation_sdk  # noqa: F401
+    except ImportError:
+        from station.errors import UsageError
+
+        raise UsageError(f"the dashboards need grafana-foundation-sdk: pip install '{SDK_REQUIREMENT}'") from None
+    import dashboards
+
+    return dashboards.render()
+
+
 def _settings(args):
     from dashboards.provisioning import DEFAULT_DATABASE, DEFAULT_INFLUX_URL, DatasourceSettings
     from station.errors import UsageError
@@ -88,15 +104,15 @@ def _settings(args):
 def run_export(args) -> int:
     from pathlib import Path
 
-    import dashboards
     from dashboards.provisioning import write_folder
     from station.errors import UsageError
 
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
+    boards = _render()
     try:
-        files = write_folder(out, dashboards.render(), _settings(args), args.provisioning_dir)
+        files = write_folder(out, boards, _settings(args), args.provisioning_dir)
     except OSError as exc:
         raise UsageError(f"{out}: cannot write: {exc.strerror or exc}") from None
     for f in files:
@@ -105,7 +121,6 @@ def run_export(args) -> int:
 
 
 def run_push(args) -> int:
-    import dashboards
     from dashboards import push as pushmod
     from dashboards.provisioning import FOLDER_UID, datasources
 
@@ -119,15 +134,13 @@ def run_push(args) -> int:
     if not secrets_given:
         for d in ds:
             d.pop("secureJsonData", None)
-    report = pushmod.push(api, args.url, dashboards.render(), ds, folder_title=args.folder, folder_uid=FOLDER_UID,
+    report = pushmod.push(api, args.url, _render(), ds, folder_title=args.folder, folder_uid=FOLDER_UID,
                           secrets_given=secrets_given, force=args.force)
     print(f"{args.url}: {report.summary()}")
     return 0
 
 
 def run_list(args) -> int:
-    import dashboards
-
-    for uid, board in dashboards.render().items():
+    for uid, board in _render().items():
         print(f"{uid:<22} {len(board['panels']):>3} panels  {board['title']}")
     return 0
