@@ -294,7 +294,11 @@ class Spool:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                cur = self._db.executemany("DELETE FROM spool WHERE id=?", [(i,) for i in batch.ids])
+                ids = batch.ids
+                if ids[-1] - ids[0] + 1 == len(ids):  # contiguous (the usual case): one range delete
+                    cur = self._db.execute("DELETE FROM spool WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
+                else:
+                    cur = self._db.executemany("DELETE FROM spool WHERE id=?", [(i,) for i in ids])
                 n = cur.rowcount
                 self._bump({"depth": -n, "sent": n})
                 self._db.execute("COMMIT")
