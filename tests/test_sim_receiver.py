@@ -315,3 +315,21 @@ def test_benchmark_script_runs_and_reports_the_ratio():
     total = [line for line in proc.stdout.splitlines() if line.startswith("total")]
     assert total and "target >= 10x real time" in total[0]
     assert float(total[0].split()[4]) > 0  # the ratio column
+
+
+@pytest.mark.parametrize(("freq_hz", "loss_db"), [(30_000_000, 10 * (20 / 26) ** 2), (1_700_000_000, 10 * (400 / 466) ** 2),
+                                                  (433_920_000, 0.0)])
+def test_tuner_rf_response_near_the_ends_of_the_tuning_range(tmp_path, freq_hz, loss_db):
+    from station.sim import rf_response_db
+
+    rx = open_cw(tmp_path, freq=freq_hz, dbm=-70.0)
+    rx.set_center_freq(freq_hz - 200e3)
+    rx.set_gain(29.7)
+    model = rx.scenario.receiver
+    assert rf_response_db(freq_hz, model) == pytest.approx(-loss_db)
+    predicted = tone_dbfs(-70.0, 29.7, 200e3, RATE, model, frequency_hz=freq_hz)
+    assert predicted == pytest.approx(-30.3 - loss_db)
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 40)))
+    assert tone_level_dbfs(f, p, 200e3) == pytest.approx(predicted, abs=0.5)
+    truth = rx.on_air(0.01)
+    assert truth[0].level_dbfs == pytest.approx(predicted)

@@ -9,7 +9,7 @@
 The receiver interface on top is :class:`station.receivers.sim.SimReceiver`.
 """
 
-from station.sim.engine import Simulator, frontend_response_db, thermal_noise_dbfs_hz, tone_dbfs
+from station.sim.engine import Simulator, frontend_response_db, rf_response_db, thermal_noise_dbfs_hz, tone_dbfs
 from station.sim.scenario import (
     MODULATIONS,
     ReceiverModel,
@@ -32,6 +32,7 @@ __all__ = [
     "frontend_response_db",
     "load_scenario",
     "parse_scenario",
+    "rf_response_db",
     "thermal_noise_dbfs_hz",
     "tone_dbfs",
 ]

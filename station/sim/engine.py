@@ -4,9 +4,10 @@ Signal chain for each block (documented with the numbers in docs/SCENARIO.md):
 
 1. True LO = set centre * (1 + (ppm_error - ppm_correction) * 1e-6); each transmitter sits at
    offset = frequency - true LO. Only transmitters whose centre lies in the sampled span are generated.
-2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) dBFS, with the front-end
-   response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as -edge_rolloff_db * x^2 beyond
-   (x = 0 at the knee, 1 at rate/2).
+2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) + R(frequency) dBFS,
+   with the baseband response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as
+   -edge_rolloff_db * x^2 beyond (x = 0 at the knee, 1 at rate/2), and the tuner's RF response R, 0 dB
+   between rf_low_knee_hz and rf_high_knee_hz, falling to -rf_edge_rolloff_db at 24 / 1766 MHz.
 3. Noise: thermal noise (-174 dBm/Hz + noise_figure_db at the antenna, times the gain) plus the ADC noise
    (adc_noise_lsb), both shaped by H(f) (the RTL2832U decimation filter follows the ADC).
 4. IQ imbalance: z + nu * conj(z), |nu| = -image_rejection_db: an image of everything, mirrored about DC.
@@ -60,9 +61,25 @@ def frontend_response_db(offset_hz: np.ndarray | float, rate_hz: float, model: R
     return -model.edge_rolloff_db * x * x
 
 
-def tone_dbfs(power_dbm: float, gain_db: float, offset_hz: float, rate_hz: float, model: ReceiverModel) -> float:
-    """Predicted level (dBFS) of a carrier of ``power_dbm`` at the antenna (the documented dBm->dBFS model)."""
-    return power_dbm + gain_db - model.fullscale_dbm + float(frontend_response_db(offset_hz, rate_hz, model))
+def rf_response_db(frequency_hz: float, model: ReceiverModel) -> float:
+    """Tuner RF gain (dB, <= 0) at an RF frequency: 0 between the knees, falling quadratically (in dB) to
+    -rf_edge_rolloff_db at the tuning range limits (24 MHz below, 1766 MHz above)."""
+    lo, hi = 24e6, 1766e6
+    if frequency_hz < model.rf_low_knee_hz and model.rf_low_knee_hz > lo:
+        x = min(1.0, (model.rf_low_knee_hz - frequency_hz) / (model.rf_low_knee_hz - lo))
+        return -model.rf_edge_rolloff_db * x * x
+    if frequency_hz > model.rf_high_knee_hz and hi > model.rf_high_knee_hz:
+        x = min(1.0, (frequency_hz - model.rf_high_knee_hz) / (hi - model.rf_high_knee_hz))
+        return -model.rf_edge_rolloff_db * x * x
+    return 0.0
+
+
+def tone_dbfs(power_dbm: float, gain_db: float, offset_hz: float, rate_hz: float, model: ReceiverModel,
+              frequency_hz: float | None = None) -> float:
+    """Predicted level (dBFS) of a carrier of ``power_dbm`` at the antenna (the documented dBm->dBFS model):
+    power + gain - fullscale_dbm + H(offset) [+ R(frequency_hz), the tuner's RF response, when given]."""
+    rf = 0.0 if frequency_hz is None else rf_response_db(frequency_hz, model)
+    return power_dbm + gain_db - model.fullscale_dbm + float(frontend_response_db(offset_hz, rate_hz, model)) + rf
 
 
 def thermal_noise_dbfs_hz(gain_db: float, model: ReceiverModel) -> float:
@@ -195,7 +212,7 @@ class Simulator:
             out = []
             for tx, off in self.in_span(centre):
                 self._generator(tx)
-                level = tone_dbfs(tx.power_dbm, gain, off, self.rate_hz, self.model)
+                level = tone_dbfs(tx.power_dbm, gain, off, self.rate_hz, self.model, tx.frequency_hz)
                 out.append(OnAir(tx_id=tx.id, modulation=tx.modulation, frequency_hz=tx.frequency_hz,
                                  apparent_hz=centre + off, offset_hz=off, bandwidth_hz=tx.bandwidth_hz,
                                  level_dbfs=level, on_fraction=self._scheds[tx.id].on_fraction(t0_s, t1_s)))
@@ -206,7 +223,7 @@ class Simulator:
         m = self.model
         p_mw = 10 ** ((THERMAL_DBM_HZ + m.noise_figure_db + 10 * math.log10(self.rate_hz)) / 10)
         for tx, off in self.in_span(center_hz):
-            h = float(frontend_response_db(off, self.rate_hz, m))
+            h = float(frontend_response_db(off, self.rate_hz, m)) + rf_response_db(tx.frequency_hz, m)
             p_mw += 10 ** ((tx.power_dbm + h) / 10)
         total_dbm = 10 * math.log10(p_mw)
         best = R820T_GAINS_DB[0]
@@ -232,7 +249,7 @@ class Simulator:
         """Add every in-span transmitter's signal, at its level and on its schedule, into ``out``."""
         for tx, off in self.in_span(center_hz):
             gen = self._generator(tx)
-            amp = 10 ** (tone_dbfs(tx.power_dbm, gain_db, off, block.rate_hz, self.model) / 20)
+            amp = 10 ** (tone_dbfs(tx.power_dbm, gain_db, off, block.rate_hz, self.model, tx.frequency_hz) / 20)
             sched = self._scheds[tx.id]
             if sched.always_on and not isinstance(gen, OOK):
                 gen.render(out, block, amp, off, None)
@@ -300,4 +317,5 @@ class Simulator:
         return out
 
 
-__all__ = ["R820T_GAINS_DB", "OnAir", "Simulator", "frontend_response_db", "thermal_noise_dbfs_hz", "tone_dbfs"]
+__all__ = ["R820T_GAINS_DB", "OnAir", "Simulator", "frontend_response_db", "rf_response_db", "thermal_noise_dbfs_hz",
+           "tone_dbfs"]

@@ -53,6 +53,9 @@ class ReceiverModel:
     adc_noise_lsb: float = 0.5  # ADC noise, LSB rms per component (cu8: 1 LSB = 1/127.5 of full scale)
     passband_fraction: float = 0.8  # flat response for |offset| <= passband_fraction * sample_rate / 2
     edge_rolloff_db: float = 6.0  # attenuation at |offset| = sample_rate / 2 (quadratic in dB from the knee)
+    rf_low_knee_hz: float = 50e6  # below this the tuner's RF gain falls (quadratic in dB) ...
+    rf_high_knee_hz: float = 1300e6  # ... and above this,
+    rf_edge_rolloff_db: float = 10.0  # reaching this loss at the tuning range limits (24 and 1766 MHz)
     retune_junk_samples: int = 8192  # stale samples at the old tuning delivered after each retune
     agc_target_dbfs: float = -20.0  # automatic gain: highest gain keeping the total in-span power <= this
 
@@ -275,6 +278,11 @@ class _Parser:
         tuner = self.string(t, "tuner", p, d.tuner)
         if tuner != "R820T":
             raise self.fail(f"{p}.tuner", f"only the R820T tuner is simulated, got {tuner!r}")
+        lo, hi = TUNING_RANGE_HZ
+        rf_low = self.number(t, "rf_low_knee_hz", p, d.rf_low_knee_hz, lo=lo, hi=hi)
+        rf_high = self.number(t, "rf_high_knee_hz", p, d.rf_high_knee_hz, lo=lo, hi=hi)
+        if rf_high < rf_low:
+            raise self.fail(f"{p}.rf_high_knee_hz", f"must be >= rf_low_knee_hz ({rf_low:g}), got {rf_high:g}")
         junk = self.number(t, "retune_junk_samples", p, float(d.retune_junk_samples), lo=0, hi=1 << 22)
         if junk != int(junk):
             raise self.fail(f"{p}.retune_junk_samples", f"must be a whole number of samples, got {junk:g}")
@@ -289,6 +297,9 @@ class _Parser:
             adc_noise_lsb=self.number(t, "adc_noise_lsb", p, d.adc_noise_lsb, lo=0, hi=20),
             passband_fraction=self.number(t, "passband_fraction", p, d.passband_fraction, lo=0.1, hi=1.0),
             edge_rolloff_db=self.number(t, "edge_rolloff_db", p, d.edge_rolloff_db, lo=0, hi=60),
+            rf_low_knee_hz=rf_low,
+            rf_high_knee_hz=rf_high,
+            rf_edge_rolloff_db=self.number(t, "rf_edge_rolloff_db", p, d.rf_edge_rolloff_db, lo=0, hi=60),
             retune_junk_samples=int(junk),
             agc_target_dbfs=self.number(t, "agc_target_dbfs", p, d.agc_target_dbfs, lo=-60, hi=-3),
         )
