@@ -76,7 +76,8 @@ class ChannelPlan:
 
     centers_hz: tuple[float, ...]
     width_hz: float
-    threshold_db: float = 10.0  # channel power above the noise in the same bandwidth that counts as "on"
+    threshold_dbfs: float | None = None  # fixed channel-power threshold; None: from the noise floor and pfa
+    pfa: float = 1e-3  # false-alarm probability per channel and revisit (noise-derived threshold)
     period_s: float = 900.0  # integration period of occupancy records
 
     @property
@@ -699,7 +700,8 @@ def _channels(s: _Section, f_lo: float, f_hi: float) -> ChannelPlan:
     return ChannelPlan(
         centers_hz=tuple(float(c) for c in centers),
         width_hz=width,
-        threshold_db=s.number("threshold_db", 10.0, lo=0.0, hi=60.0),
+        threshold_dbfs=s.number("threshold_dbfs", None, lo=-200.0, hi=30.0),
+        pfa=s.number("pfa", 1e-3, lo=0.0, hi=0.5, lo_open=True),
         period_s=s.seconds("period", 900.0),
     )
 

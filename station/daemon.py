@@ -352,8 +352,8 @@ class Daemon:
         try:
             self._loop()
         finally:
-            self._shutdown()
             self.summary.elapsed_s = self._clock() - t0
+            self._shutdown()
         return self.summary
 
     def _bounds_reached(self) -> str | None:
