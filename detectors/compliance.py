@@ -26,8 +26,10 @@ Rules (docs/REGISTER.md, "Compliance"):
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -231,6 +233,7 @@ def _khz(hz: float) -> str:
     return f"{hz / 1e3:.2f} kHz"
 
 
+@lru_cache(maxsize=65536)
 def _date(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d") if when else "-"
 
@@ -284,7 +287,16 @@ class ComplianceChecker:
         else:
             self._distance_m = haversine_m(station_position[0], station_position[1], lat, lon)
             self._in_area = np.isnan(self._distance_m) | (self._distance_m <= radius + self.monitoring_range_m)
-        self._index = FrequencyIndex(self._lo, self._hi)
+        # two indexes: assignments that apply at this station (judged), and the others (named in reasons only)
+        self._in_idx = np.flatnonzero(self._in_area)
+        self._out_idx = np.flatnonzero(~self._in_area)
+        self._index_in = FrequencyIndex(self._lo[self._in_idx], self._hi[self._in_idx])
+        self._index_out = FrequencyIndex(self._lo[self._out_idx], self._hi[self._out_idx])
+        self._licence = [x.licence for x in a]
+        self._labels: dict[int, str] = {}
+        self._distance_km = (self._distance_m / 1e3).tolist()
+        order = np.argsort(self._center[self._in_idx], kind="stable")
+        self._area_sorted = (self._center[self._in_idx][order], self._in_idx[order])
         self._ex_lo = np.array([b.f_lo_hz for b in self.exempt_bands], np.float64)
         self._ex_hi = np.array([b.f_hi_hz for b in self.exempt_bands], np.float64)
         self._ex_maxbw = np.array(
@@ -294,9 +306,9 @@ class ComplianceChecker:
     # ---- lookups -----------------------------------------------------------------------------------------
     def assignments_near(self, f_lo_hz: float, f_hi_hz: float, *, in_area_only: bool = True) -> list[Assignment]:
         """Assignments whose (tolerance-widened) channel overlaps ``[f_lo_hz, f_hi_hz]``, by frequency."""
-        idx = self._index.overlapping(f_lo_hz, f_hi_hz)
-        if in_area_only:
-            idx = idx[self._in_area[idx]]
+        idx = self._in_idx[self._index_in.overlapping(f_lo_hz, f_hi_hz)]
+        if not in_area_only:
+            idx = np.concatenate([idx, self._out_idx[self._index_out.overlapping(f_lo_hz, f_hi_hz)]])
         idx = idx[np.argsort(self._center[idx], kind="stable")]
         return [self.assignments[i] for i in idx]
 
@@ -313,6 +325,17 @@ class ComplianceChecker:
         ``when``: the UTC time licences must be valid at; default each emission's ``last_seen``. Artifacts are
         skipped unless ``params.judge_artifacts``.
         """
+        # the batch allocates a few acyclic objects per emission: pausing the cyclic collector meanwhile avoids
+        # full collections over the (large, long-lived) register; it is restored as it was
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._check(emissions, when)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _check(self, emissions: Sequence[Emission | Track], when: datetime | None) -> list[ComplianceResult]:
         items: list[tuple[Emission, str | None]] = []
         for e in emissions:
             if isinstance(e, Track):
@@ -338,12 +361,12 @@ class ComplianceChecker:
         else:
             when_ns = np.full(m, _ns(when), np.int64)
 
-        # candidate pairs: assignments whose channel lies within near_hz of the occupied band
-        qi, ai = self._index.query(np.minimum(e_lo, e_c) - p.near_hz, np.maximum(e_hi, e_c) + p.near_hz)
+        # candidate pairs: assignments whose (tolerance-widened) channel overlaps the occupied band or centre
+        qi, ai = self._index_in.query(np.minimum(e_lo, e_c), np.maximum(e_hi, e_c))
+        ai = self._in_idx[ai]
         offset = e_c[qi] - self._center[ai]
         abs_off = np.abs(offset)
-        centre_in = (e_c[qi] >= self._lo[ai]) & (e_c[qi] <= self._hi[ai])
-        considered = centre_in & self._in_area[ai]
+        considered = (e_c[qi] >= self._lo[ai]) & (e_c[qi] <= self._hi[ai])  # the centre lies in the channel
         t = when_ns[qi]
         expired = self._status_expired[ai] | (t > self._to_ns[ai])
         not_yet = ~expired & (self._status_pending[ai] | (t < self._from_ns[ai]))
@@ -365,11 +388,14 @@ class ComplianceChecker:
         code[expired] = _EXPIRED
         # per emission: considered pairs first, licensed first, then nearest (ties: the milder class)
         order = np.lexsort((code, abs_off, code != _LICENSED, ~considered, qi))
-        qi_s, ai_s = qi[order], ai[order]
-        code_s, cons_s = code[order], considered[order]
-        bounds = np.searchsorted(qi_s, np.arange(m + 1))
+        ai_s = ai[order].tolist()
+        code_s = code[order].tolist()
+        bounds = np.searchsorted(qi[order], np.arange(m + 1)).tolist()
+        n_cons = np.bincount(qi[considered], minlength=m).tolist()
+        n_lic = np.bincount(qi[considered & (code == _LICENSED)], minlength=m).tolist()
+        nearest, nearest_d = self._nearest_in_area(e_c)
 
-        uncertainty_hz = self.receiver_uncertainty_ppm * e_c * 1e-6
+        uncertainty_hz = (self.receiver_uncertainty_ppm * e_c * 1e-6).tolist()
         ex_idx = self._exempt_lookup(e_c)
         ex_ok = np.zeros(m, np.bool_)
         if self.exempt_bands:
@@ -380,29 +406,64 @@ class ComplianceChecker:
                 & (e_hi <= self._ex_hi[j] + margin_e)
                 & (e_bw <= self._ex_maxbw[j])
             )
+        # out-of-area assignments at the centre frequency of the emissions not licensed: count and nearest
+        n_oa, oa_first = self._out_of_area(e_c, n_lic)
+        ex_idx, ex_ok, margins = ex_idx.tolist(), ex_ok.tolist(), margin_e.tolist()
+        table, lic_of = self.assignments, self._licence
+        max_named = p.max_named
         results: list[ComplianceResult] = []
         for k, (em, tid) in enumerate(items):
             s, e = bounds[k], bounds[k + 1]
-            rows = ai_s[s:e]
-            n_cons = int(cons_s[s:e].sum())
-            named = tuple(self.assignments[i] for i in rows[: p.max_named])
-            licences = tuple(dict.fromkeys(a.licence for a in named))
-            if n_cons and code_s[s] == _LICENSED:
-                results.append(self._licensed(em, tid, rows, code_s[s:e], cons_s[s:e], licences))
-                continue
-            band_i = ex_idx[k]
-            if ex_ok[k]:
-                results.append(self._exempt(em, tid, self.exempt_bands[band_i], licences, named))
-                continue
-            if n_cons:
-                results.append(
-                    self._violation(
-                        em, tid, int(code_s[s]), rows, licences, float(uncertainty_hz[k]), float(margin_e[k]), band_i
-                    )
-                )
+            rows = ai_s[s : min(e, s + max_named)]
+            named = tuple([table[i] for i in rows])
+            licences = tuple(dict.fromkeys([lic_of[i] for i in rows]))
+            oa_note = self._area_note(oa_first[k], n_oa[k]) if n_oa[k] else ""
+            if n_lic[k]:
+                results.append(self._licensed(em, tid, named, n_lic[k], licences))
+            elif ex_ok[k]:
+                results.append(self._exempt(em, tid, self.exempt_bands[ex_idx[k]], licences, named))
+            elif n_cons[k]:
+                results.append(self._violation(em, tid, code_s[s], named, licences, uncertainty_hz[k], margins[k],
+                                               ex_idx[k], oa_note))
             else:
-                results.append(self._unlicensed(em, tid, rows, licences, named, band_i))
+                near = nearest[k]
+                results.append(self._unlicensed(em, tid, licences, named, ex_idx[k], oa_note,
+                                                table[near] if near >= 0 else None, nearest_d[k]))
         return results
+
+    def _out_of_area(self, e_c: np.ndarray, n_lic: list[int]) -> tuple[list[int], list[int]]:
+        """For emissions not licensed: how many out-of-area channels contain the centre, and the nearest."""
+        m = e_c.shape[0]
+        n_oa, first = [0] * m, [-1] * m
+        todo = np.flatnonzero(np.asarray(n_lic) == 0)
+        if todo.size == 0 or self._out_idx.size == 0:
+            return n_oa, first
+        qi, ai = self._index_out.query(e_c[todo], e_c[todo])
+        if qi.size == 0:
+            return n_oa, first
+        ai = self._out_idx[ai]
+        o = np.lexsort((np.abs(e_c[todo][qi] - self._center[ai]), qi))
+        qs = qi[o]
+        starts = np.flatnonzero(np.r_[True, qs[1:] != qs[:-1]])
+        counts = np.diff(np.r_[starts, qs.size])
+        for q, j, c in zip(todo[qs[starts]].tolist(), ai[o][starts].tolist(), counts.tolist()):
+            n_oa[q], first[q] = c, j
+        return n_oa, first
+
+    def _nearest_in_area(self, e_c: np.ndarray) -> tuple[list[int], list[float]]:
+        """Per emission the nearest in-area assignment centre within ``params.near_hz`` (-1 none), distance."""
+        centres, idx = self._area_sorted
+        m = e_c.shape[0]
+        if centres.shape[0] == 0:
+            return [-1] * m, [math.inf] * m
+        pos = np.searchsorted(centres, e_c)
+        left = np.clip(pos - 1, 0, centres.shape[0] - 1)
+        right = np.clip(pos, 0, centres.shape[0] - 1)
+        dl, dr = np.abs(e_c - centres[left]), np.abs(centres[right] - e_c)
+        pick = np.where(dl <= dr, left, right)
+        dist = np.minimum(dl, dr)
+        out = np.where(dist <= self.params.near_hz, idx[pick], -1)
+        return out.tolist(), dist.tolist()
 
     def _exempt_lookup(self, e_c: np.ndarray) -> np.ndarray:
         """Index of the narrowest exempt band containing the emission's centre (-1 none); shape (m,)."""
@@ -412,21 +473,21 @@ class ComplianceChecker:
         return out
 
     # ---- result builders ---------------------------------------------------------------------------------
-    def _area_note(self, rows: np.ndarray) -> str:
-        out = [i for i in rows if not self._in_area[i]]
-        if not out:
-            return ""
-        a = self.assignments[out[0]]
-        more = f" and {len(out) - 1} more" if len(out) > 1 else ""
-        return f"; out of area: {a.licence} site {self._distance_m[out[0]] / 1e3:.0f} km away{more}"
+    def _lbl(self, a: Assignment) -> str:
+        text = self._labels.get(id(a))  # the assignments live as long as the checker: id() is stable
+        if text is None:
+            text = self._labels[id(a)] = a.label()
+        return text
 
-    def _licensed(self, em, tid, rows, codes, cons, licences) -> ComplianceResult:
-        i = int(rows[0])
-        a = self.assignments[i]
-        by = [self.assignments[j].licence for j, c, k in zip(rows, codes, cons) if k and c == _LICENSED]
-        extra = f" (also {', '.join(by[1:4])})" if len(by) > 1 else ""
+    def _area_note(self, first: int, count: int) -> str:
+        more = f" and {count - 1} more" if count > 1 else ""
+        return f"; out of area: {self._licence[first]} site {self._distance_km[first]:.0f} km away{more}"
+
+    def _licensed(self, em, tid, named, n_lic, licences) -> ComplianceResult:
+        a = named[0]
+        extra = f" (also licensed by {n_lic - 1} more)" if n_lic > 1 else ""
         off = em.center_hz - a.center_hz
-        tol = float(self._tol[i])
+        tol = a.frequency_tolerance_hz
         if a.block:
             how = f"occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} lies in block {_mhz(a.f_lo_hz)}-{_mhz(a.f_hi_hz)}"
         else:
@@ -439,9 +500,9 @@ class ComplianceChecker:
             f"{_date(a.valid_from)} to {_date(a.valid_to)}"
         )
         return ComplianceResult(
-            emission=em, klass=ComplianceClass.LICENSED, licences=_first(a.licence, licences), reason=reason,
+            emission=em, klass=ComplianceClass.LICENSED, licences=licences, reason=reason,
             track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
-            assignments=_first_a(a, rows, self.assignments, self.params.max_named),
+            assignments=named,
         )
 
     def _exempt(self, em, tid, band: ExemptBand, licences, named) -> ComplianceResult:
@@ -474,12 +535,11 @@ class ComplianceChecker:
             f"band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves it"
         )
 
-    def _violation(self, em, tid, code, rows, licences, uncertainty_hz, margin_hz, band_i) -> ComplianceResult:
-        i = int(rows[0])
-        a = self.assignments[i]
+    def _violation(self, em, tid, code, named, licences, uncertainty_hz, margin_hz, band_i, oa_note):
+        a = named[0]
         klass = _CODE_CLASS[code]
         off = em.center_hz - a.center_hz
-        tol = float(self._tol[i])
+        tol = a.frequency_tolerance_hz
         indicative = False
         if code == _EXPIRED:
             why = (
@@ -487,19 +547,19 @@ class ComplianceChecker:
                 if a.status in ("expired", "cancelled", "suspended")
                 else f"valid to {_date(a.valid_to)}"
             )
-            reason = f"expired: {a.label()} matches {_mhz(em.center_hz)} but {why}"
+            reason = f"expired: {self._lbl(a)} matches {_mhz(em.center_hz)} but {why}"
         elif code == _NOT_YET:
             why = "licence status is pending" if a.status == "pending" else f"valid from {_date(a.valid_from)}"
-            reason = f"not yet valid: {a.label()} matches {_mhz(em.center_hz)} but {why}"
+            reason = f"not yet valid: {self._lbl(a)} matches {_mhz(em.center_hz)} but {why}"
         elif code == _OFF:
             if a.block:
                 reason = (
                     f"off-frequency: occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves the block "
-                    f"{_mhz(a.f_lo_hz)}-{_mhz(a.f_hi_hz)} of {a.label()} (tolerance +/-{_khz(tol)})"
+                    f"{_mhz(a.f_lo_hz)}-{_mhz(a.f_hi_hz)} of {self._lbl(a)} (tolerance +/-{_khz(tol)})"
                 )
             else:
                 reason = (
-                    f"off-frequency: centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {a.label()}, beyond "
+                    f"off-frequency: centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {self._lbl(a)}, beyond "
                     f"its tolerance +/-{_khz(tol)} (+{_khz(margin_hz)} measurement margin)"
                 )
             if uncertainty_hz > tol:
@@ -518,35 +578,31 @@ class ComplianceChecker:
             limit = a.bandwidth_hz * self.params.excess_bandwidth_factor + self.params.excess_bandwidth_margin_hz
             reason = (
                 f"excess bandwidth: occupied {_khz(em.bandwidth_hz)} exceeds {self.params.excess_bandwidth_factor:g} x "
-                f"the necessary {_khz(a.bandwidth_hz)} ({_khz(limit)}) of {a.label()}"
+                f"the necessary {_khz(a.bandwidth_hz)} ({_khz(limit)}) of {self._lbl(a)}"
             )
-        reason += self._exempt_miss(em, band_i) + self._area_note(rows)
+        if band_i >= 0:
+            reason += self._exempt_miss(em, band_i)
         return ComplianceResult(
-            emission=em, klass=klass, licences=_first(a.licence, licences), reason=reason, indicative=indicative,
+            emission=em, klass=klass, licences=licences, reason=reason + oa_note, indicative=indicative,
             track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
-            assignments=_first_a(a, rows, self.assignments, self.params.max_named),
+            assignments=named,
         )
 
-    def _unlicensed(self, em, tid, rows, licences, named, band_i) -> ComplianceResult:
+    def _unlicensed(self, em, tid, licences, named, band_i, oa_note, nearest, nearest_hz) -> ComplianceResult:
         reason = (
-            f"unlicensed: no assignment in area covers {_mhz(em.center_hz)} "
-            f"(occupied {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)}, {_khz(em.bandwidth_hz)})"
+            f"unlicensed: no assignment in area covers {em.center_hz / 1e6:.6f} MHz "
+            f"(occupied {em.bandwidth_hz / 1e3:.2f} kHz)"
         )
-        near = [i for i in rows if self._in_area[i]]
-        if near:
-            a = self.assignments[near[0]]
-            reason += f"; nearest: {a.label()}, {abs(em.center_hz - a.center_hz) / 1e3:.2f} kHz away"
-        reason += self._exempt_miss(em, band_i) + self._area_note(rows)
+        if nearest is not None:
+            reason += f"; nearest: {self._lbl(nearest)}, {nearest_hz / 1e3:.2f} kHz away"
+            if nearest.licence not in licences:
+                licences = licences + (nearest.licence,)
+                named = named + (nearest,)
+        if band_i >= 0:
+            reason += self._exempt_miss(em, band_i)
         return ComplianceResult(
-            emission=em, klass=ComplianceClass.UNLICENSED, licences=licences, reason=reason, track_id=tid,
+            emission=em, klass=ComplianceClass.UNLICENSED, licences=licences, reason=reason + oa_note, track_id=tid,
             assignments=named,
         )
 
 
-def _first(licence: str, licences: tuple[str, ...]) -> tuple[str, ...]:
-    return (licence,) + tuple(x for x in licences if x != licence)
-
-
-def _first_a(a: Assignment, rows: np.ndarray, table: tuple[Assignment, ...], limit: int) -> tuple[Assignment, ...]:
-    rest = [table[i] for i in rows[:limit] if table[i] is not a]
-    return (a, *rest[: limit - 1])
