@@ -333,3 +333,21 @@ def test_tuner_rf_response_near_the_ends_of_the_tuning_range(tmp_path, freq_hz, 
     assert tone_level_dbfs(f, p, 200e3) == pytest.approx(predicted, abs=0.5)
     truth = rx.on_air(0.01)
     assert truth[0].level_dbfs == pytest.approx(predicted)
+
+
+def test_wideband_block_at_the_span_edge_is_shaped_and_does_not_fold_back():
+    """dab-12c (1.536 MHz OFDM) centred 0.9 MHz off: carriers past +1.2 MHz are cut, not aliased to -1.2."""
+    rx = SimReceiver.from_uri("sim://city", seed=2)
+    rx.set_gain(29.7)
+    rx.set_center_freq(223.936e6 - 0.9e6)
+    truth = rx.on_air(0.1)
+    assert [t.tx_id for t in truth] == ["dab-12c"]
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 50)))
+    floor = np.median(p[(f < -0.1e6) & (f > -0.6e6)])
+    fold = p[(f > -1.15e6) & (f < -0.8e6)]  # where carriers above +1.2 MHz would land if they folded
+    assert 10 * np.log10(fold.mean() / floor) < 1.0
+    inside = (f > 0.9e6 - 0.7e6) & (f < 1.19e6)
+    measured = 10 * np.log10((p[inside] - floor).sum() / 1.5)
+    assert measured == pytest.approx(truth[0].level_dbfs, abs=0.5)
+    # the part inside the span keeps its level: flat carriers well inside the passband
+    assert truth[0].level_dbfs < -65 + 29.7 + 10 - 1.0  # some of the block is outside the span

@@ -32,6 +32,7 @@ import numpy as np
 
 from station.sim import kernels
 from station.sim.scenario import ReceiverModel, Scenario, Transmitter
+from station.sim.response import frontend_response_db, rf_response_db
 from station.sim.schedule import Schedule
 from station.sim.signals import GENERATORS, OOK, Block, Generator
 
@@ -47,31 +48,6 @@ NOISE_CHUNK = 8192
 BLOCK_MAX = 1 << 18  # samples rendered per pass (bounds memory for large reads)
 VOICE_RAMP_S = 0.005  # key-up/key-down ramp of slot-scheduled transmitters
 BURST_RAMP_S = 0.0001  # edge ramp of burst-scheduled non-OOK transmitters
-
-
-def frontend_response_db(offset_hz: np.ndarray | float, rate_hz: float, model: ReceiverModel):
-    """Front-end (tuner IF + RTL2832 decimation filter) gain in dB at baseband offset(s) ``offset_hz``."""
-    half = rate_hz / 2.0
-    knee = model.passband_fraction * half
-    f = np.abs(np.asarray(offset_hz, dtype=float))
-    if half <= knee:
-        x = np.zeros_like(f)
-    else:
-        x = np.clip((f - knee) / (half - knee), 0.0, None)
-    return -model.edge_rolloff_db * x * x
-
-
-def rf_response_db(frequency_hz: float, model: ReceiverModel) -> float:
-    """Tuner RF gain (dB, <= 0) at an RF frequency: 0 between the knees, falling quadratically (in dB) to
-    -rf_edge_rolloff_db at the tuning range limits (24 MHz below, 1766 MHz above)."""
-    lo, hi = 24e6, 1766e6
-    if frequency_hz < model.rf_low_knee_hz and model.rf_low_knee_hz > lo:
-        x = min(1.0, (model.rf_low_knee_hz - frequency_hz) / (model.rf_low_knee_hz - lo))
-        return -model.rf_edge_rolloff_db * x * x
-    if frequency_hz > model.rf_high_knee_hz and hi > model.rf_high_knee_hz:
-        x = min(1.0, (frequency_hz - model.rf_high_knee_hz) / (hi - model.rf_high_knee_hz))
-        return -model.rf_edge_rolloff_db * x * x
-    return 0.0
 
 
 def tone_dbfs(power_dbm: float, gain_db: float, offset_hz: float, rate_hz: float, model: ReceiverModel,
@@ -97,7 +73,7 @@ class OnAir:
     apparent_hz: float  # where the receiver shows it: set centre + (frequency - true LO)
     offset_hz: float  # apparent_hz - set centre (Hz)
     bandwidth_hz: float
-    level_dbfs: float  # mean power while transmitting at the gain in use (OOK: during a mark)
+    level_dbfs: float  # mean power in the span while transmitting, at the gain in use (OOK: during a mark)
     on_fraction: float  # fraction of the window on the air
 
 
@@ -211,8 +187,9 @@ class Simulator:
             gain = self.manual_gain_db if self.manual_gain_db is not None else self._agc_gain(centre)
             out = []
             for tx, off in self.in_span(centre):
-                self._generator(tx)
-                level = tone_dbfs(tx.power_dbm, gain, off, self.rate_hz, self.model, tx.frequency_hz)
+                gen = self._generator(tx)
+                level = (tone_dbfs(tx.power_dbm, gain, 0.0, self.rate_hz, self.model, tx.frequency_hz)
+                         + gen.span_response_db(off, self.rate_hz))
                 out.append(OnAir(tx_id=tx.id, modulation=tx.modulation, frequency_hz=tx.frequency_hz,
                                  apparent_hz=centre + off, offset_hz=off, bandwidth_hz=tx.bandwidth_hz,
                                  level_dbfs=level, on_fraction=self._scheds[tx.id].on_fraction(t0_s, t1_s)))
@@ -236,7 +213,7 @@ class Simulator:
     def _generator(self, tx: Transmitter) -> Generator:
         gen = self._gens.get(tx.id)
         if gen is None:
-            gen = self._gens[tx.id] = GENERATORS[tx.modulation](tx, self.seed, self._tab)
+            gen = self._gens[tx.id] = GENERATORS[tx.modulation](tx, self.seed, self._tab, self.model)
             self._scheds[tx.id] = Schedule(tx, self.seed)
         return gen
 
@@ -249,7 +226,8 @@ class Simulator:
         """Add every in-span transmitter's signal, at its level and on its schedule, into ``out``."""
         for tx, off in self.in_span(center_hz):
             gen = self._generator(tx)
-            amp = 10 ** (tone_dbfs(tx.power_dbm, gain_db, off, block.rate_hz, self.model, tx.frequency_hz) / 20)
+            h_off = 0.0 if gen.SHAPES_FRONTEND else off  # OFDM applies the response per carrier itself
+            amp = 10 ** (tone_dbfs(tx.power_dbm, gain_db, h_off, block.rate_hz, self.model, tx.frequency_hz) / 20)
             sched = self._scheds[tx.id]
             if sched.always_on and not isinstance(gen, OOK):
                 gen.render(out, block, amp, off, None)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from station.sim import kernels
-from station.sim.scenario import Transmitter
+from station.sim.response import frontend_response_db
+from station.sim.scenario import ReceiverModel, Transmitter
 
 _EMPTY_ENV = np.zeros(0, np.float32)
 
@@ -116,12 +117,24 @@ def _knot_coords(rate_knots: float, block: Block) -> tuple[int, int, float, floa
 
 
 class Generator:
-    """Base: ``render(out, block, amp, offset_hz, env)`` adds the signal into ``out`` (complex64, (n,))."""
+    """Base: ``render(out, block, amp, offset_hz, env)`` adds the signal into ``out`` (complex64, (n,)).
 
-    def __init__(self, tx: Transmitter, seed: int, tab: np.ndarray):
+    ``amp`` includes the front-end response at the signal's centre, ``frontend_response_db(offset)``, unless
+    the generator sets ``SHAPES_FRONTEND`` and applies the response across its own spectrum (wideband OFDM).
+    ``span_response_db`` is the resulting change of the signal's mean power (for the ground truth).
+    """
+
+    SHAPES_FRONTEND = False
+
+    def __init__(self, tx: Transmitter, seed: int, tab: np.ndarray, model: ReceiverModel | None = None):
         self.tx = tx
         self.seed = seed
         self.tab = tab
+        self.model = model if model is not None else ReceiverModel()
+
+    def span_response_db(self, offset_hz: float, rate_hz: float) -> float:
+        """Mean-power change (dB) of this signal through the front end when centred at ``offset_hz``."""
+        return float(frontend_response_db(offset_hz, rate_hz, self.model))
 
     def render(self, out: np.ndarray, block: Block, amp: float, offset_hz: float, env: np.ndarray | None) -> None:
         raise NotImplementedError
@@ -141,8 +154,8 @@ class FM(Generator):
     stereo). These constants put the 99 % power bandwidth at B within 5 % (tests/test_sim_signals.py).
     """
 
-    def __init__(self, tx, seed, tab):
-        super().__init__(tx, seed, tab)
+    def __init__(self, tx, seed, tab, model=None):
+        super().__init__(tx, seed, tab, model)
         bw = tx.bandwidth_hz
         if tx.modulation == "wbfm":
             self.rate_knots, dev_rms = 0.30 * bw, 0.19 * bw
@@ -164,8 +177,8 @@ class FSK4(FM):
     with B-spline (Gaussian-like) frequency shaping, which smooths the peaks; the deviation is therefore set
     above DMR's 648 Hz steps so the 99 % bandwidth is B. Symbol rate and deviation scale with B / 7.6 kHz."""
 
-    def __init__(self, tx, seed, tab):
-        Generator.__init__(self, tx, seed, tab)
+    def __init__(self, tx, seed, tab, model=None):
+        Generator.__init__(self, tx, seed, tab, model)
         k = tx.bandwidth_hz / 7600.0
         self.rate_knots = 4800.0 * k
         self.knots = KnotSource(stream_key(seed, tx.id, "symbols"), "4fsk", 1080.0 * k, group=4800 * 4)
@@ -179,8 +192,8 @@ class AM(Generator):
     DEPTH = 0.8
     KNOT_RMS = 0.5
 
-    def __init__(self, tx, seed, tab):
-        super().__init__(tx, seed, tab)
+    def __init__(self, tx, seed, tab, model=None):
+        super().__init__(tx, seed, tab, model)
         self.rate_knots = 1.1 * tx.bandwidth_hz
         self.knots = KnotSource(stream_key(seed, tx.id, "audio"), "gauss", self.KNOT_RMS)
         # mean of (1 + d*audio)^2 with audio rms = KNOT_RMS * 0.69 (B-spline smoothing of white knots)
@@ -198,8 +211,8 @@ class OOK(Generator):
     of a bit, raised-cosine edges of 1/B (99 % bandwidth ~1.1 B). ``amp`` is the carrier amplitude during a
     mark; the mean power over a burst is about half of it (-3 dB)."""
 
-    def __init__(self, tx, seed, tab):
-        super().__init__(tx, seed, tab)
+    def __init__(self, tx, seed, tab, model=None):
+        super().__init__(tx, seed, tab, model)
         self.bit_rate = tx.bandwidth_hz / 16.0
         self.ramp_s = 1.0 / tx.bandwidth_hz
         self.key = stream_key(seed, tx.id, "bits")
@@ -218,39 +231,57 @@ class OFDM(Generator):
 
     At a given sample rate the FFT size is N = round(rate / 1 kHz), spacing rate / N, K = B / spacing;
     64 random symbols are pre-computed per rate and a seeded stream picks one per symbol period.
+    The front-end response is applied per carrier (the block is wide enough to span the roll-off), and
+    carriers outside the sampled span are left out instead of folding back into it.
     """
 
     N_TABLE = 64
+    SHAPES_FRONTEND = True
 
-    def __init__(self, tx, seed, tab):
-        super().__init__(tx, seed, tab)
+    def __init__(self, tx, seed, tab, model=None):
+        super().__init__(tx, seed, tab, model)
         self.key = stream_key(seed, tx.id, "ofdm")
-        self._tables: dict[float, tuple[np.ndarray, int]] = {}
+        self._tables: dict[tuple[float, int], tuple[np.ndarray, int]] = {}
 
-    def _table(self, rate_hz: float) -> tuple[np.ndarray, int]:
-        hit = self._tables.get(rate_hz)
-        if hit is not None:
-            return hit
+    def _layout(self, rate_hz: float) -> tuple[int, float, int]:
         nfft = max(16, int(round(rate_hz / 1000.0)))
         spacing = rate_hz / nfft
         k = min(nfft - 2, max(2, int(round(self.tx.bandwidth_hz / spacing))))
+        return nfft, spacing, k
+
+    def _weights(self, rate_hz: float, offset_hz: float) -> np.ndarray:
+        """Amplitude weight of each carrier at a centre offset: front-end response, 0 outside the span."""
+        nfft, spacing, k = self._layout(rate_hz)
+        f = offset_hz + (np.arange(k) - k // 2) * spacing
+        w = 10 ** (frontend_response_db(f, rate_hz, self.model) / 20)
+        w[np.abs(f) >= rate_hz / 2] = 0.0
+        return w
+
+    def span_response_db(self, offset_hz: float, rate_hz: float) -> float:
+        w = self._weights(rate_hz, offset_hz)
+        return float(10 * np.log10(max(np.mean(w**2), 1e-30)))
+
+    def _table(self, rate_hz: float, offset_hz: float) -> tuple[np.ndarray, int]:
+        nfft, spacing, k = self._layout(rate_hz)
+        key = (rate_hz, int(round(offset_hz / spacing)))
+        hit = self._tables.get(key)
+        if hit is not None:
+            return hit
         rng = np.random.default_rng([self.key & 0xFFFFFFFFFFFF, int(rate_hz)])
         qpsk = (rng.integers(0, 2, (self.N_TABLE, k)) * 2 - 1) + 1j * (rng.integers(0, 2, (self.N_TABLE, k)) * 2 - 1)
         bins = np.arange(k) - k // 2  # carriers centred on the block's centre; DC carrier kept (unlike DAB)
         grid = np.zeros((self.N_TABLE, nfft), complex)
-        grid[:, bins % nfft] = qpsk
-        sym = np.fft.ifft(grid, axis=1)
+        grid[:, bins % nfft] = qpsk * self._weights(rate_hz, key[1] * spacing)
+        sym = np.fft.ifft(grid, axis=1) * (nfft / np.sqrt(2.0 * k))  # unit mean power before weighting
         cp = nfft // 4
-        table = np.concatenate([sym[:, -cp:], sym], axis=1)
-        table /= np.sqrt(np.mean(np.abs(table) ** 2))
-        entry = (table.astype(np.complex64), nfft + cp)
-        if len(self._tables) >= 4:
+        table = np.concatenate([sym[:, -cp:], sym], axis=1).astype(np.complex64)
+        if len(self._tables) >= 8:
             self._tables.pop(next(iter(self._tables)))
-        self._tables[rate_hz] = entry
-        return entry
+        self._tables[key] = (table, nfft + cp)
+        return table, nfft + cp
 
     def render(self, out, block, amp, offset_hz, env):
-        table, sym_len = self._table(block.rate_hz)
+        table, sym_len = self._table(block.rate_hz, offset_hz)
         first = block.n0 // sym_len
         last = (block.n0 + block.n - 1) // sym_len
         ids = _symbol_ids(self.key, first, last, self.N_TABLE)  # per symbol index: independent of read sizes
