@@ -3,6 +3,7 @@
 - :mod:`station.sim.scenario`: the scenario file format, parsed into frozen records (docs/SCENARIO.md).
 - :mod:`station.sim.signals`: one generator per modulation (CW, AM, NBFM, WBFM, 4FSK, OFDM, OOK).
 - :mod:`station.sim.schedule`: when each transmitter is on the air (continuous, random slots, bursts).
+- :mod:`station.sim.response`: the front-end (baseband) and tuner RF frequency responses.
 - :mod:`station.sim.engine`: the dongle model and the sample clock (:class:`Simulator`).
 - :mod:`station.sim.kernels`: the numba inner loops.
 
