@@ -289,3 +289,13 @@ def test_evidence_problems_do_not_stop_capture(tmp_path, checker):
         "IQ recording: rtlsdr://0: dongle unplugged",
     )
     assert [f.kind for f in cap.files] == ["manifest"]
+
+
+def test_pdf_font_and_its_licence_ship_with_matplotlib():
+    from station.exports.pdf import font_paths
+
+    regular, bold = font_paths()
+    assert regular.is_file() and bold.is_file()
+    assert "Bitstream" in (regular.parent / "LICENSE_DEJAVU").read_text(errors="replace")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "VIOLATIONS.md").read_text()
+    assert "LICENSE_DEJAVU" in doc and "DejaVu Sans" in doc
