@@ -4,10 +4,11 @@ Signal chain for each block (documented with the numbers in docs/SCENARIO.md):
 
 1. True LO = set centre * (1 + (ppm_error - ppm_correction) * 1e-6); each transmitter sits at
    offset = frequency - true LO. Only transmitters whose centre lies in the sampled span are generated.
-2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) + R(frequency) dBFS,
-   (the OFDM block applies H per carrier instead), with the baseband response H(f) = 0 dB for |f| <= passband_fraction * rate/2, falling as
-   -edge_rolloff_db * x^2 beyond (x = 0 at the knee, 1 at rate/2), and the tuner's RF response R, 0 dB
-   between rf_low_knee_hz and rf_high_knee_hz, falling to -rf_edge_rolloff_db at 24 / 1766 MHz.
+2. Level: a transmitter of P dBm at gain G dB has P + G - fullscale_dbm + H(offset) + R(frequency) dBFS
+   (the OFDM block applies H per carrier instead), with the baseband response H(f) = 0 dB for
+   |f| <= passband_fraction * rate/2, falling as -edge_rolloff_db * x^2 beyond (x = 0 at the knee, 1 at
+   rate/2), and the tuner's RF response R, 0 dB between rf_low_knee_hz and rf_high_knee_hz, falling to
+   -rf_edge_rolloff_db at 24 / 1766 MHz.
 3. Noise: thermal noise (-174 dBm/Hz + noise_figure_db at the antenna, times the gain) plus the ADC noise
    (adc_noise_lsb), both shaped by H(f) (the RTL2832U decimation filter follows the ADC).
 4. IQ imbalance: z + nu * conj(z), |nu| = -image_rejection_db: an image of everything, mirrored about DC.
