@@ -5,9 +5,9 @@ Three schedules (keys in docs/SCENARIO.md):
 * continuous (``duty_cycle = 1``, no bursts): always on.
 * random slots (``duty_cycle < 1``, ``slot_s``): time is cut into slots of ``slot_s`` seconds (each transmitter
   shifted by its own fraction of a slot); in every cycle of :data:`SLOTS_PER_CYCLE` consecutive slots exactly
-  ``round(duty_cycle * SLOTS_PER_CYCLE)`` (at least 1) are on, chosen by a seeded shuffle. So a transmitter with
-  duty 0.3 is on in 30 % of any 100 slots, and dwell windows that sample it at random times find it on 30 % of
-  the time: occupancy measured over many sweeps converges to the duty cycle.
+  ``round(duty_cycle * SLOTS_PER_CYCLE)`` (at least 1) are on, chosen by a seeded shuffle. So a transmitter
+  with duty 0.3 is on in 30 slots of every cycle of 100, and dwell windows that sample it at random times find
+  it on 30 % of the time: occupancy measured over many sweeps converges to the duty cycle.
 * periodic bursts (``burst_period_s``, ``burst_s``, ``burst_phase_s``): burst k is on during
   [burst_phase_s + k * burst_period_s, ... + burst_s).
 """
