@@ -28,7 +28,7 @@ import numpy as np
 from dsp.psd import AVERAGES, PsdResult, to_db, welch
 from dsp.spectrum import Spectrum
 from dsp.sweep import BandOutOfRange, BandPlan, StitchInfo, plan_band, plan_fixed_center, replace_dc, stitch, stitch_bins
-from station.errors import TuningError
+from station.errors import ReceiverError, TuningError
 from station.receivers.base import Receiver
 
 MODES = ("dwell", "interleaved")
@@ -164,6 +164,53 @@ def prepare_receiver(receiver: Receiver, plan: SweepPlan) -> None:
             )
 
 
+class _HopVisitor:
+    """Tunes, reads and analyses one hop visit at a time, keeping per-visit timing and the largest tuning error."""
+
+    def __init__(self, receiver: Receiver, plan: SweepPlan, band: BandPlan, clock: Callable[[], float],
+                 pre_tuned_hz: float | None):
+        self.receiver, self.plan, self.band, self.clock = receiver, plan, band, clock
+        self.fmt = receiver.info.native_format
+        self.n_samples = plan.samples_per_visit(band)
+        self.tol_hz = 0.01 * band.bin_hz
+        self.timings: list[HopTiming] = []
+        self.tune_err_hz = 0.0
+        self._pre_tuned_hz = pre_tuned_hz  # hop 0 was tuned while choosing the plan
+        self.t0 = clock()
+        self.thr_hop = None
+        if plan.threshold_dbfs_hz is not None:
+            thr_band = np.full(band.n_bins, float(plan.threshold_dbfs_hz))
+            self.thr_hop = [band.hop_vector(h, thr_band) for h in range(band.n_hops)]
+
+    def visit(self, h: int, *, keep_frames: bool, counts: bool) -> tuple[PsdResult, float]:
+        """(Welch result of hop h, seconds from the sweep start to when its samples started)."""
+        rx, band, clock = self.receiver, self.band, self.clock
+        c = float(band.hop_centers_hz[h])
+        ta = clock()
+        if h == 0 and self._pre_tuned_hz is not None:
+            got, self._pre_tuned_hz = self._pre_tuned_hz, None
+        else:
+            got = rx.set_center_freq(c)
+        if abs(got - c) > self.tol_hz:
+            raise TuningError(f"hop {h} asked for {c / 1e6:.6f} MHz but the receiver tuned {got / 1e6:.6f} MHz",
+                              where=rx.uri)
+        self.tune_err_hz = max(self.tune_err_hz, abs(got - c))
+        tb = clock()
+        raw = rx.read_raw(self.n_samples)
+        tc = clock()
+        if raw is None or raw.shape[0] < 2 * self.n_samples:
+            got_n = 0 if raw is None else raw.shape[0] // 2
+            raise ReceiverError(f"short read: {got_n} of {self.n_samples} samples at {c / 1e6:.6f} MHz", where=rx.uri)
+        r = welch(
+            raw, self.plan.sample_rate_hz, fmt=self.fmt, nfft=band.nfft, window=band.window, overlap=band.overlap,
+            remove_dc=self.plan.remove_dc, want_min=self.plan.average == "min", keep_frames=keep_frames,
+            threshold_dbfs_hz=self.thr_hop[h] if (counts and self.thr_hop is not None) else None,
+        )
+        td = clock()
+        self.timings.append(HopTiming(center_hz=got, tune_s=tb - ta, receive_s=tc - tb, dsp_s=td - tc))
+        return r, tb - self.t0
+
+
 def sweep_band(
     receiver: Receiver,
     plan: SweepPlan,
@@ -176,84 +223,58 @@ def sweep_band(
 
     A receiver that stays at another frequency than the first hop's (a recording) is swept as one hop on its
     own FFT grid (:func:`dsp.sweep.plan_fixed_center`), or TuningError when the band does not fit there. A hop
-    tuned more than 1 % of a bin away from its plan later in the sweep is a TuningError.
+    tuned more than 1 % of a bin away from its plan later in the sweep is a TuningError; a short read is a
+    ReceiverError.
     """
-    fmt = receiver.info.native_format
-    tol_hz = 0.01 * band.bin_hz
     first_center = float(band.hop_centers_hz[0])
     got0 = receiver.set_center_freq(first_center)
-    if abs(got0 - first_center) > tol_hz:
+    if abs(got0 - first_center) > 0.01 * band.bin_hz:
         try:
             band = plan_fixed_center(band, got0)
         except BandOutOfRange as exc:
             raise TuningError(str(exc), where=receiver.uri) from None
-    pre_tuned = True
-    n_samples = plan.samples_per_visit(band)
-    thr_hop = None
-    if plan.threshold_dbfs_hz is not None:
-        thr_band = np.full(band.n_bins, float(plan.threshold_dbfs_hz))
-        thr_hop = [band.hop_vector(h, thr_band) for h in range(band.n_hops)]
-    want_min = plan.average == "min"
-    timings: list[HopTiming] = []
     start_utc = now()
-    t0 = clock()
-    tune_err = 0.0
-
-    def visit(h: int, keep_frames: bool, counts: bool) -> tuple[PsdResult, float]:
-        nonlocal tune_err, pre_tuned
-        c = float(band.hop_centers_hz[h])
-        ta = clock()
-        if pre_tuned and h == 0:
-            got, pre_tuned = (got0, False)
-        else:
-            got = receiver.set_center_freq(c)
-        if abs(got - c) > tol_hz:
-            raise TuningError(f"hop {h} asked for {c / 1e6:.6f} MHz but the receiver tuned {got / 1e6:.6f} MHz",
-                              where=receiver.uri)
-        tune_err = max(tune_err, abs(got - c))
-        tb = clock()
-        raw = receiver.read_raw(n_samples)
-        tc = clock()
-        r = welch(
-            raw, plan.sample_rate_hz, fmt=fmt, nfft=band.nfft, window=band.window, overlap=band.overlap,
-            remove_dc=plan.remove_dc, want_min=want_min, keep_frames=keep_frames,
-            threshold_dbfs_hz=thr_hop[h] if (counts and thr_hop is not None) else None,
-        )
-        td = clock()
-        timings.append(HopTiming(center_hz=got, tune_s=tb - ta, receive_s=tc - tb, dsp_s=td - tc))
-        return r, tb - t0
-
+    v = _HopVisitor(receiver, plan, band, clock, got0)
     if plan.mode == "dwell":
-        results, hop_start = [], []
-        for h in range(band.n_hops):
-            r, ts = visit(h, plan.keep_frames, True)
-            results.append(r)
-            hop_start.append(ts)
-        duration = clock() - t0
-        info = StitchInfo(
-            start_utc=start_utc, end_utc=start_utc + timedelta(seconds=duration), dwell_s=n_samples / plan.sample_rate_hz,
-            source=receiver.uri,
-            meta={"band": band.name, "hop_start_s": hop_start, "revisits": 1, "max_tuning_error_hz": tune_err},
-        )
-        spectrum = stitch(band, results, info, average=plan.average, threshold_dbfs_hz=plan.threshold_dbfs_hz)
-        return BandSweep(band.name, spectrum, tuple(timings), clock() - t0, 1)
+        return _sweep_dwell(v, start_utc)
+    return _sweep_interleaved(v, start_utc)
 
-    # interleaved (rtl_power) model
-    nfft, notch = band.nfft, band.dc_notch_bins
-    acc = [np.zeros(nfft) for _ in range(band.n_hops)]
-    mx = [np.zeros(nfft) for _ in range(band.n_hops)]
-    mn = [np.full(nfft, np.inf) for _ in range(band.n_hops)]
-    frames_n = [0] * band.n_hops
-    above = [np.zeros(nfft, dtype=np.int64) for _ in range(band.n_hops)]
-    thr_lin = None if thr_hop is None else [10.0 ** (t / 10.0) for t in thr_hop]
+
+def _sweep_dwell(v: _HopVisitor, start_utc: datetime) -> BandSweep:
+    plan, band = v.plan, v.band
+    results, hop_start = [], []
+    for h in range(band.n_hops):
+        r, ts = v.visit(h, keep_frames=plan.keep_frames, counts=True)
+        results.append(r)
+        hop_start.append(ts)
+    data_s = v.clock() - v.t0
+    info = StitchInfo(
+        start_utc=start_utc, end_utc=start_utc + timedelta(seconds=data_s), dwell_s=v.n_samples / plan.sample_rate_hz,
+        source=v.receiver.uri,
+        meta={"band": band.name, "hop_start_s": hop_start, "revisits": 1, "max_tuning_error_hz": v.tune_err_hz},
+    )
+    spectrum = stitch(band, results, info, average=plan.average, threshold_dbfs_hz=plan.threshold_dbfs_hz)
+    return BandSweep(band.name, spectrum, tuple(v.timings), v.clock() - v.t0, 1)
+
+
+def _sweep_interleaved(v: _HopVisitor, start_utc: datetime) -> BandSweep:
+    plan, band = v.plan, v.band
+    nfft, notch, n_hops = band.nfft, band.dc_notch_bins, band.n_hops
+    want_min = plan.average == "min"
+    acc = [np.zeros(nfft) for _ in range(n_hops)]
+    mx = [np.zeros(nfft) for _ in range(n_hops)]
+    mn = [np.full(nfft, np.inf) for _ in range(n_hops)]
+    frames_n = [0] * n_hops
+    above = [np.zeros(nfft, dtype=np.int64) for _ in range(n_hops)]
+    thr_lin = None if v.thr_hop is None else [10.0 ** (t / 10.0) for t in v.thr_hop]
     revisit_rows: list[np.ndarray] = []
     revisit_times: list[float] = []
     revisits = 0
     while True:
-        pass_start = clock() - t0
+        pass_start = v.clock() - v.t0
         row = []
-        for h in range(band.n_hops):
-            r, _ = visit(h, False, False)
+        for h in range(n_hops):
+            r, _ = v.visit(h, keep_frames=False, counts=False)
             acc[h] += r.mean_lin * r.n_frames
             frames_n[h] += r.n_frames
             np.maximum(mx[h], r.max_lin, out=mx[h])
@@ -267,9 +288,9 @@ def sweep_band(
         if plan.keep_frames:
             revisit_rows.append(stitch_bins(band, row))
             revisit_times.append(pass_start)
-        if clock() - t0 >= plan.interval_s or revisits >= plan.max_revisits:
+        if v.clock() - v.t0 >= plan.interval_s or revisits >= plan.max_revisits:
             break
-    duration = clock() - t0
+    data_s = v.clock() - v.t0
     mean_lin = [a / n for a, n in zip(acc, frames_n, strict=True)]
     avg = {"mean": mean_lin, "max": mx, "min": mn}[plan.average]
     psd = stitch_bins(band, [replace_dc(a, notch) for a in avg])
@@ -290,29 +311,29 @@ def sweep_band(
         n_frames=int(min(frames_n)),
         sample_rate_hz=plan.sample_rate_hz,
         start_utc=start_utc,
-        end_utc=start_utc + timedelta(seconds=duration),
+        end_utc=start_utc + timedelta(seconds=data_s),
         hop_centers_hz=band.hop_centers_hz.copy(),
         hop_edges_hz=band.hop_edges_hz(),
-        dwell_s=revisits * n_samples / plan.sample_rate_hz,
+        dwell_s=revisits * v.n_samples / plan.sample_rate_hz,
         maxhold_dbfs_hz=to_db(maxhold),
         frames_dbfs_hz=to_db(np.array(revisit_rows)).astype(np.float32) if plan.keep_frames else None,
         frame_times_s=np.array(revisit_times) if plan.keep_frames else None,
         above_counts=counts,
         above_threshold_dbfs_hz=thr,
-        source=receiver.uri,
+        source=v.receiver.uri,
         meta={
             "band": band.name,
             "sweep_mode": "interleaved",
             "revisits": revisits,
             "above_counts_unit": "revisits",
             "interval_s": plan.interval_s,
-            "visit_dwell_s": n_samples / plan.sample_rate_hz,
+            "visit_dwell_s": v.n_samples / plan.sample_rate_hz,
             "dc_bins_hz": band.dc_bins_hz().tolist(),
             "crop": band.crop,
-            "max_tuning_error_hz": tune_err,
+            "max_tuning_error_hz": v.tune_err_hz,
         },
     )
-    return BandSweep(band.name, spectrum, tuple(timings), clock() - t0, revisits)
+    return BandSweep(band.name, spectrum, tuple(v.timings), v.clock() - v.t0, revisits)
 
 
 def run_sweep(

@@ -159,3 +159,14 @@ def test_real_recording_through_file_receiver():
         [b] = run_sweep(rx, plan)
     s = b.spectrum
     assert s.freqs_hz[np.argmax(s.psd_dbfs_hz)] - 1090e6 == pytest.approx(-66e3, abs=2 * s.bin_hz)
+
+
+def test_short_read_is_a_receiver_error():
+    from station.errors import ReceiverError
+
+    class Short(InstantReceiver):
+        def read_raw(self, n):
+            return super().read_raw(n)[: n]  # half the samples
+
+    with pytest.raises(ReceiverError, match=r"short read: \d+ of \d+ samples at 100\.\d+ MHz"):
+        run_sweep(Short(), SweepPlan.make([(100e6, 101e6)], 10e3, FS, 0.01))
