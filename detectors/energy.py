@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from detectors import stats
 from detectors._kernels import mark_multiresolution, runs_of
@@ -50,7 +51,7 @@ class DetectorParams:
     merge_gap_hz: float = 5000.0
     merge_gap_fraction: float = 0.05
     fringe_db: float = 6.0
-    keyed_z: float = 5.0
+    keyed_z: float = 3.0
     pad_bins: int = 3
     keep_artifacts: bool = True
     detect_bursts: bool = True
@@ -192,11 +193,13 @@ class EmissionDetector:
                 n_b = blocks.lin.shape[0]
                 thr = window_thresholds(spectrum, floor, widths, p.pfa / n_b, n_frames_block)
                 bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
+                wide = max(31, spectrum.n_bins // 8) | 1
                 for b in range(n_b):
                     ratio = blocks.lin[b] / floor.floor_lin
-                    # the block's own broadband level (gain changes, impulses): scale the floor by its median
-                    ratio = np.ascontiguousarray(ratio / max(1.0, float(np.median(ratio)) / bias))
-                    mark_multiresolution(ratio, widths, thr, marked)
+                    # the block's own level and shape (gain changes, desensitisation by a strong burst,
+                    # impulses): divide by its running median over n/8 bins where that is above the floor
+                    level = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
+                    mark_multiresolution(np.ascontiguousarray(ratio / level), widths, thr, marked)
         starts, stops = runs_of(marked, p.bridge_bins)
         level_db = 10.0 * np.log10(np.maximum(np.convolve(x, np.ones(3) / 3, mode="same"), 1e-30))
         regions: list[tuple[int, int]] = []
@@ -213,28 +216,29 @@ class EmissionDetector:
         acts = [act_of(a, b) for a, b in regions]
         merge_gap = max(p.bridge_bins, int(round(p.merge_gap_hz / spectrum.bin_hz)))
         ratio_avg = x / floor.floor_lin
+        def merge_pass(regions, acts):
+            i = 0
+            while i + 1 < len(regions):
+                (a0, b0), (a1, b1) = regions[i], regions[i + 1]
+                gap_ok = a1 - b0 <= max(merge_gap, int(p.merge_gap_fraction * max(b0 - a0, b1 - a1)))
+                gap_energy = False
+                if gap_ok and a1 > b0:
+                    g = a1 - b0
+                    t = stats.gamma_threshold(spectrum_rel_var(spectrum, g) + floor.floor_rel_var, p.pfa)
+                    gap_energy = float(np.mean(ratio_avg[b0:a1])) > t
+                if gap_ok and self._same_emission(blocks, level_db, gap_energy, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
+                    regions[i : i + 2] = [(a0, b1)]
+                    acts[i : i + 2] = [act_of(a0, b1)]
+                else:
+                    i += 1
+            return regions, acts
+
+        # merge neighbours, drop weak keyed fringes far from their burst, merge again (pieces of one burst
+        # that the dropped fringes separated become neighbours)
+        regions, acts = merge_pass(regions, acts)
         if blocks is not None:
             regions, acts = self._absorb_keyed(blocks, level_db, regions, acts)
-        i = 0
-        while i + 1 < len(regions):
-            (a0, b0), (a1, b1) = regions[i], regions[i + 1]
-            gap_ok = a1 - b0 <= max(merge_gap, int(p.merge_gap_fraction * max(b0 - a0, b1 - a1)))
-            a_0, a_1 = acts[i], acts[i + 1]
-            if a_0 is not None and a_1 is not None and (a_0.resolved != a_1.resolved):
-                strong = (b0 - a0) if a_0.resolved else (b1 - a1)
-                gap_ok = gap_ok or a1 - b0 <= max(merge_gap, strong)  # a keyed fringe may sit a burst's width away
-            elif a_0 is not None and a_1 is not None and a_0.resolved and a_1.resolved:
-                gap_ok = gap_ok or a1 - b0 <= max(merge_gap, b0 - a0, b1 - a1)  # tones of one keyed burst
-            gap_energy = False
-            if gap_ok and a1 > b0:
-                g = a1 - b0
-                t = stats.gamma_threshold(spectrum_rel_var(spectrum, g) + floor.floor_rel_var, p.pfa)
-                gap_energy = float(np.mean(ratio_avg[b0:a1])) > t
-            if gap_ok and self._same_emission(blocks, level_db, gap_energy, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
-                regions[i : i + 2] = [(a0, b1)]
-                acts[i : i + 2] = [act_of(a0, b1)]
-            else:
-                i += 1
+            regions, acts = merge_pass(regions, acts)
 
         emissions: list[Emission] = []
         n = spectrum.n_bins
