@@ -52,7 +52,7 @@ class Schedule:
         cycle = slot // SLOTS_PER_CYCLE
         on = self._cycles.get(cycle)
         if on is None:
-            rng = np.random.default_rng([self.key & 0xFFFFFFFFFFFF, cycle & 0xFFFFFFFFFFFF, 1 if cycle < 0 else 0])
+            rng = np.random.default_rng([self.key, cycle & 0xFFFFFFFFFFFF, 1 if cycle < 0 else 0])
             on = np.zeros(SLOTS_PER_CYCLE, bool)
             on[rng.permutation(SLOTS_PER_CYCLE)[: self.n_on]] = True
             if len(self._cycles) > 8:

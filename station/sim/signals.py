@@ -79,7 +79,7 @@ class KnotSource:
         hit = self._cache.get(g)
         if hit is not None:
             return hit
-        rng = np.random.default_rng([self.key & 0xFFFFFFFFFFFF, g & 0xFFFFFFFFFFFF, 1 if g < 0 else 0])
+        rng = np.random.default_rng([self.key, g & 0xFFFFFFFFFFFF, 1 if g < 0 else 0])
         if self.kind == "4fsk":
             levels = np.repeat(np.array([-3.0, -1.0, 1.0, 3.0]), self.group // 4)
             a = rng.permutation(levels) * self.scale
@@ -267,7 +267,7 @@ class OFDM(Generator):
         hit = self._tables.get(key)
         if hit is not None:
             return hit
-        rng = np.random.default_rng([self.key & 0xFFFFFFFFFFFF, int(rate_hz)])
+        rng = np.random.default_rng([self.key, int(rate_hz)])
         qpsk = (rng.integers(0, 2, (self.N_TABLE, k)) * 2 - 1) + 1j * (rng.integers(0, 2, (self.N_TABLE, k)) * 2 - 1)
         bins = np.arange(k) - k // 2  # carriers centred on the block's centre; DC carrier kept (unlike DAB)
         grid = np.zeros((self.N_TABLE, nfft), complex)
