@@ -41,6 +41,8 @@ log = logging.getLogger("specmon.daemon")
 
 #: at most this long is spent flushing sinks on stop (the spool keeps the rest on disk)
 STOP_FLUSH_S = 2.0
+#: at the end of a bounded run (--sweeps/--duration) the sinks get this long to drain
+BOUNDED_FLUSH_S = 15.0
 
 
 class SweepAbandoned(Exception):
@@ -530,7 +532,9 @@ class Daemon:
         except Exception as exc:
             log.debug("final health point: %s", exc)
         try:
-            self.pipeline.flush(timeout_s=STOP_FLUSH_S)
+            bounded = self.stop_reason in ("sweeps", "duration")  # nobody waits on us: drain the spools
+            if not self.pipeline.flush(timeout_s=BOUNDED_FLUSH_S if bounded else STOP_FLUSH_S):
+                log.warning("sinks not drained at exit; the spool keeps the rest for the next start")
         except Exception as exc:
             log.error("flushing sinks failed (the spool keeps the points): %s", exc)
         if self.stop_reason in ("sweeps", "duration") and self.config.export.on_exit:

@@ -192,6 +192,7 @@ class Pipeline:
         self.outputs = Outputs(config)
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
         self._plans: dict = {}
+        self._last_ctx: dict = {}  # band -> PointContext of its last sweep (DSP settings for occupancy)
         for i, b in enumerate(config.bands):  # fail at start, naming the band, when a band cannot be planned
             make_sweep_plan(b, config.receiver(b.receiver).sample_rate_hz, where=f"{config.source}:bands[{i}]")
 
@@ -279,6 +280,9 @@ class Pipeline:
             tracks=tuple(tracks), new_cases=tuple(c for c in new_cases), n_violations=len(violations),
             noise_median_dbfs_hz=float(np.median(noise)) if np.size(noise) else None, spectrum=spec,
         )
+        from station.points import PointContext
+
+        self._last_ctx[band.name] = PointContext.from_spectrum(spec, station=self.config.station.id, band=band.name)
         try:
             points = self.outputs.sweep_points(self.config.station.id, band, spec, noise, results, observed,
                                                occ_records)
@@ -396,8 +400,25 @@ class Pipeline:
             "sweep_counts": self.sweep_no,
         })
 
-    def flush(self, timeout_s: float) -> None:
-        self.outputs.flush(timeout_s)
+    def flush(self, timeout_s: float) -> bool:
+        """Store the open occupancy periods as they stand (a later write of the same period overwrites:
+        same tags and time), then wait up to ``timeout_s`` for the sinks to drain their spools."""
+        for name, counter in self.occupancy.items():
+            records = counter.records()
+            if not records:
+                continue
+            band = self.config.band(name)
+            from station import points as P
+
+            ctx = P.PointContext(self.config.station.id, name, band.rbw_hz, 0, band.dwell_s)
+            last = self._last_ctx.get(name)
+            if last is not None:
+                ctx = last
+            try:
+                self.outputs.put(P.occupancy_points(records, ctx))
+            except (SinkError, sqlite3.Error, OSError) as exc:
+                self._store_failed(exc)
+        return self.outputs.flush(timeout_s)
 
     def reload(self, config: Config) -> None:
         """New config: rebuild the checker (register) first so a bad register keeps everything old."""

@@ -124,6 +124,7 @@ class ScriptedPipeline:
 
     def flush(self, timeout_s):
         self.flushed += 1
+        return True
 
     def reload(self, config):
         self.reloaded.append(config)

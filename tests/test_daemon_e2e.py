@@ -1,0 +1,171 @@
+"""End to end: the station on the simulated city for several sweeps finds the expected emissions and opens
+exactly the expected violation cases, stores them in the embedded SQLite store and in a real InfluxDB,
+captures evidence for new cases, and exports them (CSV + PDF)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+
+from station.config import parse_config
+from station.daemon import Daemon, SystemdNotifier
+from station.sinks.sqlite import read_series as _read_series
+from station.tui import LogReporter
+
+pytestmark = [pytest.mark.slow]
+
+CONFIG = """
+[station]
+id = "hn-01"
+latitude = 21.0285
+longitude = 105.8542
+
+[receiver]
+uri = "sim://city"
+gain = 30.0
+seed = 1
+
+[defaults]
+rbw = "1k"
+dwell = "40ms"
+revisit = "100ms"
+
+[[bands]]
+name = "vhf"
+f_lo = "144M"
+f_hi = "160M"
+priority = 8
+channels = {{ start = "144.0125M", spacing = "12.5k", width = "12.5k" }}
+
+[[bands]]
+name = "uhf"
+f_lo = "448M"
+f_hi = "464M"
+priority = 8
+
+[compliance]
+register = "builtin:demo_register.csv"
+exempt_bands = "builtin:exempt_bands.csv"
+
+[store]
+data_dir = "{data_dir}"
+sinks = [{sinks}]
+spectrum_points = 128
+
+[evidence]
+iq_duration = "50ms"
+max_per_sweep = 3
+
+[export]
+formats = ["csv", "pdf"]
+
+[run]
+sweeps = {sweeps}
+health_interval = "1s"
+"""
+
+#: (MHz, class) of every violation in docs/DESIGN.md's table inside the two bands above
+EXPECTED_CASES = {
+    (147.250, "unlicensed"), (155.500, "excess_bandwidth"), (158.200, "expired"),
+    (453.0435, "off_frequency"), (457.600, "not_yet_valid"), (462.800, "unlicensed"),
+}
+#: licensed transmitters that must be seen and judged licensed
+EXPECTED_LICENSED = {150.125, 152.450, 451.200, 455.300}
+
+
+def read_series(db, measurement: str) -> list[dict]:
+    """Stored points of one measurement as flat dicts (tags + fields + time_ns)."""
+    return [{**p.tags, **p.fields, "time_ns": p.time_ns} for p in _read_series(db, measurement)]
+
+
+def run_station(tmp_path, sinks: str, sweeps: int = 8):
+    text = CONFIG.format(data_dir=tmp_path / "data", sinks=sinks, sweeps=sweeps)
+    cfg = parse_config(text, source="e2e.toml", base_dir=tmp_path)
+    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
+    return cfg, d, d.run()
+
+
+def near(mhz: float, hz: float, tol_hz: float = 3e3) -> bool:
+    return abs(mhz * 1e6 - hz) <= tol_hz
+
+
+def check_store(cfg, summary):
+    db = cfg.store.db_path
+    assert summary.stopped_by == "sweeps" and summary.sweeps_per_band == {"vhf": 8, "uhf": 8}
+    from station.cases import CaseStore
+
+    store = CaseStore(db)
+    try:
+        cases = store.cases()
+        found = {(c.center_hz, c.klass.value) for c in cases}
+        # exactly one case per violating transmitter, each with the expected class
+        for mhz, klass in EXPECTED_CASES:
+            match = [c for c in cases if near(mhz, c.center_hz)]
+            assert len(match) == 1, (mhz, found)
+            assert match[0].klass.value == klass, (mhz, match[0].klass)
+        assert len(cases) == len(EXPECTED_CASES), found
+        # evidence was captured for the new cases (snapshot, SigMF pair, manifest, with checksums)
+        with_evidence = [c for c in cases if store.detail(c.case_id).evidence]
+        assert len(with_evidence) >= 3
+        kinds = {e.kind for e in store.detail(with_evidence[0].case_id).evidence}
+        assert {"spectrum_png", "iq_sigmf_meta", "iq_sigmf_data", "manifest"} <= kinds
+        for c in with_evidence:
+            assert all(status == "ok" for _, status in store.verify_evidence(c.case_id))
+    finally:
+        store.close()
+    emissions = read_series(db, "emission")
+    licensed = {round(r["center_hz"] / 1e3) for r in emissions if r["class"] == "licensed"}
+    for mhz in EXPECTED_LICENSED:
+        assert any(abs(k - mhz * 1e3) <= 3 for k in licensed), (mhz, sorted(licensed))
+    # every emission row carries a track id, and a transmitter keeps one identity across sweeps
+    taxi = [r for r in emissions if near(150.125, r["center_hz"])]
+    assert len(taxi) >= 2 and len({r["track_id"] for r in taxi}) == 1
+    # the rest of the vocabulary is stored too: spectra, noise floor, health with the per-stage split
+    health = [r for r in read_series(db, "station_health") if r["band"] == "vhf"]
+    assert health and all(r["receive_s"] >= 0 and r["sinks_s"] >= 0 for r in health)
+    assert health[-1]["revisit_s"] > 0 and health[-1]["hops"] > 0
+    assert read_series(db, "band_spectrum") and read_series(db, "noise_floor")
+    assert read_series(db, "occupancy")  # the open period is written at the end of the run
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return emissions
+
+
+def check_exports(cfg, summary):
+    paths = sorted(summary.exports)
+    assert [p.suffix for p in paths] == [".csv", ".pdf"]
+    with open(paths[0], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(EXPECTED_CASES)
+    assert paths[1].read_bytes()[:5] == b"%PDF-"
+    assert all(p.parent == cfg.export_dir for p in paths)
+
+
+def test_station_on_the_simulated_city_sqlite_only(tmp_path):
+    cfg, d, summary = run_station(tmp_path, '"sqlite:specmon.db"')
+    check_store(cfg, summary)
+    check_exports(cfg, summary)
+    assert len(summary.case_lines) == len(EXPECTED_CASES)
+
+
+@pytest.mark.influx
+def test_station_on_the_simulated_city_into_influxdb(tmp_path, influxdb, influx_db):
+    sinks = f'"sqlite:specmon.db", "influx://127.0.0.1:{influxdb.port}/{influx_db}?timeout=5"'
+    cfg, d, summary = run_station(tmp_path, sinks)
+    emissions = check_store(cfg, summary)
+    check_exports(cfg, summary)
+    # the bounded run drained the spool: InfluxDB holds exactly what the embedded store holds
+    assert influxdb.count("emission", db=influx_db, field="center_hz") == len(emissions)
+    viol = influxdb.query('SELECT "case_id", "center_hz", "class" FROM "violation"', db=influx_db)
+    sqlite_viol = read_series(cfg.store.db_path, "violation")
+    assert len(viol) == len(sqlite_viol) > 0
+    by_case = {}
+    for row in viol:
+        by_case.setdefault(row["case_id"], set()).add(row["class"])
+    assert len(by_case) == len(EXPECTED_CASES)
+    classes = sorted(c for s in by_case.values() for c in s)
+    assert classes == sorted(k for _, k in EXPECTED_CASES)
+    health = influxdb.query('SELECT last("receive_s") FROM "station_health" WHERE "band" = \'uhf\'', db=influx_db)
+    assert health and health[0]["last"] >= 0
