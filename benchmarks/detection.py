@@ -77,7 +77,7 @@ def snr_at_half(snrs, pds) -> float:
 
 def section_pd(trials: int, out) -> None:
     det = EmissionDetector(DetectorParams(pfa=PFA))
-    snrs = list(np.arange(-14.0, -1.0, 1.0))
+    snrs = list(np.arange(-15.0, -3.0, 1.0))
     print(f"## 1. Detection probability vs in-band SNR (1 s at 2.4 MS/s, nfft {NFFT}, Pfa {PFA:g}/test, "
           f"{trials} trials per point)", file=out)
     for kind, impaired in (("4fsk", False), ("nbfm", False), ("4fsk", True)):

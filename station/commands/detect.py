@@ -122,7 +122,8 @@ def _fmt_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def print_table(rows: list[dict], out=sys.stdout) -> None:
+def print_table(rows: list[dict], out=None) -> None:
+    out = out or sys.stdout
     if not rows:
         print("no emission found", file=out)
         return
