@@ -289,67 +289,71 @@ def _open_text(path: str | Path) -> IO[str]:
     return open(p, encoding="utf-8", errors="replace", newline=None)
 
 
-def _fields(line: str) -> list[tuple[str, int]]:
-    """Comma-separated fields with the 1-based column where each starts (spaces stripped)."""
-    out, col = [], 1
+def _columns(line: str) -> list[int]:
+    """1-based column where each comma-separated field's text starts (leading spaces skipped)."""
+    cols, col = [], 1
     for part in line.split(","):
-        lead = len(part) - len(part.lstrip())
-        out.append((part.strip(), col + lead))
+        cols.append(col + len(part) - len(part.lstrip()))
         col += len(part) + 1
-    return out
+    return cols
 
 
 def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
     """Parse one rtl_power/soapy_power/hackrf_sweep CSV line. DataError ``where:line:col: reason`` if malformed."""
-    fields = _fields(line.rstrip("\r\n"))
+    text = line.rstrip("\r\n")
+    parts = [p.strip() for p in text.split(",")]
     loc = f"{where}:{lineno}"
 
-    def err(col: int, reason: str) -> DataError:
-        return DataError(reason, where=f"{loc}:{col}")
+    def err(i: int, reason: str) -> DataError:
+        cols = _columns(text)
+        return DataError(reason, where=f"{loc}:{cols[min(i, len(cols) - 1)]}")
 
-    if len(fields) < 7:
-        raise err(1, f"expected 'date, time, Hz low, Hz high, Hz step, samples, dB, ...' (at least 7 columns), "
-                     f"got {len(fields)}")
-    (d_txt, d_col), (t_txt, t_col) = fields[0], fields[1]
+    if len(parts) < 7:
+        raise err(0, f"expected 'date, time, Hz low, Hz high, Hz step, samples, dB, ...' (at least 7 columns), "
+                     f"got {len(parts)}")
+    d_txt, t_txt = parts[0], parts[1]
     md, mt = _DATE_RE.match(d_txt), _TIME_RE.match(t_txt)
     if not md:
-        raise err(d_col, f"bad date {d_txt!r}; expected YYYY-MM-DD")
+        raise err(0, f"bad date {d_txt!r}; expected YYYY-MM-DD")
     if not mt:
-        raise err(t_col, f"bad time {t_txt!r}; expected HH:MM:SS[.ffffff]")
+        raise err(1, f"bad time {t_txt!r}; expected HH:MM:SS[.ffffff]")
     frac = mt.group(4) or ""
     try:
         local = datetime(int(md.group(1)), int(md.group(2)), int(md.group(3)), int(mt.group(1)), int(mt.group(2)),
                          int(mt.group(3)), int((frac + "000000")[:6]) if frac else 0)
     except ValueError as exc:
-        raise err(d_col, f"impossible date/time {d_txt} {t_txt}: {exc}") from None
+        raise err(0, f"impossible date/time {d_txt} {t_txt}: {exc}") from None
     time_utc = local.replace(tzinfo=tz).astimezone(UTC)
 
     def num(i: int, what: str) -> float:
-        txt, col = fields[i]
         try:
-            v = float(txt)
+            return float(parts[i])
         except ValueError:
-            raise err(col, f"{what} {txt!r} is not a number") from None
-        return v
+            raise err(i, f"{what} {parts[i]!r} is not a number") from None
 
     low, high, step = num(2, "Hz low"), num(3, "Hz high"), num(4, "Hz step")
     samples_f = num(5, "samples")
     if not (math.isfinite(low) and math.isfinite(high) and low >= 0):
-        raise err(fields[2][1], f"Hz low/high {fields[2][0]}/{fields[3][0]} must be finite and non-negative")
+        raise err(2, f"Hz low/high {parts[2]}/{parts[3]} must be finite and non-negative")
     if high <= low:
-        raise err(fields[3][1], f"Hz high {fields[3][0]} is not above Hz low {fields[2][0]}")
+        raise err(3, f"Hz high {parts[3]} is not above Hz low {parts[2]}")
     if not (math.isfinite(step) and step > 0):
-        raise err(fields[4][1], f"Hz step {fields[4][0]!r} must be a positive number")
-    values = np.empty(len(fields) - 6, dtype=np.float64)
-    for j, (txt, col) in enumerate(fields[6:]):
-        if not txt:
-            raise err(col, "empty dB value (a trailing comma or a truncated line?)")
-        try:
-            values[j] = float(txt)
-        except ValueError:
-            raise err(col, f"dB value {txt!r} is not a number") from None
-        if math.isnan(values[j]):
-            raise err(col, "dB value is NaN")
+        raise err(4, f"Hz step {parts[4]!r} must be a positive number")
+    try:
+        values = np.array(parts[6:], dtype=np.float64)  # fast path: C conversion of the whole row
+    except ValueError:
+        values = None
+    if values is None or np.isnan(values).any():
+        for j, txt in enumerate(parts[6:], start=6):  # find the culprit for the message
+            if not txt:
+                raise err(j, "empty dB value (a trailing comma or a truncated line?)")
+            try:
+                v = float(txt)
+            except ValueError:
+                raise err(j, f"dB value {txt!r} is not a number") from None
+            if math.isnan(v):
+                raise err(j, "dB value is NaN")
+    assert values is not None
     n_bins = int(round((high - low) / step))
     n = values.shape[0]
     if n == n_bins + 1 or (n_bins == 0 and n == 2):
@@ -364,8 +368,8 @@ def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
             dialect = "soapy_power"
             centers = low + np.arange(n_bins) * step
     else:
-        raise err(fields[6][1], f"row has {n} dB values but Hz low/high/step imply {n_bins} bins "
-                                f"({n_bins + 1} with rtl_power's repeated last value)")
+        raise err(6, f"row has {n} dB values but Hz low/high/step imply {n_bins} bins "
+                     f"({n_bins + 1} with rtl_power's repeated last value)")
     values = np.maximum(values, -300.0)  # rtl_power prints -inf for an all-zero bin
     return CsvRow(time_utc, low, high, step, int(samples_f), centers, values, dialect, lineno)
 
