@@ -351,3 +351,25 @@ def test_wideband_block_at_the_span_edge_is_shaped_and_does_not_fold_back():
     assert measured == pytest.approx(truth[0].level_dbfs, abs=0.5)
     # the part inside the span keeps its level: flat carriers well inside the passband
     assert truth[0].level_dbfs < -65 + 29.7 + 10 - 1.0  # some of the block is outside the span
+
+
+def test_random_control_sequences_keep_working():
+    """Rates, tunings (incl. transmitters at the span edges), gains, ppm and odd read sizes in random order."""
+    rng = np.random.default_rng(0)
+    rx = SimReceiver.from_uri("sim://city", seed=3, start_s=float(rng.uniform(-50, 1e7)))
+    rates = [225001, 250000, 300000, 900001, 1.024e6, 2.048e6, 2.4e6, 3.2e6]
+    freqs = [t.frequency_hz for t in rx.scenario.transmitters]
+    t_prev = rx.time_s
+    for _ in range(60):
+        if rng.random() < 0.2:
+            rx.set_sample_rate(float(rng.choice(rates)))
+        centre = float(rng.choice(freqs)) + rng.uniform(-1.6e6, 1.6e6)
+        rx.set_center_freq(min(max(centre, 24e6), 1766e6))
+        rx.set_gain(None if rng.random() < 0.3 else float(rng.uniform(0, 50)))
+        if rng.random() < 0.1:
+            rx.set_ppm(int(rng.integers(-50, 50)))
+        n = int(rng.integers(1, 50000))
+        raw = rx.read_raw(n)
+        assert raw.shape == (2 * n,) and raw.dtype == np.uint8
+        assert rx.time_s > t_prev
+        t_prev = rx.time_s
