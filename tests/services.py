@@ -59,6 +59,16 @@ def _http(method: str, url: str, *, data: bytes | None = None, timeout_s: float 
         return exc.code, exc.read()
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the service gets SIGTERM when the test process dies, even by SIGKILL (no orphan servers)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_ready(url: str, ok: tuple[int, ...], proc: subprocess.Popen, log: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -100,7 +110,8 @@ class _Service:
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                self._argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root
+                self._argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.root,
+                preexec_fn=_die_with_parent if os.name == "posix" else None,
             )
         finally:
             log.close()
