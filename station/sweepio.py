@@ -426,13 +426,29 @@ def _group_to_spectrum(rows: list[CsvRow], path: str, tz_name: str) -> Spectrum:
     )
 
 
+def _split_contiguous(rows: list[CsvRow]) -> list[list[CsvRow]]:
+    """Rows of one sweep sorted by frequency and split where the bin step changes or bins stop abutting (a
+    multi-band file such as specmon's writes several bands with one timestamp)."""
+    rows = sorted(rows, key=lambda r: r.low_hz)
+    runs: list[list[CsvRow]] = [[rows[0]]]
+    for r in rows[1:]:
+        prev = runs[-1][-1]
+        same_step = round(r.step_hz, 2) == round(prev.step_hz, 2)
+        if same_step and r.centers_hz[0] - prev.centers_hz[-1] <= 1.5 * r.step_hz:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return runs
+
+
 def iter_csv_sweeps(
     path: str | Path, *, tz: str = "UTC", skip_bad: bool = False, bad_lines: list[str] | None = None
 ) -> Iterator[Spectrum]:
     """Stream the sweeps of an rtl_power / soapy_power / hackrf_sweep CSV (or .gz) as Spectrum records.
 
     A sweep is a run of rows whose frequency spans do not repeat (rtl_power writes each hop once per sweep;
-    hackrf_sweep rows may come in any order). ``tz`` names the zone the file's timestamps are in (rtl_power and
+    hackrf_sweep rows may come in any order), split into one Spectrum per contiguous band (same step, abutting
+    bins): a multi-band file gives one record per band per sweep. ``tz`` names the zone the file's timestamps are in (rtl_power and
     hackrf_sweep write local time; specmon writes UTC). A malformed line raises DataError ``file:line:col``;
     with ``skip_bad`` it is skipped and its message appended to ``bad_lines`` instead. Memory: one sweep.
     """
@@ -454,12 +470,14 @@ def iter_csv_sweeps(
                 continue
             span = (row.low_hz, row.high_hz)
             if span in spans:
-                yield _group_to_spectrum(group, where, tz)
+                for run in _split_contiguous(group):
+                    yield _group_to_spectrum(run, where, tz)
                 group, spans = [], set()
             group.append(row)
             spans.add(span)
     if group:
-        yield _group_to_spectrum(group, where, tz)
+        for run in _split_contiguous(group):
+            yield _group_to_spectrum(run, where, tz)
 
 
 def read_rfs(path: str | Path) -> list[Spectrum]:

@@ -229,3 +229,15 @@ def test_real_rtlsdr_scanner_rfs(tmp_path):
     bad.write_text('["RTLSDR Scanner", {"Spectrum": {"1.0": {"88.0": "x"}}}]')
     with pytest.raises(DataError, match="expected {MHz: dB}"):
         read_sweeps(bad)
+
+
+def test_multi_band_csv_imports_one_record_per_band(tmp_path):
+    rx = InstantReceiver(tones=[(100.3e6, 0.1), (145.5e6, 0.1)], noise_rms=0.01)
+    plan = SweepPlan.make([("a", 100e6, 103e6), ("b", 144e6, 146e6)], 10e3, 2.4e6, 0.005)
+    path = tmp_path / "two.csv"
+    for _ in range(2):
+        with open(path, "a") as fh:
+            fh.write("".join(format_rtl_power(b.spectrum) for b in run_sweep(rx, plan)))
+    spectra = read_sweeps(path)
+    assert [round(s.f_lo_hz / 1e6) for s in spectra] == [100, 144, 100, 144]
+    assert [s.n_bins for s in spectra] == [b.n_bins for b in plan.bands] * 2
