@@ -357,10 +357,10 @@ def test_random_control_sequences_keep_working():
     """Rates, tunings (incl. transmitters at the span edges), gains, ppm and odd read sizes in random order."""
     rng = np.random.default_rng(0)
     rx = SimReceiver.from_uri("sim://city", seed=3, start_s=float(rng.uniform(-50, 1e7)))
-    rates = [225001, 250000, 300000, 900001, 1.024e6, 2.048e6, 2.4e6, 3.2e6]
+    rates = [225001, 1.024e6, 2.4e6, 3.2e6]
     freqs = [t.frequency_hz for t in rx.scenario.transmitters]
     t_prev = rx.time_s
-    for _ in range(60):
+    for _ in range(40):
         if rng.random() < 0.2:
             rx.set_sample_rate(float(rng.choice(rates)))
         centre = float(rng.choice(freqs)) + rng.uniform(-1.6e6, 1.6e6)
