@@ -81,6 +81,22 @@ def _pairs(pdf, rows: list[tuple[str, str]], key_w: float = 55) -> None:
     pdf.ln(2)
 
 
+def _pairs4(pdf, rows: list[tuple[str, str]]) -> None:
+    """Key/value pairs two per table row (keeps a case on one page)."""
+    pdf.set_font(_FONT, "", 8.5)
+    with pdf.table(col_widths=(45, 45, 45, 45), text_align="LEFT", first_row_as_headings=False,
+                   line_height=4.4, padding=0.8) as table:
+        for i in range(0, len(rows), 2):
+            row = table.row()
+            for k, v in rows[i : i + 2]:
+                row.cell(k)
+                row.cell(v)
+            if len(rows[i : i + 2]) == 1:
+                row.cell("")
+                row.cell("")
+    pdf.ln(2)
+
+
 def _grid(pdf, header: list[str], rows: list[list[str]], widths: tuple, size: float = 8) -> None:
     pdf.set_font(_FONT, "", size)
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5, padding=0.8) as table:
@@ -136,14 +152,14 @@ def _case_page(pdf, report: Report, detail) -> None:
     png_path = report.evidence_file(png.path) if png else None
     if png_path is not None and png_path.is_file():
         _heading(pdf, label("spectrum", lang), 11)
-        pdf.image(str(png_path), w=180)
+        pdf.image(str(png_path), x=22, w=166)
         pdf.ln(2)
     else:
         pdf.set_font(_FONT, "", 9)
         pdf.multi_cell(0, 5, label("no_spectrum", lang), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     _heading(pdf, label("measurements", lang), 11)
-    _pairs(pdf, [
+    _pairs4(pdf, [
         (label("center_mhz", lang), _mhz(c.center_hz)),
         (label("bandwidth", lang), _bw(c.bandwidth_hz)),
         (label("max_power_dbfs", lang), f"{c.max_power_dbfs:.1f}"),
