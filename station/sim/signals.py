@@ -30,8 +30,7 @@ class Block:
     """Where a block of ``n`` samples sits on the simulator clock.
 
     Sample i is at t = seg_start_s + (n0 + i) / rate_hz seconds; n0 counts samples since the current sample
-    rate was set (a "segment"); ``cycles0``/``cps`` give the transmitter's carrier phase (cycles) at sample 0
-    and its offset frequency in cycles per sample.
+    rate was set (a "segment"). :func:`carrier_cycles` gives a carrier's phase at sample 0 from it.
     """
 
     n: int
