@@ -27,18 +27,33 @@ def add_parser(sub) -> argparse.ArgumentParser:
         a.add_argument("--config", metavar="FILE", help="take the data directory from this station config")
         a.add_argument("--sink", metavar="URI", help="only the spool of this sink URI")
 
-    a = actions.add_parser("status", help="depth, age of the oldest point, counts, dead letters, disk use")
+    a = actions.add_parser(
+        "status", help="depth, age of the oldest point, counts, dead letters, disk use",
+        description="For each sink's spool: points waiting per measurement, age of the oldest, dead letters, "
+        "disk use, the sending process, and counters since the spool was created (queued, sent, thinned by "
+        "the disk quota, NaN/inf fields left out).",
+    )
     common(a)
     a.add_argument("--json", action="store_true", help="print JSON instead of text")
     a.set_defaults(func=run_status)
 
-    a = actions.add_parser("flush", help="send what waits now (not while a daemon is sending it)")
+    a = actions.add_parser(
+        "flush", help="send what waits now (not while a daemon is sending it)",
+        description="Send every spool of the data directory to its sink now, with the sink URI recorded in the "
+        "spool (or --sink URI); passwords and tokens come from the environment or files as in the config. "
+        "Refused while a running daemon sends the spool. Exit 6 when points remain (unreachable sink).",
+    )
     common(a)
     a.add_argument("--timeout", metavar="S", type=float, default=60.0,
                    help="give up after S seconds of retrying an unreachable sink (default 60)")
     a.set_defaults(func=run_flush)
 
-    a = actions.add_parser("dead-letters", help="list the points a server refused (and why); --requeue resends")
+    a = actions.add_parser(
+        "dead-letters", help="list the points a server refused (and why); --requeue resends",
+        description="List the points a server refused as malformed (HTTP 400/413: field type conflict, beyond "
+        "the retention policy, unparsable), with the server's message and the line. After fixing the cause, "
+        "--requeue puts them back at the end of the queue.",
+    )
     common(a)
     a.add_argument("--limit", metavar="N", type=int, default=50, help="show at most N per spool (default 50)")
     a.add_argument("--requeue", action="store_true", help="put every dead letter back in the queue")
