@@ -133,8 +133,11 @@ class SinkRunner:
         delay = self.backoff_s(self.stats.consecutive_failures, retry_after_s)
         self.next_attempt = self.clock() + delay
         level = logging.WARNING if self.stats.consecutive_failures <= 3 else logging.DEBUG
-        log.log(level, "%s; %d points wait in the spool, next attempt in %.1f s", self._named(exc),
-                self.spool.depth(), delay)
+        try:
+            depth = str(self.spool.depth())
+        except Exception:  # noqa: BLE001 - a broken spool file must not kill the sender's error path
+            depth = "?"
+        log.log(level, "%s; %s points wait in the spool, next attempt in %.1f s", self._named(exc), depth, delay)
 
     def _named(self, exc: Exception) -> str:
         """The error's message, starting with the (masked) sink name exactly once."""
