@@ -414,9 +414,12 @@ class ComplianceChecker:
         results: list[ComplianceResult] = []
         for k, (em, tid) in enumerate(items):
             s, e = bounds[k], bounds[k + 1]
-            rows = ai_s[s : min(e, s + max_named)]
-            named = tuple([table[i] for i in rows])
-            licences = tuple(dict.fromkeys([lic_of[i] for i in rows]))
+            if s == e:
+                named = licences = ()
+            else:
+                rows = ai_s[s : min(e, s + max_named)]
+                named = tuple([table[i] for i in rows])
+                licences = tuple(dict.fromkeys([lic_of[i] for i in rows]))
             oa_note = self._area_note(oa_first[k], n_oa[k]) if n_oa[k] else ""
             if n_lic[k]:
                 results.append(self._licensed(em, tid, named, n_lic[k], licences))

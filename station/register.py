@@ -468,6 +468,7 @@ class _JsonDoc:
         self.path, self.text = str(path), text
         self._dec = json.JSONDecoder()
         self._line_starts: list[int] | None = None
+        self.members: dict = {}  # the top-level object's other members (format, version), filled by items()
 
     def pos(self, offset: int) -> tuple[int, int]:
         if self._line_starts is None:
@@ -512,10 +513,10 @@ class _JsonDoc:
                 i = self._skip(i + 1)
                 if k == key:
                     found = True
-                    yield from self._array(i)
-                    _, i = self._value(i)
+                    i = yield from self._array(i)
                 else:
-                    _, i = self._value(i)
+                    value, i = self._value(i)
+                    self.members[k] = value
                 i = self._skip(i)
                 if i < len(self.text) and self.text[i] == ",":
                     i = self._skip(i + 1)
@@ -524,12 +525,13 @@ class _JsonDoc:
             return
         yield from self._array(i)
 
-    def _array(self, i: int) -> Iterator[tuple[int, int, object]]:
+    def _array(self, i: int):
+        """Yield (start, end, value) per item of the array at ``i``; returns the index after its ``]``."""
         if i >= len(self.text) or self.text[i] != "[":
             raise self.error(i, "expected a JSON array of assignments")
         i = self._skip(i + 1)
         if i < len(self.text) and self.text[i] == "]":
-            return
+            return i + 1
         while True:
             start = i
             value, end = self._value(i)
@@ -539,20 +541,12 @@ class _JsonDoc:
                 i = self._skip(i + 1)
                 continue
             if i < len(self.text) and self.text[i] == "]":
-                return
+                return i + 1
             raise self.error(i, "malformed JSON: expected ',' or ']' in the array")
 
     def key_pos(self, start: int, end: int, name: str) -> tuple[int, int]:
         k = self.text.find(f'"{name}"', start, end)
         return self.pos(k if k >= 0 else start)
-
-    def header(self) -> dict:
-        """The top-level object's scalar members (format, version) without its arrays."""
-        try:
-            top = json.loads(self.text)
-        except json.JSONDecodeError as exc:
-            raise self.error(exc.pos, f"malformed JSON: {exc.msg}") from None
-        return top if isinstance(top, dict) else {}
 
 
 def _json_text(value) -> str:
@@ -572,13 +566,6 @@ def load_register_json(path: str | os.PathLike) -> RegisterFile:
     (or a bare array of assignment objects), with the :data:`COLUMNS` names as keys."""
     path = Path(path)
     doc = _JsonDoc(path, _open_text(path))
-    head = doc.header()
-    if head:
-        fmt, ver = head.get("format"), head.get("version")
-        if fmt is not None and fmt != JSON_FORMAT:
-            raise doc.error(doc.text.find('"format"'), f"format is {fmt!r}, expected {JSON_FORMAT!r}")
-        if ver is not None and ver != JSON_VERSION:
-            raise doc.error(doc.text.find('"version"'), f"version {ver!r} is not supported (expected {JSON_VERSION})")
     problems: list[Problem] = []
     out: list[Assignment] = []
     n = 0
@@ -612,6 +599,11 @@ def load_register_json(path: str | os.PathLike) -> RegisterFile:
                 problems.append(Problem(doc.path, kl, kc, f"{k}: {message}"))
             continue
         out.append(a)
+    fmt, ver = doc.members.get("format"), doc.members.get("version")
+    if fmt is not None and fmt != JSON_FORMAT:
+        raise doc.error(doc.text.find('"format"'), f"format is {fmt!r}, expected {JSON_FORMAT!r}")
+    if ver is not None and ver != JSON_VERSION:
+        raise doc.error(doc.text.find('"version"'), f"version {ver!r} is not supported (expected {JSON_VERSION})")
     _warn_duplicates(out, problems, doc.path)
     return RegisterFile(doc.path, "json", tuple(out), tuple(problems), n)
 
