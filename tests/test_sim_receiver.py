@@ -373,3 +373,18 @@ def test_random_control_sequences_keep_working():
         assert raw.shape == (2 * n,) and raw.dtype == np.uint8
         assert rx.time_s > t_prev
         t_prev = rx.time_s
+
+
+def test_calibration_ladder_levels():
+    rx = SimReceiver.from_uri("sim://cal")
+    rx.set_center_freq(100.35e6)  # off-symmetric: no tone sits on another tone's IQ image
+    rx.set_gain(20.7)  # -40 dBm -> -9.3 dBFS: the four tones' peaks add up to ~0.38 of full scale, no clipping
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 60)))
+    for off, dbm in ((-350e3, -40.0), (-150e3, -60.0), (50e3, -80.0)):
+        assert tone_level_dbfs(f, p, off) == pytest.approx(dbm + 20.7 + 10.0, abs=0.5), off
+    # -100 dBm -> -69.3 dBFS: ~9 dB above the ADC-limited floor in a 750 Hz (Hann ENBW) bin
+    assert 10 * np.log10(p[np.argmin(np.abs(f - 250e3))] / np.median(p)) > 6
+    # at 29.7 dB gain the -40 dBm tone alone nearly fills the ADC: the sum clips and the weaker tones compress
+    rx.set_gain(29.7)
+    f, p = spectrum(to_complex(rx.read_raw(NFFT * 60)))
+    assert tone_level_dbfs(f, p, -150e3) < -60.0 + 29.7 + 10.0 - 0.5

@@ -193,3 +193,12 @@ def test_noise_only_scenario(tmp_path):
     rx = open_receiver(f"sim:{write(tmp_path, 'transmitters = []')}", settle_samples=0)
     raw = rx.read_raw(4096)
     assert raw.dtype.name == "uint8" and raw.shape == (8192,) and rx.on_air(0.1) == []
+
+
+def test_calibration_scenario_has_one_of_each_modulation_and_a_cw_ladder():
+    cal = load_scenario(builtin_scenario_path("cal"))
+    assert cal.receiver.ppm_error == 0.0
+    assert {tx.modulation for tx in cal.transmitters} == set(MODULATIONS)
+    ladder = [tx.power_dbm for tx in cal.transmitters if tx.modulation == "cw"]
+    assert ladder == [-40.0, -60.0, -80.0, -100.0]
+    assert builtin_scenarios() == ["cal", "city"]
