@@ -16,7 +16,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
@@ -162,14 +162,18 @@ class _RowErrors(Exception):
         self.problems = problems  # (field, message)
 
 
-def assignment_from_fields(get: Callable[[str], str], source: str) -> Assignment:
-    """Build an :class:`Assignment` from canonical fields. ``get(name)`` returns the stripped text ('' if
-    absent). Raises _RowErrors listing every bad field of the row."""
+def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment:
+    """Build an :class:`Assignment` from canonical fields (name -> stripped text; absent or '' = empty).
+    Raises _RowErrors listing every bad field of the row."""
     errs: list[tuple[str, str]] = []
+    _get = fields.get
+
+    def get(name: str) -> str:
+        return _get(name) or ""
 
     def parse(name: str, fn, *args, **kw):
-        text = get(name)
-        if text == "":
+        text = _get(name)
+        if not text:
             return None
         try:
             return fn(text, *args, **kw)
@@ -355,7 +359,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as exc:
             raise DataError(f"malformed CSV: {exc}", where=f"line {reader.line_num}") from None
         start, line = line, reader.line_num + 1
-        if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+        if not row or row[0].lstrip().startswith("#") or not "".join(row).strip():
             continue
         yield start, row
 
@@ -432,11 +436,13 @@ def load_register_csv(path: str | os.PathLike) -> RegisterFile:
     path = Path(path)
     table = _CsvTable(path, _open_text(path), known=COLUMNS, required=("licence",))
     out: list[Assignment] = []
+    header = table.header
     for line, row in table.rows:
-        if not _check_width(table, line, row):
+        if len(row) > len(header) and not _check_width(table, line, row):
             continue
         try:
-            out.append(assignment_from_fields(table.getter(row), f"{table.path}:{line}"))
+            fields = dict(zip(header, [c.strip() for c in row]))
+            out.append(assignment_from_fields(fields, f"{table.path}:{line}"))
         except _RowErrors as exc:
             for name, message in exc.problems:
                 table.problem(line, name, message)
@@ -589,7 +595,7 @@ def load_register_json(path: str | os.PathLike) -> RegisterFile:
                 bad.append((k, str(exc)))
                 fields[k] = ""
         try:
-            a = assignment_from_fields(lambda k: fields.get(k, ""), f"{doc.path}:{line}")
+            a = assignment_from_fields(fields, f"{doc.path}:{line}")
         except _RowErrors as exc:
             bad.extend(exc.problems)
             a = None
