@@ -131,6 +131,8 @@ class ComplianceParams:
     excess_bandwidth_margin_hz: float = 0.0
     measurement_margin_hz: float = 300.0  # centroid accuracy added to the tolerance before off_frequency
     measurement_margin_fraction: float = 0.05  # ... or this fraction of the occupied bandwidth, if larger
+    band_edge_margin_fraction: float = 0.2  # an emission may overrun an exempt band's edge by this fraction
+    # of its occupied bandwidth (99 % edges measured at ~1 kHz RBW are coarse; PMR446 channel 1 sits on the edge)
     near_hz: float = 50_000.0  # assignments this close to the emission are named for context
     max_named: int = 5  # licences named per result
     judge_artifacts: bool = False  # artifacts (DC spike, image, spur) are skipped unless True
@@ -138,7 +140,8 @@ class ComplianceParams:
     def __post_init__(self):
         if self.excess_bandwidth_factor < 1.0:
             raise ValueError(f"excess_bandwidth_factor must be >= 1, got {self.excess_bandwidth_factor}")
-        for name in ("excess_bandwidth_margin_hz", "measurement_margin_hz", "measurement_margin_fraction", "near_hz"):
+        for name in ("excess_bandwidth_margin_hz", "measurement_margin_hz", "measurement_margin_fraction",
+                     "band_edge_margin_fraction", "near_hz"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.max_named < 1:
@@ -400,10 +403,11 @@ class ComplianceChecker:
         ex_ok = np.zeros(m, np.bool_)
         if self.exempt_bands:
             j = np.maximum(ex_idx, 0)
+            edge = np.maximum(margin_e, p.band_edge_margin_fraction * e_bw)
             ex_ok = (
                 (ex_idx >= 0)
-                & (e_lo >= self._ex_lo[j] - margin_e)
-                & (e_hi <= self._ex_hi[j] + margin_e)
+                & (e_lo >= self._ex_lo[j] - edge)
+                & (e_hi <= self._ex_hi[j] + edge)
                 & (e_bw <= self._ex_maxbw[j])
             )
         # out-of-area assignments at the centre frequency of the emissions not licensed: count and nearest

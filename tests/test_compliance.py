@@ -3,6 +3,7 @@ against a brute-force scan, designators."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -76,6 +77,13 @@ def test_simulated_city_gives_exactly_the_expected_classes(city_checker):
     assert "out of area" in by["fm-pirate"].reason and "km away" in by["fm-pirate"].reason
     for r in results:
         assert r.reason and r.emission.center_hz > 0
+
+
+def test_pmr446_channel_1_on_the_band_edge_is_exempt(city_checker):
+    # as measured on sim://city: 12.2 kHz occupied, the lower 99 % edge 1 kHz below 446.000 MHz
+    e = replace(em(446.0059e6, 12.2e3), f_lo_hz=445.9990e6, f_hi_hz=446.0112e6)
+    (r,) = city_checker.check([e], T)
+    assert r.klass is ComplianceClass.EXEMPT and r.exempt_band == "PMR446"
 
 
 def test_measured_offsets_within_the_margin_stay_licensed(city_checker):
