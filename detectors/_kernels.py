@@ -148,3 +148,51 @@ def measure_kernel(freqs, x, nf, bin_hz, beta):
     centroid = wf / wsum if wsum > 0 else 0.5 * (lo + hi)
     nd = nsum / ncount if ncount > 0 else nf[n // 2]
     return lo, hi, centroid, k_peak, total * bin_hz, sig * bin_hz, noise * bin_hz, nd
+
+
+@njit(cache=True)
+def _bisect(buf, m, v):
+    lo = 0
+    hi = m
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if buf[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def running_quantile(vals, seg_bounds, half, q):
+    """Running quantile ``q`` (0..1, the nearest order statistic) of ``vals`` (n,) float64 over windows
+    [i - half, i + half] truncated at the bounds of the segment holding i; ``seg_bounds`` (k+1,) int64 are
+    segment starts then the end (n). A sorted window buffer slides along each segment: O(n * half)."""
+    n = vals.shape[0]
+    out = np.empty(n)
+    buf = np.empty(2 * half + 2)
+    for s in range(seg_bounds.shape[0] - 1):
+        a = seg_bounds[s]
+        b = seg_bounds[s + 1]
+        m = 0
+        hi = a  # next index to add
+        lo = a  # next index to remove
+        for i in range(a, b):
+            while hi < b and hi <= i + half:
+                v = vals[hi]
+                j = _bisect(buf, m, v)
+                t = m
+                while t > j:
+                    buf[t] = buf[t - 1]
+                    t -= 1
+                buf[j] = v
+                m += 1
+                hi += 1
+            while lo < i - half:
+                j = _bisect(buf, m, vals[lo])
+                for t in range(j, m - 1):
+                    buf[t] = buf[t + 1]
+                m -= 1
+                lo += 1
+            out[i] = buf[int(q * (m - 1) + 0.5)]
+    return out

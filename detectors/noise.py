@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter, percentile_filter
+from scipy.ndimage import percentile_filter
 
-from detectors._kernels import mark_multiresolution
+from detectors._kernels import mark_multiresolution, running_quantile
 
 from detectors import stats
 from dsp.spectrum import Spectrum
@@ -107,21 +107,15 @@ def hop_slices(spectrum: Spectrum) -> list[slice]:
 def _running_floor(x: np.ndarray, clean: np.ndarray, window: int) -> np.ndarray:
     """Running median of x over clean bins only, interpolated in dB over occupied bins.
 
-    Clean bins separated by an occupied gap wider than half the window are filtered as separate segments,
-    so the floor on one side of a wide emission does not take values from the far side."""
+    The window holds ``window`` clean bins (truncated at the ends); clean bins separated by an occupied gap
+    wider than half the window are filtered as separate segments, so the floor on one side of a wide emission
+    does not take values from the far side."""
     idx = np.flatnonzero(clean)
     if idx.size == 0:
         return np.full_like(x, np.median(x))
-    med = np.empty(idx.size)
     cuts = np.flatnonzero(np.diff(idx) > max(1, window // 2)) + 1
-    for seg in np.split(np.arange(idx.size), cuts):
-        vals = x[idx[seg]]
-        if vals.size < 9:
-            med[seg] = np.median(vals)
-            continue
-        w = min(window, vals.size)
-        w = w if w % 2 else w - 1
-        med[seg] = median_filter(vals, size=w, mode="mirror")
+    bounds = np.concatenate(([0], cuts, [idx.size])).astype(np.int64)
+    med = running_quantile(np.ascontiguousarray(x[idx], dtype=np.float64), bounds, window // 2, 0.5)
     if idx.size == x.size:
         return med
     return np.exp(np.interp(np.arange(x.size), idx, np.log(med)))

@@ -1,7 +1,7 @@
 """Golden tests: real recordings through ``specmon detect``'s path, compared with the expected emissions in
 tests/golden/*.json (each checked once by eye against a spectrum plot; see its ``eye_check``).
 
-Emissions with an SNR of at least 3 dB must match one to one (centre, 99 % bandwidth, power, occupancy,
+Emissions with an SNR of at least 6 dB must match one to one (centre, 99 % bandwidth, power, occupancy,
 artifact); weaker ones (spectral lines near the threshold) are compared by count only, loosely, so the test
 does not depend on the last digit of a floating-point sum.
 """
@@ -33,8 +33,8 @@ def test_recording_matches_golden(stem):
     sp, _det, em = detect(Path(doc["recording"]).name)
     assert sp.nfft == doc["nfft"]
     got = rows_of(em)
-    strong_want = [e for e in doc["emissions"] if e["snr_db"] >= 3.0]
-    strong_got = [e for e in got if e["snr_db"] >= 3.0]
+    strong_want = [e for e in doc["emissions"] if e["snr_db"] >= 6.0]
+    strong_got = [e for e in got if e["snr_db"] >= 6.0]
     bin_hz = sp.bin_hz
     for w in strong_want:
         match = [g for g in strong_got if abs(g["center_hz"] - w["center_hz"]) <= 2 * bin_hz + 0.02 * w["bandwidth_hz"]]
