@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS case_observations (
     UNIQUE (case_id, station, time_ns)
 );
 CREATE INDEX IF NOT EXISTS case_observations_case ON case_observations(case_id, id);
+CREATE INDEX IF NOT EXISTS case_observations_track ON case_observations(case_id, track_id);
 CREATE TABLE IF NOT EXISTS case_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     case_id TEXT NOT NULL REFERENCES cases(case_id),
@@ -320,7 +321,7 @@ class CaseStore:
         brought up to date from the rows added since the last call (by this or another process: a
         `specmon violations close` is honoured at the next sweep). Called inside the record transaction."""
         if self._cache is None:
-            self._cache, self._closed, self._obs_mark, self._event_mark = {}, set(), 0, 0
+            self._load_open_cases()
         cache = self._cache
         for oid, cid, k, c, b, tid in self._db.execute(
             "SELECT o.id, o.case_id, c.klass, o.center_hz, o.bandwidth_hz, o.track_id FROM case_observations o "
@@ -344,6 +345,28 @@ class CaseStore:
         for cid in self._closed:
             cache.pop(cid, None)
         return cache
+
+    def _load_open_cases(self) -> None:
+        """First call: the open cases with their latest centre and track ids, read with the indexes (a store
+        with months of observations does not get scanned row by row)."""
+        self._closed = {r[0] for r in self._db.execute(
+            "SELECT DISTINCT case_id FROM case_events WHERE kind = 'state' AND state = 'closed'")}
+        self._event_mark = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM case_events").fetchone()[0]
+        self._obs_mark = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM case_observations").fetchone()[0]
+        cache: dict[str, _Open] = {}
+        for cid, klass in self._db.execute("SELECT case_id, klass FROM cases ORDER BY seq").fetchall():
+            if cid in self._closed:
+                continue
+            row = self._db.execute(
+                "SELECT center_hz, bandwidth_hz FROM case_observations WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                (cid,),
+            ).fetchone()
+            if row is None:
+                continue
+            tracks = {t for (t,) in self._db.execute(
+                "SELECT DISTINCT track_id FROM case_observations WHERE case_id = ? AND track_id IS NOT NULL", (cid,))}
+            cache[cid] = _Open(cid, klass, row[0], row[1], tracks)
+        self._cache = cache
 
     def _match(self, open_cases: dict[str, _Open], r: ComplianceResult, used: set[str]) -> _Open | None:
         if r.track_id:
