@@ -17,6 +17,7 @@ bad character and its position (1-based), e.g. ``emission designator '16X0F3E': 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: bandwidth unit letter -> multiplier to Hz
@@ -213,19 +214,20 @@ def parse_designator(text: str, *, require_bandwidth: bool = False) -> Designato
 
 
 def format_bandwidth(hz: float) -> str:
-    """The 4-character bandwidth code for ``hz`` (3 significant figures), e.g. 16000 -> ``16K0``."""
-    if not hz > 0:
+    """The 4-character bandwidth code for ``hz`` (3 significant figures), e.g. 16000 -> ``16K0``, 0.002 -> ``H002``."""
+    if not hz > 0 or not math.isfinite(hz):
         raise ValueError(f"bandwidth must be positive, got {hz}")
+    v = float(f"{hz:.3g}")
+    if v >= 999.5e9:
+        raise ValueError(f"bandwidth {hz} Hz is above 999 GHz")
+    if v < 1.0:
+        return f"H{round(v * 1000):03d}"
     for letter, scale in (("H", 1.0), ("K", 1e3), ("M", 1e6), ("G", 1e9)):
-        value = hz / scale
-        if value < 1000 or letter == "G":
+        value = v / scale
+        if value < 999.5:
             break
-    if value < 1.0:  # only for H: 0.001..0.999 Hz -> 'H' first
-        digits = f"{round(value * 1000):03d}"
-        return "H" + digits
-    text = f"{value:.3g}" if value < 1000 else f"{value:.0f}"
-    if "e" in text:
-        text = f"{value:.0f}"
-    whole, _, frac = text.partition(".")
-    frac = (frac + "000")[: 3 - len(whole)]
-    return whole + letter + frac
+    digits = f"{value:.3g}"
+    if "e" in digits:
+        digits = f"{value:.0f}"
+    whole, _, frac = digits.partition(".")
+    return whole + letter + (frac + "000")[: 3 - len(whole)]

@@ -306,3 +306,17 @@ def test_malformed_designators(text, message):
         parse_designator("F3E", require_bandwidth=True)
 
 
+
+
+def test_bandwidth_codes_round_trip():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.floats(min_value=0.001, max_value=999e9, allow_nan=False, allow_infinity=False))
+    def check(hz):
+        code = format_bandwidth(hz)
+        back = parse_designator(code + "F3E").necessary_bandwidth_hz
+        assert len(code) == 4 and back == pytest.approx(hz, rel=6e-3, abs=1e-3)
+
+    check()
