@@ -164,8 +164,8 @@ def main() -> int:
     say(f"{'  per emission':<58}{t_match / N_EMISSIONS * 1e6:>9.1f} us{'':>12}")
     say("")
     say("classes found: " + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())))
-    say("verdict: " + ("match target met" if min(t_match, t_match_cpu) < 0.1 else "match target MISSED")
-        + f" (best of wall {t_match * 1e3:.0f} ms / CPU {t_match_cpu * 1e3:.0f} ms)")
+    say("verdict: " + ("match target met" if t_match < 0.1 else "match target MISSED")
+        + f" (best wall time {t_match * 1e3:.0f} ms of 7 runs; CPU {t_match_cpu * 1e3:.0f} ms)")
     (ROOT / "benchmarks" / "compliance.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
