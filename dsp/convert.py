@@ -130,6 +130,27 @@ def _fill_frames(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no 
             row[k] = np.float32(seg[k]) * w2[k] - zw2[k]
 
 
+@njit(cache=True)
+def _fill_frames_sum(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no cover - compiled
+    """As :func:`_fill_frames`, and return the sums (float64) of the I and of the Q components each sample of
+    these frames contributes once: all of frame 0, then the ``step`` samples each later frame adds."""
+    m = w2.shape[0]
+    si = 0.0
+    sq = 0.0
+    for f in range(n_frames):
+        g = first_frame + f
+        base = 2 * g * step
+        seg = raw[base : base + m]
+        row = out[f]
+        for k in range(m):
+            row[k] = np.float32(seg[k]) * w2[k] - zw2[k]
+        k0 = 0 if g == 0 else m - 2 * step
+        for k in range(k0, m, 2):
+            si += np.float64(seg[k])
+            sq += np.float64(seg[k + 1])
+    return si, sq
+
+
 def frame_coefficients(window: np.ndarray, fmt: str, zero_i: float, zero_q: float) -> tuple[np.ndarray, np.ndarray]:
     """The interleaved (2*nfft,) float32 ``w2`` and ``zw2`` arrays :func:`_fill_frames` uses (see there)."""
     w = np.asarray(window, dtype=np.float64).reshape(-1) / _ZERO_SCALE[fmt][1]
