@@ -166,8 +166,7 @@ def capture_evidence(
     assignments around the emission (``ComplianceChecker.assignments_near``); ``measurement``: the DSP settings
     (rbw_hz, nfft, window, dwell_s, gain ...) for the manifest."""
     when = when or datetime.now(timezone.utc)
-    folder = Path(out_dir) / case_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _fresh_folder(Path(out_dir) / case_id)
     e = result.emission
     stamp = when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     problems: list[str] = []
@@ -242,6 +241,17 @@ def capture_evidence(
     for p in problems:
         log.warning("evidence for %s: %s", case_id, p)
     return EvidenceCapture(case_id, folder, recorded, tuple(problems))
+
+
+def _fresh_folder(folder: Path) -> Path:
+    """``folder``, or ``folder/capture-N`` when evidence was already captured there: recorded files (and their
+    checksums in the case store) are never overwritten."""
+    candidate, n = folder, 1
+    while (candidate / "manifest.json").exists():
+        n += 1
+        candidate = folder / f"capture-{n}"
+    candidate.mkdir(parents=True, exist_ok=True)
+    return candidate
 
 
 def _json_default(x):

@@ -289,6 +289,10 @@ def test_evidence_problems_do_not_stop_capture(tmp_path, checker):
         "IQ recording: rtlsdr://0: dongle unplugged",
     )
     assert [f.kind for f in cap.files] == ["manifest"]
+    again = capture_evidence(store, obs.case_id, obs.result, out_dir=tmp_path / "ev", station_id="hn-01",
+                             position=None, when=T0)
+    assert again.directory == cap.directory / "capture-2"  # the first capture is never overwritten
+    assert store.verify_evidence(obs.case_id) == []
 
 
 def test_pdf_font_and_its_licence_ship_with_matplotlib():
