@@ -406,11 +406,13 @@ class CaseStore:
     def _closed_match(self, r: ComplianceResult) -> str | None:
         e = r.emission
         tol = max(self.match_tolerance_hz, 0.5 * e.bandwidth_hz)
-        row = self._db.execute(
-            "SELECT case_id FROM cases WHERE klass=? AND ABS(center_hz-?) <= ? ORDER BY seq DESC LIMIT 1",
+        for (cid,) in self._db.execute(
+            "SELECT case_id FROM cases WHERE klass=? AND ABS(center_hz-?) <= ? ORDER BY seq DESC",
             (r.klass.value, e.center_hz, tol),
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall():
+            if cid in self._closed:
+                return cid
+        return None
 
     # ---- operator actions ---------------------------------------------------------------------------------
     def _require(self, case_id: str) -> None:
