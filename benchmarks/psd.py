@@ -30,7 +30,7 @@ import scipy.signal  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dsp.convert import convert_window_frames, to_complex64  # noqa: E402
+from dsp.convert import convert_window_frames  # noqa: E402
 from dsp.psd import frame_step, welch  # noqa: E402
 from dsp.windows import window_coefficients  # noqa: E402
 

@@ -72,7 +72,9 @@ def window_info(name: str, n: int) -> WindowInfo:
     w = window_coefficients(name, n)
     s1 = float(w.sum())
     s2 = float(np.dot(w, w))
-    return WindowInfo(name=name, n=int(n), coefficients=w, coherent_gain=s1 / n, enbw_bins=n * s2 / (s1 * s1), sum_w2=s2)
+    return WindowInfo(
+        name=name, n=int(n), coefficients=w, coherent_gain=s1 / n, enbw_bins=n * s2 / (s1 * s1), sum_w2=s2
+    )
 
 
 def enbw_bins(name: str, n: int = 4096) -> float:

@@ -27,7 +27,16 @@ import numpy as np
 
 from dsp.psd import AVERAGES, PsdResult, to_db, welch
 from dsp.spectrum import Spectrum
-from dsp.sweep import BandOutOfRange, BandPlan, StitchInfo, plan_band, plan_fixed_center, replace_dc, stitch, stitch_bins
+from dsp.sweep import (
+    BandOutOfRange,
+    BandPlan,
+    StitchInfo,
+    plan_band,
+    plan_fixed_center,
+    replace_dc,
+    stitch,
+    stitch_bins,
+)
 from station.errors import ReceiverError, TuningError
 from station.receivers.base import Receiver
 

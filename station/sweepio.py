@@ -448,9 +448,10 @@ def iter_csv_sweeps(
 
     A sweep is a run of rows whose frequency spans do not repeat (rtl_power writes each hop once per sweep;
     hackrf_sweep rows may come in any order), split into one Spectrum per contiguous band (same step, abutting
-    bins): a multi-band file gives one record per band per sweep. ``tz`` names the zone the file's timestamps are in (rtl_power and
-    hackrf_sweep write local time; specmon writes UTC). A malformed line raises DataError ``file:line:col``;
-    with ``skip_bad`` it is skipped and its message appended to ``bad_lines`` instead. Memory: one sweep.
+    bins): a multi-band file gives one record per band per sweep. ``tz`` names the zone the file's timestamps
+    are in (rtl_power and hackrf_sweep write local time; specmon writes UTC). A malformed line raises DataError
+    ``file:line:col``; with ``skip_bad`` it is skipped and its message appended to ``bad_lines`` instead.
+    Memory: one sweep.
     """
     zone = parse_tz(tz)
     where = str(path)
@@ -503,7 +504,9 @@ def read_rfs(path: str | Path) -> list[Spectrum]:
             t = datetime.fromtimestamp(float(stamp), tz=UTC)
             pairs = sorted((float(f) * 1e6, float(v)) for f, v in points.items())
         except (TypeError, ValueError, AttributeError, OverflowError):
-            raise DataError(f"sweep {stamp!r}: expected {{MHz: dB}} with numeric keys and values", where=where) from None
+            raise DataError(
+                f"sweep {stamp!r}: expected {{MHz: dB}} with numeric keys and values", where=where
+            ) from None
         if len(pairs) < 2:
             raise DataError(f"sweep {stamp!r} has {len(pairs)} points; need at least 2", where=where)
         freqs = np.array([p[0] for p in pairs])

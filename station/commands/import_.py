@@ -22,8 +22,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "import",
         help="read rtl_power/soapy_power/hackrf_sweep CSV logs into band spectra",
         description="Read sweep logs (rtl_power, soapy_power, hackrf_sweep CSV, plain or gzip; specmon JSON Lines "
-        "or npz; RTLSDR-Scanner .rfs) into the band-spectrum records the detectors consume. Streams: years of logs need memory for "
-        "one sweep at a time (except --output x.npz, which holds all).",
+        "or npz; RTLSDR-Scanner .rfs) into the band-spectrum records the detectors consume. Streams: years of "
+        "logs need memory for one sweep at a time (except --output x.npz, which holds all).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
