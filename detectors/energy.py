@@ -114,7 +114,7 @@ class EmissionDetector:
         """Bins (n_bins,) bool marked by the matched-width test on the averaged spectrum."""
         floor = floor or self.noise_floor(spectrum)
         x = 10.0 ** (np.asarray(spectrum.psd_dbfs_hz, dtype=np.float64) / 10.0)
-        ratio = np.ascontiguousarray(x / floor.floor_lin)
+        ratio = np.ascontiguousarray(x / floor.test_floor_lin)
         widths = _widths(spectrum.n_bins, self.params.max_width_bins)
         thr = window_thresholds(spectrum, floor, widths, self.params.pfa)
         marked = np.zeros(spectrum.n_bins, dtype=np.bool_)
@@ -195,7 +195,7 @@ class EmissionDetector:
                 bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
                 wide = max(31, spectrum.n_bins // 8) | 1
                 for b in range(n_b):
-                    ratio = blocks.lin[b] / floor.floor_lin
+                    ratio = blocks.lin[b] / floor.test_floor_lin
                     # the block's own level and shape (gain changes, desensitisation by a strong burst,
                     # impulses): divide by its running median over n/8 bins where that is above the floor
                     level = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)

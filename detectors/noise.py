@@ -66,13 +66,21 @@ class NoiseFloorParams:
 class NoiseFloor:
     """Per-bin noise estimate. floor_lin (n_bins,) mean noise density (FS^2/Hz, linear);
     clean (n_bins,) bool, bins used for the estimate (not occupied); rel_var: relative variance of one bin of
-    the spectrum; floor_rel_var: relative variance of the floor estimate itself; window_bins used."""
+    the spectrum; floor_rel_var: relative variance of the floor estimate itself; window_bins used;
+    curvature_lin: where the floor bends (roll-off knees, ripple peaks) a running median is off by about
+    window^2/24 times the second difference of the floor in dB: that bound, as a factor >= 1."""
 
     floor_lin: np.ndarray
     clean: np.ndarray
     rel_var: float
     floor_rel_var: float
     window_bins: int
+    curvature_lin: np.ndarray | None = None  # (n_bins,) >= 1: bound of the running median's curvature bias
+
+    @property
+    def test_floor_lin(self) -> np.ndarray:
+        """The floor the detection tests divide by: ``floor_lin`` raised by the curvature bias bound."""
+        return self.floor_lin if self.curvature_lin is None else self.floor_lin * self.curvature_lin
 
     @property
     def floor_dbfs_hz(self) -> np.ndarray:
@@ -119,6 +127,23 @@ def _running_floor(x: np.ndarray, clean: np.ndarray, window: int) -> np.ndarray:
     if idx.size == x.size:
         return med
     return np.exp(np.interp(np.arange(x.size), idx, np.log(med)))
+
+
+def _curvature(floor: np.ndarray, window: int, spectrum: Spectrum) -> np.ndarray:
+    """Factor >= 1 per bin: 10**(bias_db/10) with bias_db = window^2/24 * |second difference of the floor in dB|
+    (smoothed over the window), computed per hop, at most 3 dB."""
+    out = np.ones_like(floor)
+    fdb = 10.0 * np.log10(floor)
+    for sl in hop_slices(spectrum):
+        seg = fdb[sl]
+        if seg.size < 5:
+            continue
+        d2 = np.zeros(seg.size)
+        d2[1:-1] = np.abs(seg[2:] - 2 * seg[1:-1] + seg[:-2])
+        k = min(window | 1, seg.size if seg.size % 2 else seg.size - 1)
+        d2 = np.convolve(d2, np.ones(k) / k, mode="same")
+        out[sl] = 10 ** (np.minimum(window * window / 24.0 * d2, 3.0) / 10)
+    return out
 
 
 def _excision_widths(window: int) -> np.ndarray:
@@ -215,4 +240,4 @@ class NoiseFloorEstimator:
         win_eff = max(1, min(window_used, int(clean_all.sum())))
         floor_rel_var = (np.pi / 2.0) * spectrum_rel_var(spectrum, win_eff, n_frames) + (10 ** (p.model_db / 10) - 1) ** 2
         floor_rel_var += self._residual_excess(x[clean_all] / floor[clean_all], rel_var)
-        return NoiseFloor(floor, clean_all, rel_var, floor_rel_var, window_used)
+        return NoiseFloor(floor, clean_all, rel_var, floor_rel_var, window_used, _curvature(floor, window_used, spectrum))
