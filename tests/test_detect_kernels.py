@@ -1,0 +1,69 @@
+"""The numba kernels against plain numpy references, compiled and as plain Python (``.py_func``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detectors._kernels import block_means_lin, mark_multiresolution, running_quantile, runs_of
+
+
+def ref_mark(ratio, widths, thresholds):
+    marked = np.zeros(ratio.size, bool)
+    for m, t in zip(widths, thresholds):
+        new = np.zeros(ratio.size, bool)
+        for i in range(ratio.size - m + 1):
+            if ratio[i: i + m].mean() > t and not marked[i: i + m].any():
+                new[i: i + m] = True
+        marked |= new
+    return marked
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_mark_multiresolution_matches_reference(fn):
+    rng = np.random.default_rng(1)
+    ratio = rng.gamma(50, 1 / 50, 400)
+    ratio[100:104] += 0.8  # narrow and strong
+    ratio[200:260] += 0.15  # wide and weak
+    widths = np.array([1, 2, 4, 8, 16, 32], dtype=np.int64)
+    thr = np.array([1.6, 1.45, 1.33, 1.24, 1.17, 1.12])
+    kernel = mark_multiresolution if fn == "jit" else mark_multiresolution.py_func
+    marked = np.zeros(400, np.bool_)
+    kernel(ratio, widths, thr, marked)
+    assert np.array_equal(marked, ref_mark(ratio, widths, thr))
+    assert marked[100:104].all() and marked[200:260].mean() > 0.8
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_runs_of_bridges_gaps(fn):
+    kernel = runs_of if fn == "jit" else runs_of.py_func
+    mask = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1], dtype=np.bool_)
+    starts, stops = kernel(mask, 2)
+    assert list(zip(starts, stops)) == [(1, 6), (9, 11)]
+    starts, stops = kernel(mask, 0)
+    assert list(zip(starts, stops)) == [(1, 3), (5, 6), (9, 11)]
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_running_quantile_matches_truncated_window_reference(fn):
+    rng = np.random.default_rng(2)
+    vals = rng.random(300)
+    bounds = np.array([0, 120, 121, 300], dtype=np.int64)
+    half = 7
+    kernel = running_quantile if fn == "jit" else running_quantile.py_func
+    for q in (0.25, 0.5):
+        out = kernel(vals, bounds, half, q)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            for i in range(a, b):
+                w = np.sort(vals[max(a, i - half): min(b, i + half + 1)])
+                assert out[i] == w[int(q * (w.size - 1) + 0.5)]
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_block_means_lin(fn):
+    rng = np.random.default_rng(3)
+    frames_db = rng.normal(-80, 3, (12, 16)).astype(np.float32)
+    kernel = block_means_lin if fn == "jit" else block_means_lin.py_func
+    out = kernel(frames_db, 4, 3)
+    ref = (10 ** (frames_db.astype(np.float64) / 10)).reshape(3, 4, 16).mean(axis=1)
+    np.testing.assert_allclose(out, ref, rtol=1e-6)
