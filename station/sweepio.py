@@ -394,6 +394,9 @@ def _group_to_spectrum(rows: list[CsvRow], path: str, tz_name: str) -> Spectrum:
     samples = max(r.samples for r in rows)
     times = [r.time_utc for r in rows]
     n_frames = samples if dialect == "rtl_power" else 1
+    # hackrf_sweep's 'samples' column is its FFT size (the row is a quarter of it); rtl_power's and soapy_power's
+    # FFT size is not in the file: the bins of one row stand for it (rtl_power's crop is unknown)
+    nfft = samples if dialect == "hackrf_sweep" and samples >= bins_per_row else bins_per_row
     dwell = samples / step if dialect == "rtl_power" else 0.0
     specmon_level = "calibrated dBFS when written by specmon, else the tool's uncalibrated dB"
     return Spectrum(
@@ -401,12 +404,12 @@ def _group_to_spectrum(rows: list[CsvRow], path: str, tz_name: str) -> Spectrum:
         psd_dbfs_hz=per_bin - 10.0 * math.log10(step),
         bin_hz=step,
         enbw_hz=step,
-        nfft=bins_per_row,
+        nfft=nfft,
         window="rect",
         overlap=0.0,
         average="mean",
         n_frames=int(n_frames),
-        sample_rate_hz=step * bins_per_row,
+        sample_rate_hz=step * nfft,
         start_utc=min(times),
         end_utc=max(times),
         hop_centers_hz=np.array([(r.low_hz + r.high_hz) / 2 for r in rows]),

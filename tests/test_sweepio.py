@@ -112,6 +112,7 @@ def test_real_hackrf_sweep_unordered_rows():
     assert s.f_lo_hz == pytest.approx(2300e6) and s.f_hi_hz == pytest.approx(2500e6, abs=1)
     assert s.start_utc == datetime(2019, 7, 8, 13, 22, 53, 532179, tzinfo=UTC)
     assert s.meta["gaps_hz"] == []
+    assert s.nfft == 204 and s.sample_rate_hz == pytest.approx(20e6, rel=1e-6)  # hackrf_sweep's 20 MS/s FFT
     assert s.psd_dbfs_hz[0] + 10 * np.log10(s.bin_hz) == pytest.approx(-58.75)  # first value of the first row
 
 
