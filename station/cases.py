@@ -572,10 +572,13 @@ class CaseStore:
             )
         return out
 
-    def detail(self, case_id: str) -> CaseDetail:
+    def detail(self, case_id: str, *, case: Case | None = None) -> CaseDetail:
+        """One case with its history, evidence and latest settings (``case``: its summary when the caller
+        already has it from :meth:`cases`, to avoid recomputing every summary)."""
         with self._lock:
             self._require(case_id)
-            (case,) = [c for c in self.cases() if c.case_id == case_id]
+            if case is None:
+                (case,) = [c for c in self.cases() if c.case_id == case_id]
             events = tuple(
                 CaseEvent(_dt(t), k, s, x, a)
                 for t, k, s, x, a in self._db.execute(

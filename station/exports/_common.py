@@ -185,7 +185,7 @@ def build_report(store: CaseStore, *, since: datetime | None = None, states: tup
                  lang: str = "en", now: datetime | None = None) -> Report:
     check_lang(lang)
     cases = store.cases(state=states or None, since=since)
-    details = tuple(store.detail(c.case_id) for c in cases)
+    details = tuple(store.detail(c.case_id, case=c) for c in cases)
     return Report(
         generated=now or datetime.now(timezone.utc), lang=lang, since=since, states=tuple(states),
         store_path=str(store.path), cases=details, evidence_root=store.path.resolve().parent,
