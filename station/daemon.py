@@ -177,6 +177,8 @@ class GuardedReceiver:
 
     def set_center_freq(self, freq_hz: float) -> float:
         self._check()
+        if self._counters.first_tune_process_s is None:
+            self._counters.first_tune_process_s = process_age_s()
         got = self._inner.set_center_freq(freq_hz)
         if self.on_tune is not None:
             self.on_tune()
@@ -191,6 +193,7 @@ class ReceiverCounters:
     errors: int = 0  # failures that closed the receiver (open failures included)
     reopens: int = 0  # successful reopens after a failure
     read_s: float = 0.0
+    first_tune_process_s: float | None = None  # process age at the first retune (start-up time)
 
 
 class ReceiverSupervisor:
@@ -426,6 +429,8 @@ class Daemon:
             self.scheduler.hold(band.name, sup.next_attempt)
             return
         sup.succeeded()
+        if self.summary.sweeps == 0 and sup.counters.first_tune_process_s is not None:
+            log.info("first hop %.2f s after the process started", sup.counters.first_tune_process_s)
         report = self.pipeline.process(band, result, revisit_s=revisit_s, receiver=sup)
         if report.store_error:
             self.reporter.event(f"store: {report.store_error}")
@@ -551,6 +556,18 @@ class Daemon:
         self.pipeline.close()
         self.reporter.stop(self.summary)
         self.notifier.close()
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (Linux /proc), for the start-up-to-first-hop figure."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _band_line(report) -> str:

@@ -1,0 +1,125 @@
+"""Station budget on the simulated receiver (issue 8): per-hop time split receive / dsp / detect / compliance /
+sinks, CPU per second of 2.4 MS/s samples, peak RSS of a whole `specmon run`, start-up to the first hop with a
+warm numba cache.
+
+    .venv/bin/python benchmarks/station.py            # prints the figures; commit them as benchmarks/station.txt
+
+Single thread for the DSP (NUMBA_NUM_THREADS=1 and BLAS/OMP threads 1, set before numpy loads). `receive` on
+the simulator is the time the simulator takes to *generate* the samples (a real dongle's receive time is the
+dwell itself, spent waiting, not computing), so the CPU figure is given with and without it.
+"""
+
+from __future__ import annotations
+
+import os
+
+for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+import re  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SWEEPS = 4
+
+
+def pipeline_split(data_dir: Path) -> list[str]:
+    """Run the demo bands through the real pipeline in-process (no idle time) and split the time per stage."""
+    from dataclasses import replace
+
+    from station.config import demo_config
+    from station.daemon import Daemon, SystemdNotifier
+    from station.pipeline import STAGES
+    from station.tui import LogReporter
+
+    cfg = demo_config(data_dir)
+    cfg = replace(cfg, bands=tuple(replace(b, revisit_s=0.001) for b in cfg.bands),
+                  evidence=replace(cfg.evidence, enabled=False),
+                  export=replace(cfg.export, on_exit=False)).with_bounds(sweeps=SWEEPS + 1)
+    reports: list = []
+
+    class Collect(LogReporter):
+        def sweep_done(self, report):
+            reports.append((report, time.process_time()))
+
+        def start(self, daemon):
+            self.daemon = daemon
+
+    d = Daemon(cfg, reporter=Collect(), notifier=SystemdNotifier(environ={}))
+    d.run()
+    warm = [r for r in reports if r[0].sweep_no > 1]  # the first sweep of each band compiles/warms caches
+    lines = [f"demo bands on sim://city, {SWEEPS} sweeps per band after one warm-up sweep; wall ms per hop "
+             "(median over sweeps)", ""]
+    head = f"{'band':<8} {'hops':>4} {'rbw Hz':>7} {'dwell ms':>8} " + " ".join(f"{s:>10}" for s in STAGES) + \
+        f" {'total':>8}"
+    lines.append(head)
+    tot_samples = 0.0
+    tot = {s: 0.0 for s in STAGES}
+    for b in cfg.bands:
+        rs = [r for r, _ in warm if r.band == b.name]
+        per_hop = {s: statistics.median(r.per_hop_s[s] for r in rs) * 1e3 for s in STAGES}
+        n_hops = rs[0].n_hops
+        plan = d.pipeline._plans[b.name] if hasattr(d.pipeline, "_plans") else None
+        spv = plan.samples_per_visit(plan.bands[0]) if plan else b.dwell_s * 2.4e6
+        tot_samples += spv * n_hops * len(rs)
+        for s in STAGES:
+            tot[s] += sum(r.timings_s[s] for r in rs)
+        lines.append(f"{b.name:<8} {n_hops:>4} {b.rbw_hz:>7.0f} {b.dwell_s * 1e3:>8.0f} "
+                     + " ".join(f"{per_hop[s]:>10.2f}" for s in STAGES) + f" {sum(per_hop.values()):>8.2f}")
+    lines.append("")
+    seconds_of_samples = tot_samples / 2.4e6
+    wall = sum(tot.values())
+    no_rx = wall - tot["receive"]
+    cpu = warm[-1][1] - warm[0][1]
+    lines.append(f"samples processed: {tot_samples / 1e6:.1f} M = {seconds_of_samples:.2f} s at 2.4 MS/s")
+    lines.append(f"stage share of the wall time: " + ", ".join(f"{s} {100 * tot[s] / wall:.0f} %" for s in STAGES))
+    lines.append(f"wall per second of samples: {wall / seconds_of_samples:.3f} s (with simulator generation), "
+                 f"{no_rx / seconds_of_samples:.3f} s without receive (dsp+detect+compliance+sinks)")
+    lines.append(f"process CPU per second of samples: {cpu / seconds_of_samples:.3f} CPU-s "
+                 f"(includes the simulator and the sink threads)")
+    return lines
+
+
+def startup_and_rss(data_dir: Path) -> list[str]:
+    """Start-up to the first hop (warm numba cache) and peak RSS of a whole bounded `specmon run` (demo)."""
+    out = []
+    runs = []
+    for i in range(3):  # run 0 warms the numba cache (and the OS page cache)
+        t0 = time.monotonic()
+        p = subprocess.run([sys.executable, "-m", "station", "run", "--data-dir", str(data_dir / f"r{i}"),
+                            "--sweeps", "2", "--tui", "off"], capture_output=True, text=True, cwd=ROOT)
+        wall = time.monotonic() - t0
+        if p.returncode != 0:
+            raise SystemExit(f"specmon run failed: {p.stderr[-2000:]}")
+        m = re.search(r"first hop ([0-9.]+) s after the process started", p.stderr)
+        runs.append((float(m.group(1)) if m else float("nan"), wall))
+    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out.append(f"start-up to the first hop, warm numba cache: {runs[1][0]:.2f} s, {runs[2][0]:.2f} s "
+               f"(cold, first run: {runs[0][0]:.2f} s)   target < 3 s")
+    out.append(f"whole demo run (5 bands x 2 sweeps, evidence, CSV+PDF export): {runs[2][1]:.1f} s wall")
+    out.append(f"peak RSS of `specmon run` (demo, all 5 bands): {rss_kb / 1024:.0f} MB   target < 300 MB")
+    return out
+
+
+def main() -> None:
+    import platform
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"# benchmarks/station.py on {platform.machine()} {platform.python_version()}, "
+                 f"{os.cpu_count()} CPUs (shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]
+        lines += startup_and_rss(Path(tmp))
+        lines.append("")
+        lines += pipeline_split(Path(tmp) / "split")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
