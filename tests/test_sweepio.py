@@ -242,3 +242,40 @@ def test_multi_band_csv_imports_one_record_per_band(tmp_path):
     spectra = read_sweeps(path)
     assert [round(s.f_lo_hz / 1e6) for s in spectra] == [100, 144, 100, 144]
     assert [s.n_bins for s in spectra] == [b.n_bins for b in plan.bands] * 2
+
+
+def test_rtl_power_round_trip_random_plans(tmp_path):
+    """Random bands, rates, rbw and levels: the written CSV reads back to the same bins and values."""
+    from dsp.sweep import StitchInfo, plan_band, stitch
+    from dsp.psd import welch
+
+    rng = np.random.default_rng(5)
+    t0 = datetime(2026, 5, 1, 3, 4, 5, tzinfo=UTC)
+    for case in range(12):
+        rate = float(rng.choice([1.024e6, 2.048e6, 2.4e6]))
+        lo = float(rng.uniform(30e6, 1500e6))
+        plan = plan_band(lo, lo + float(rng.uniform(50e3, 8e6)), float(rng.uniform(2e3, 60e3)), rate,
+                         crop=float(rng.uniform(0, 0.5)))
+        level = 10 ** rng.uniform(-9, -3)
+        hops = [welch((rng.normal(size=4 * plan.nfft) + 1j * rng.normal(size=4 * plan.nfft)) * level, rate,
+                      nfft=plan.nfft, remove_dc=False) for _ in range(plan.n_hops)]
+        s = stitch(plan, hops, StitchInfo(t0, t0, 0.01))
+        path = tmp_path / f"r{case}.csv"
+        path.write_text(format_rtl_power(s))
+        [back] = read_sweeps(path)
+        assert back.n_bins == s.n_bins, case
+        np.testing.assert_allclose(back.freqs_hz, s.freqs_hz, atol=1.0 + 0.005 * s.n_bins)
+        np.testing.assert_allclose(back.psd_dbfs_hz, s.psd_dbfs_hz, atol=0.006)
+
+
+def test_cli_import_skip_bad_and_gzip_output(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    good = "2021-06-14, 14:25:44, 79998000, 80000000, 1000.00, 1, -2.0, -2.0, -2.0"
+    src.write_text(good + "\n" + "2021-06-14, 14:25:4" + "\n" + good.replace("14:25:44", "14:25:54") + "\n")
+    out = tmp_path / "out.csv.gz"
+    assert main(["import", "--skip-bad", str(src), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"skipped: {src}:2:" in err and "2 sweeps from 1 file(s)" in err
+    with gzip.open(out, "rt") as fh:
+        assert fh.read().count("\n") == 2
+    assert len(read_sweeps(out)) == 2
