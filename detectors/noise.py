@@ -40,7 +40,8 @@ class NoiseFloorParams:
     added to the excision threshold so that ripple the running median follows imperfectly is not excised;
     edge_fraction: outer fraction of a hop on each side left out of the first pass (roll-off); model_db: how
     far (dB, one sigma) the floor model may be off beyond its statistical error (ripple curvature), added to
-    the detection thresholds' variance."""
+    the detection thresholds' variance; min_group_bins: hops with fewer bins are estimated together with
+    their neighbours."""
 
     window_bins: int = 0
     excision_pfa: float = 1e-3
@@ -52,6 +53,7 @@ class NoiseFloorParams:
     excision_margin_db: float = 1.0
     edge_fraction: float = 0.1
     model_db: float = 0.1
+    min_group_bins: int = 64
 
     def __post_init__(self):
         if self.window_bins < 0:
@@ -110,6 +112,21 @@ def hop_slices(spectrum: Spectrum) -> list[slice]:
     starts = sorted(set(starts))
     bounds = starts + [n]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def floor_groups(spectrum: Spectrum, min_bins: int) -> list[slice]:
+    """Hop slices joined with their neighbours until each group holds at least ``min_bins`` bins: a sweep of
+    1-16-bin hops (rtl_power with wide bins) gets its floor from many hops at once."""
+    groups: list[slice] = []
+    for sl in hop_slices(spectrum):
+        if groups and (groups[-1].stop - groups[-1].start < min_bins or sl.stop - sl.start < min_bins // 4):
+            groups[-1] = slice(groups[-1].start, sl.stop)
+        else:
+            groups.append(sl)
+    if len(groups) > 1 and groups[-1].stop - groups[-1].start < min_bins:
+        last = groups.pop()
+        groups[-1] = slice(groups[-1].start, last.stop)
+    return groups
 
 
 def _running_floor(x: np.ndarray, clean: np.ndarray, window: int) -> np.ndarray:
@@ -202,7 +219,7 @@ class NoiseFloorEstimator:
         floor = np.empty_like(x)
         clean_all = np.ones(x.shape, dtype=bool)
         window_used = 0
-        for sl in hop_slices(spectrum):
+        for sl in floor_groups(spectrum, p.min_group_bins):
             xs = x[sl]
             n = xs.size
             window = self.window_for(n)
