@@ -67,3 +67,19 @@ def test_import_usage_errors(capsys, tmp_path):
     assert main(["register", "import", src, "--format", "csv", "--out", str(tmp_path / "x.csv"),
                  "--channel-width", "wide"]) == 2
     assert "--channel-width: cannot parse 'wide'" in capsys.readouterr().err
+
+
+def test_import_acma_with_sites(capsys, tmp_path):
+    freqs = shared_file("register/acma_rrl_frequencies_tasmania.csv")
+    sites = shared_file("register/acma_rrl_sites_tasmania.csv")
+    out = tmp_path / "acma.csv"
+    assert main(["register", "import", str(freqs), "--format", "acma", "--sites", str(sites), "--out", str(out),
+                 "--mobile-radius-km", "20"]) == 0
+    assert "367 rows read" in capsys.readouterr().out
+    reg = load_register(out)
+    assert reg.errors == ()
+    mobiles = [a for a in reg.assignments if a.station_name.startswith("mobiles of")]
+    assert mobiles and all(a.radius_m == 20e3 for a in mobiles if a.has_site)
+    assert main(["register", "import", str(freqs), "--format", "acma", "--sites", str(tmp_path / "no.csv"),
+                 "--out", str(tmp_path / "b.csv")]) == 4
+    assert f"{tmp_path / 'no.csv'}: file not found" in capsys.readouterr().err
