@@ -359,6 +359,14 @@ class ComplianceChecker:
         e_lo = np.fromiter((e.f_lo_hz for e in ems), np.float64, m)
         e_hi = np.fromiter((e.f_hi_hz for e in ems), np.float64, m)
         e_bw = np.fromiter((e.bandwidth_hz for e in ems), np.float64, m)
+        bad = ~(np.isfinite(e_c) & np.isfinite(e_lo) & np.isfinite(e_hi) & np.isfinite(e_bw)) | (e_hi < e_lo)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            e = ems[k]
+            raise ValueError(
+                f"emission {k} has non-finite or inverted frequencies: center_hz={e.center_hz}, "
+                f"f_lo_hz={e.f_lo_hz}, f_hi_hz={e.f_hi_hz}, bandwidth_hz={e.bandwidth_hz}"
+            )
         if when is None:
             when_ns = np.fromiter((_ns(e.last_seen) for e in ems), np.int64, m)
         else:

@@ -225,6 +225,8 @@ def test_tracks_artifacts_and_empty_input():
         chk.check(["150e6"], T)
     with pytest.raises(ValueError, match="timezone-aware"):
         chk.check([e], datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match=r"emission 1 has non-finite or inverted frequencies: center_hz=nan"):
+        chk.check([e, replace(e, center_hz=float("nan"))], T)
 
 
 def test_assignments_near(city_checker):
