@@ -96,8 +96,9 @@ def frame_step(nfft: int, overlap: float) -> int:
 
 
 @njit(cache=True)
-def _accumulate_fast(X, n, acc, mx, tmp):  # pragma: no cover - compiled
-    """Add |X|^2 of the first n rows of X (B, nfft) complex64 to acc (float64) and the max-hold mx (float32).
+def _accumulate_fast(X, n, acc, mx, tmp, dc_bins, dc_y, frame0):  # pragma: no cover - compiled
+    """Add |X|^2 of the first n rows of X (B, nfft) complex64 to acc (float64) and the max-hold mx (float32);
+    copy the bins ``dc_bins`` of each row to ``dc_y[frame0 + f]`` (for the DC correction after the FFT).
 
     The block is summed in float32 (``tmp``, (nfft,) scratch; <= a few hundred frames, relative error < 1e-5)
     and then added to the float64 total: the float32 loop vectorises better."""
@@ -105,6 +106,8 @@ def _accumulate_fast(X, n, acc, mx, tmp):  # pragma: no cover - compiled
     for j in range(nfft):
         tmp[j] = 0.0
     for f in range(n):
+        for d in range(dc_bins.shape[0]):
+            dc_y[frame0 + f, d] = X[f, dc_bins[d]]
         for j in range(nfft):
             v = X[f, j]
             p = v.real * v.real + v.imag * v.imag
@@ -115,10 +118,15 @@ def _accumulate_fast(X, n, acc, mx, tmp):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _accumulate(X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames):  # pragma: no cover
-    """As _accumulate_fast, plus min-hold mn, counts of p > thr[j], and per-frame powers into frames[frame0+f]."""
+def _accumulate(
+    X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames, dc_bins, dc_y
+):  # pragma: no cover - compiled
+    """As _accumulate_fast (summing in float64), plus min-hold mn, counts of p > thr[j], and per-frame powers into
+    frames[frame0+f]."""
     nfft = X.shape[1]
     for f in range(n):
+        for d in range(dc_bins.shape[0]):
+            dc_y[frame0 + f, d] = X[f, dc_bins[d]]
         for j in range(nfft):
             v = X[f, j]
             p = v.real * v.real + v.imag * v.imag
@@ -209,8 +217,11 @@ def welch(
     # raw buffer is read once (no separate mean pass).
     if remove_dc:
         w_spec = np.fft.fft(win.coefficients)
-        dc_bins = np.nonzero(np.abs(w_spec) > 1e-9 * np.abs(w_spec[0]))[0]
+        dc_bins = np.nonzero(np.abs(w_spec) > 1e-9 * np.abs(w_spec[0]))[0].astype(np.int64)
         dc_y = np.empty((n_frames, dc_bins.shape[0]), dtype=np.complex128)
+    else:
+        dc_bins = np.zeros(0, dtype=np.int64)
+        dc_y = np.zeros((1, 0), dtype=np.complex128)
     si = sq = 0.0
     for first in range(0, n_frames, block):
         nb = min(block, n_frames - first)
@@ -218,12 +229,10 @@ def welch(
         si += bsi
         sq += bsq
         X = scipy.fft.fft(buf[:nb], axis=-1, overwrite_x=True, workers=1)
-        if remove_dc:
-            dc_y[first : first + nb] = X[:nb, dc_bins]
         if simple:
-            _accumulate_fast(X, nb, acc, mx, tmp)
+            _accumulate_fast(X, nb, acc, mx, tmp, dc_bins, dc_y, first)
         else:
-            _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames)
+            _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames, dc_bins, dc_y)
     if remove_dc:
         tail = raw[2 * ((n_frames - 1) * step + nfft) :]  # samples after the last whole frame
         mi = (si + float(tail[0::2].sum(dtype=np.float64))) / n
