@@ -235,7 +235,8 @@ class Pipeline:
         t0 = time.perf_counter()
         detector = self.detectors[band.name]
         noise = np.asarray(detector.noise_floor(spec).floor_dbfs_hz)
-        emissions = detector.detect(spec)
+        emissions = detector.detect(spec)  # reuses the floor just computed
+        detector._last = None  # do not keep the spectrum alive until the next sweep
         emissions = [e for e in emissions if not e.artifact or band.detector.keep_artifacts]
         emissions = [e for e in emissions if e.snr_db >= band.detector.min_snr_db
                      and e.bandwidth_hz >= band.detector.min_bandwidth_hz]
@@ -570,10 +571,22 @@ def make_detector(band: BandConfig):
     from detectors.artifacts import ArtifactParams
     from detectors.energy import DetectorParams, EmissionDetector
 
+    class SharedFloorDetector(EmissionDetector):
+        """Computes the noise floor of a spectrum once: the pipeline stores it and ``detect`` uses it."""
+
+        _last: tuple | None = None
+
+        def noise_floor(self, spectrum):
+            if self._last is not None and self._last[0] is spectrum:
+                return self._last[1]
+            floor = super().noise_floor(spectrum)
+            self._last = (spectrum, floor)
+            return floor
+
     d = band.detector
     params = DetectorParams(pfa=d.pfa, keep_artifacts=d.keep_artifacts,
                             artifacts=_replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)))
-    return EmissionDetector(params)
+    return SharedFloorDetector(params)
 
 
 def make_sweep_plan(band: BandConfig, sample_rate_hz: float, tuning_range_hz=None, *, where: str = ""):
