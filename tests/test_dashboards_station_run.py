@@ -1,0 +1,166 @@
+"""The dashboards against what a real simulated station writes: `specmon run` on sim://city with an influx://
+sink to the test influxd, then every panel query (expanded as Grafana does) runs on that data."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk (the dashboard builder) is not installed")
+
+import dashboards  # noqa: E402
+from dashboards import grafana_sim  # noqa: E402
+from dashboards.common import UIDS  # noqa: E402
+from dashboards.lint import _ALIAS, _FROM  # noqa: E402
+
+pytestmark = [pytest.mark.influx, pytest.mark.slow]
+
+DB = "dashboards_run"
+#: measurements one sweep of each band always produces (occupancy needs a full integration period)
+ALWAYS = ("band_spectrum", "noise_floor", "emission", "station_health")
+
+CONFIG = """
+[station]
+id = "hn-01"
+latitude = 21.0285
+longitude = 105.8542
+
+[receiver]
+uri = "sim://city"
+sample_rate = "2.4M"
+
+[defaults]
+rbw = "10k"
+dwell = "20ms"
+revisit = "10s"
+
+[[bands]]
+name = "vhf"
+f_lo = "144M"
+f_hi = "160M"
+channels = {{ centers = ["145.5M", "147.25M", "150.125M", "155.5M", "158.2M"], width = "12.5k", period = "10s" }}
+
+[[bands]]
+name = "fm"
+f_lo = "87.5M"
+f_hi = "108M"
+rbw = "20k"
+channels = {{ centers = ["90M", "94M", "96M", "104.5M", "106.9M"], width = "200k", period = "10s" }}
+
+[compliance]
+register = "builtin:demo_register.csv"
+exempt_bands = "builtin:exempt_bands.csv"
+
+[store]
+data_dir = "{data}"
+sinks = ["sqlite:specmon.db", "influx://127.0.0.1:{port}/{db}"]
+spectrum_points = 256
+
+[evidence]
+enabled = false
+
+[export]
+on_exit = false
+
+[run]
+tui = "off"
+health_interval = "1s"
+"""
+
+
+def _query(influx, text: str) -> dict:
+    import json
+
+    qs = urllib.parse.urlencode({"q": text, "db": DB, "epoch": "ms"})
+    with urllib.request.urlopen(f"{influx.url}/query?{qs}", timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def station_run(influxdb, tmp_path_factory):
+    if importlib.util.find_spec("station.daemon") is None:
+        pytest.skip("`specmon run` (station/daemon.py) is not in this tree yet")
+    from tests.services import env_without_proxies
+
+    tmp = tmp_path_factory.mktemp("station-run")
+    influxdb.drop_database(DB)
+    influxdb.create_database(DB)
+    cfg = tmp / "station.toml"
+    cfg.write_text(CONFIG.format(data=tmp / "data", port=influxdb.port, db=DB))
+    start_ms = int(time.time() * 1000) - 60_000
+    proc = subprocess.run(
+        [sys.executable, "-m", "station", "run", "--config", str(cfg), "--sweeps", "2", "--tui", "off"],
+        env=env_without_proxies(), capture_output=True, text=True, timeout=280,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    end_ms = int(time.time() * 1000) + 60_000
+    counts = {m: influxdb.count(m, db=DB) for m in ("band_spectrum", "noise_floor", "emission", "violation",
+                                                    "occupancy", "station_health")}
+    yield influxdb, start_ms, end_ms, counts
+    influxdb.drop_database(DB)
+
+
+def test_the_station_wrote_what_the_dashboards_read(station_run):
+    _, _, _, counts = station_run
+    for m in ALWAYS:
+        assert counts[m] > 0, f"specmon run wrote no {m} points: {counts}"
+
+
+def _stored(influx, measurement: str, field: str) -> bool:
+    """Whether the station stored any value of this field (some are 'where available', e.g. temperature)."""
+    reply = _query(influx, f'SELECT count("{field}") FROM "{measurement}"')
+    return bool(reply["results"][0].get("series"))
+
+
+def _variables(influx, board, start_ms, end_ms):
+    values: dict[str, list[str]] = {}
+    for var in board["templating"]["list"]:
+        if var["type"] == "datasource":
+            continue
+        if var["type"] == "textbox":
+            values[var["name"]] = [var["query"]]
+            continue
+        text = grafana_sim.expand(var["query"], from_ms=start_ms, to_ms=end_ms, variables=values)
+        found = sorted({row[1] for s in _query(influx, text)["results"][0].get("series", []) for row in s["values"]})
+        if var.get("regex") == "/^(?!all$).*/":
+            found = [v for v in found if v != "all"]
+        assert found, f"{board['uid']}: ${var['name']} found nothing: {text}"
+        values[var["name"]] = found if var.get("multi") else found[:1]
+    return values
+
+
+@pytest.mark.parametrize("uid", [UIDS[k] for k in dashboards.REGISTRY])
+def test_every_panel_query_runs_on_the_station_output(station_run, uid):
+    influx, start_ms, end_ms, counts = station_run
+    board = dashboards.render()[uid]
+    variables = _variables(influx, board, start_ms, end_ms)
+    checked = 0
+    assert counts["violation"] > 0, "the simulated city has unlicensed transmitters: violations expected"
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            measurement = _FROM.findall(target["query"])[0]
+            text = grafana_sim.expand(target["query"], from_ms=start_ms, to_ms=end_ms, variables=variables)
+            result = _query(influx, text)["results"][0]
+            assert "error" not in result, f"{uid} {panel['title']}: {result.get('error')}\n{text}"
+            series = result.get("series", [])
+            fields = re.findall(r'"([^"]+)"\)* AS "', target["query"])
+            assert fields
+            if all(_stored(influx, measurement, f) for f in fields):
+                assert series, f"{uid} {panel['title']}: no rows although the station stored {fields}\n{text}"
+            else:  # e.g. temperature_c on a machine without a SoC sensor: the panel stays empty, no error
+                assert not series
+            for s in series:
+                assert s["columns"] == ["time", *_ALIAS.findall(target["query"])]
+            if series:
+                frame = grafana_sim.apply(grafana_sim.series_to_frame({"results": [result]}),
+                                          panel.get("transformations", []))
+                assert frame, f"{uid} {panel['title']}: transformations left nothing"
+                checked += 1
+    assert checked >= 2
