@@ -209,6 +209,18 @@ class FrequencyIndex:
         return np.sort(idx)
 
 
+def _group_key(group: np.ndarray, flag1, flag2, value: np.ndarray) -> np.ndarray:
+    """One float64 sort key equal to a lexsort by (group, flag1, flag2, value): ``value >= 0`` is scaled into
+    [0, 1) and added to the integer part built from the group and the boolean flags (one argsort instead of a
+    multi-key lexsort)."""
+    key = group.astype(np.float64)
+    for flag in (flag1, flag2):
+        if flag is not None:
+            key = key * 2.0 + flag
+    top = float(value.max()) if value.size else 0.0
+    return key + value / (top * (1 + 1e-9) + 1.0)
+
+
 # per-pair class codes (order = preference when several assignments are considered)
 _LICENSED, _EXCESS, _OFF, _NOT_YET, _EXPIRED = 0, 1, 2, 3, 4
 _CODE_CLASS = {
@@ -398,7 +410,7 @@ class ComplianceChecker:
         code[not_yet] = _NOT_YET
         code[expired] = _EXPIRED
         # per emission: considered pairs first, licensed first, then nearest (ties: the milder class)
-        order = np.lexsort((code, abs_off, code != _LICENSED, ~considered, qi))
+        order = np.argsort(_group_key(qi, ~considered, code != _LICENSED, abs_off + code * 1e-3), kind="stable")
         ai_s = ai[order].tolist()
         code_s = code[order].tolist()
         bounds = np.searchsorted(qi[order], np.arange(m + 1)).tolist()
@@ -457,7 +469,7 @@ class ComplianceChecker:
         if qi.size == 0:
             return n_oa, first
         ai = self._out_idx[ai]
-        o = np.lexsort((np.abs(e_c[todo][qi] - self._center[ai]), qi))
+        o = np.argsort(_group_key(qi, None, None, np.abs(e_c[todo][qi] - self._center[ai])), kind="stable")
         qs = qi[o]
         starts = np.flatnonzero(np.r_[True, qs[1:] != qs[:-1]])
         counts = np.diff(np.r_[starts, qs.size])
