@@ -114,7 +114,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         lines = [f"# benchmarks/station.py on {platform.machine()} {platform.python_version()}, "
-                 f"{os.cpu_count()} CPUs (shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]
+                 f"{os.cpu_count()} CPUs (shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+                 f"# load average at start {os.getloadavg()[0]:.1f} (wall figures stretch with other load; CPU "
+                 "figures less so)", ""]
         lines += startup_and_rss(Path(tmp))
         lines.append("")
         lines += pipeline_split(Path(tmp) / "split")
