@@ -64,7 +64,7 @@ CLASS_COLOURS = {
 STATE_COLOURS = {"new": RED, "confirmed": RED, "exported": ORANGE, "closed": GREEN}
 
 #: receiver state -> colour
-RECEIVER_COLOURS = {"ok": GREEN, "reopening": ORANGE, "failed": RED}
+RECEIVER_COLOURS = {"ok": GREEN, "reopening": ORANGE, "failed": RED, "closed": GREY}  # closed: daemon stopped
 
 
 def grafana_unit(measurement: str, field: str) -> str:
