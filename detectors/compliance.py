@@ -308,7 +308,8 @@ class ComplianceChecker:
         self._index_in = FrequencyIndex(self._lo[self._in_idx], self._hi[self._in_idx])
         self._index_out = FrequencyIndex(self._lo[self._out_idx], self._hi[self._out_idx])
         self._licence = [x.licence for x in a]
-        self._labels: dict[int, str] = {}
+        self._labels: dict[int, str] = {}  # id(assignment) -> label, filled on use
+        self._notes: dict[int, str] = {}  # index of an out-of-area assignment -> reason fragment
         self._distance_km = (self._distance_m / 1e3).tolist()
         order = np.argsort(self._center[self._in_idx], kind="stable")
         self._area_sorted = (self._center[self._in_idx][order], self._in_idx[order])
@@ -507,8 +508,10 @@ class ComplianceChecker:
         return text
 
     def _area_note(self, first: int, count: int) -> str:
-        more = f" and {count - 1} more" if count > 1 else ""
-        return f"; out of area: {self._licence[first]} site {self._distance_km[first]:.0f} km away{more}"
+        note = self._notes.get(first)
+        if note is None:
+            note = self._notes[first] = f"; out of area: {self._licence[first]} site {self._distance_km[first]:.0f} km away"
+        return note + f" and {count - 1} more" if count > 1 else note
 
     def _licensed(self, em, tid, named, n_lic, licences) -> ComplianceResult:
         a = named[0]
