@@ -347,9 +347,20 @@ def _open_text(path: Path) -> str:
         raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", where=f"{path}:{line}") from None
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+def sniff_delimiter(text: str) -> str:
+    """``,`` unless the first non-comment line (the header) has more ``;`` or tabs than commas (spreadsheets
+    in many locales export ``;``-separated CSV)."""
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            counts = {d: line.count(d) for d in (",", ";", "\t")}
+            best = max(counts, key=counts.get)
+            return best if counts[best] > counts[","] else ","
+    return ","
+
+
+def _csv_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(first physical line number, fields) of each non-blank, non-comment CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     line = 1
     while True:
         try:
@@ -371,7 +382,8 @@ class _CsvTable:
         self.path = str(path)
         self.lines = text.splitlines()
         try:
-            self.rows = list(_csv_rows(text))
+            self.delimiter = sniff_delimiter(text)
+            self.rows = list(_csv_rows(text, self.delimiter))
         except DataError as exc:
             raise DataError(str(exc).replace("line ", "", 1), where=self.path) from None
         self.problems: list[Problem] = []
@@ -379,7 +391,8 @@ class _CsvTable:
             raise DataError("empty file: no header row", where=f"{self.path}:1")
         self.header_line, header = self.rows.pop(0)
         self.header = [h.strip().lower() for h in header]
-        starts = _field_starts(self.lines[self.header_line - 1]) if self.header_line <= len(self.lines) else []
+        starts = (_field_starts(self.lines[self.header_line - 1], self.delimiter)
+                  if self.header_line <= len(self.lines) else [])
         self.col_of = {name: i for i, name in enumerate(self.header) if name}
         for name in required:
             if name not in self.col_of:
@@ -398,7 +411,7 @@ class _CsvTable:
 
     def column(self, line: int, index: int) -> int:
         if 1 <= line <= len(self.lines):
-            starts = _field_starts(self.lines[line - 1])
+            starts = _field_starts(self.lines[line - 1], self.delimiter)
             if index < len(starts):
                 return starts[index]
         return 1

@@ -289,3 +289,12 @@ def test_columns_documented():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "REGISTER.md").read_text()
     for c in COLUMNS:
         assert f"`{c}`" in doc, c
+
+
+def test_semicolon_csv_from_a_spreadsheet(tmp_path):
+    p = tmp_path / "excel.csv"
+    p.write_text("licence;frequency_mhz;designator;licensee\nA-1;150,125;11K0F3E;Công ty A\nA-2;151.1;11K0F3E;\"B; C\"\n",
+                 encoding="utf-8")
+    reg = load_register(p)
+    assert [a.licence for a in reg.assignments] == ["A-2"] and reg.assignments[0].licensee == "B; C"
+    assert [str(x).split("excel.csv:")[1] for x in reg.problems] == ["2:5: frequency_mhz: '150,125' is not a number"]
