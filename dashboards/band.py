@@ -25,10 +25,14 @@ from dashboards.queries import Column, Select, agg, raw
 
 TITLE = "specmon · Band view"
 
-#: raw decimated spectrum points (waterfall); capped so a long range cannot flood the browser
-WATERFALL = raw("band_spectrum", "freq_hz", "power_dbfs", limit=200_000)
+#: raw decimated spectrum points (waterfall), newest first so the cap keeps the newest sweeps
+WATERFALL = raw("band_spectrum", "freq_hz", "power_dbfs", order_desc=True, limit=200_000)
 #: raw points for the latest spectrum with max-hold and noise floor (panel time range: last 15 minutes)
-SPECTRUM = raw("band_spectrum", "freq_hz", "power_dbfs", "maxhold_dbfs", "noise_dbfs", limit=100_000)
+SPECTRUM = raw("band_spectrum", "freq_hz", "power_dbfs", "maxhold_dbfs", "noise_dbfs", order_desc=True,
+               limit=100_000)
+#: Grafana "Sort by" time ascending: queries read newest first (LIMIT keeps the newest), reducers and the
+#: waterfall rows want oldest first
+OLDEST_FIRST = {"sort": [{"field": "Time", "desc": False}]}
 #: emissions detected, newest first; grouped per transmitter (track_id) in Grafana
 EMISSIONS = Select(
     "emission",
@@ -78,6 +82,7 @@ def waterfall() -> heatmap.Panel:
         .datasource(panels.DATASOURCE)
         .with_target(target(WATERFALL, fmt=ResultFormat.TABLE))
         .span(24).height(12)
+        .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
         .with_transformation(panels.transformation(
             "formatTime", {"timeField": "Time", "outputFormat": SWEEP_TIME_FORMAT, "useTimezone": False}))
         .with_transformation(panels.transformation(
@@ -135,6 +140,7 @@ def spectrum() -> xychart.Panel:
         .with_target(target(SPECTRUM, fmt=ResultFormat.TABLE))
         .time_from("15m")
         .span(24).height(10)
+        .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
         .with_transformation(panels.group_by("freq_hz", {"power_dbfs": "lastNotNull", "maxhold_dbfs": "max",
                                                         "noise_dbfs": "lastNotNull"}))
         .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "freq_hz"}]}))
@@ -173,8 +179,7 @@ def emissions_table():
         panels.table_panel("Emissions", "One row per transmitter (track) seen in the range: last centre frequency, "
                            "occupied bandwidth (99 %), strongest channel power, SNR, mean occupancy and compliance "
                            "class. Unlicensed red, other compliance problems orange.", EMISSIONS, w=14, h=12)
-        # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
-        .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "Time", "desc": False}]}))
+        .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
         .with_transformation(panels.group_by("track_id", calcs))
         .with_transformation(panels.rename(names))
         .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "center_hz"}]}))

@@ -245,6 +245,11 @@ def test_spectrum_panel_keeps_latest_maxhold_and_noise_per_frequency(influx):
         nearest = min(grouped, key=lambda r: abs(r["freq_hz"] - mhz * 1e6))
         assert nearest["maxhold_dbfs (max)"] > floor + 20, mhz
     assert all(r["maxhold_dbfs (max)"] >= r["power_dbfs (lastNotNull)"] for r in grouped)
+    newest = {}
+    for r in rows:  # the query reads newest first; "latest" must be the newest sweep's level per frequency
+        if r["freq_hz"] not in newest or r["Time"] > newest[r["freq_hz"]]["Time"]:
+            newest[r["freq_hz"]] = r
+    assert all(g["power_dbfs (lastNotNull)"] == newest[g["freq_hz"]]["power_dbfs"] for g in grouped)
     assert all(r["noise_dbfs (lastNotNull)"] < r["maxhold_dbfs (max)"] for r in grouped)
 
 
