@@ -114,6 +114,11 @@ def test_xlsx_opens_with_openpyxl(store, tmp_path):
             assert c.data_type != "f", f"formula in {c.coordinate}"
     about = wb["about"]
     assert about.cell(5, 2).value == 8
+    reg = wb["register"]
+    rows = [[c.value for c in r] for r in reg.iter_rows(min_row=2)]
+    off = next(r for r in rows if r[1] == "LM-PORT-453037")
+    assert off[0] == "VC-000005" and off[5] == "453.0375" and off[8] == "11K0F3E"
+    assert ws.auto_filter.ref == "A1:U9"
 
 
 def _validate_geojson(doc: dict) -> None:
@@ -186,7 +191,7 @@ def test_empty_export_is_a_valid_report(tmp_path, fmt):
         from openpyxl import load_workbook
 
         wb = load_workbook(path)
-        assert wb["cases"].max_row == 1 and wb["about"].cell(5, 2).value == 0
+        assert wb["cases"].max_row == 1 and wb["about"].cell(5, 2).value == 0 and wb["register"].max_row == 1
     elif fmt == "geojson":
         doc = json.loads(path.read_text())
         _validate_geojson(doc)

@@ -1,6 +1,7 @@
-"""XLSX export (openpyxl): sheet "cases" with a localised header row, typed cells (numbers, UTC date-times,
-booleans) and every text cell stored as a string (never a formula); sheet "about" with the report's time,
-filters and store, and the machine column names."""
+"""XLSX export (openpyxl): sheet "cases" with a localised header row, an autofilter, typed cells (numbers, UTC
+date-times, booleans) and every text cell stored as a string (never a formula); sheet "register" with the
+register rows (canonical columns, docs/REGISTER.md) each case was judged against; sheet "about" with the
+report's time, filters and store, and the machine column names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from station.exports._common import COLUMNS, LABELS, Report, atomic_write, label, neutralise
+from station.register import COLUMNS as REGISTER_COLUMNS
 
 EXTENSION = ".xlsx"
 
@@ -48,8 +50,23 @@ def write(report: Report, out_dir: Path) -> Path:
                 else:
                     _text(cell, str(value))
         ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(report.cases) + 1)}"
         for j, col in enumerate(COLUMNS, start=1):
             ws.column_dimensions[get_column_letter(j)].width = 48 if col.name in ("reason", "evidence") else 18
+        reg = wb.create_sheet("register")  # the register rows each case was judged against
+        head = ["case_id", *REGISTER_COLUMNS]
+        for j, name in enumerate(head, start=1):
+            _text(reg.cell(row=1, column=j), name)
+            reg.cell(row=1, column=j).font = Font(bold=True)
+        r = 2
+        for d in report.cases:
+            for row in d.case.register:
+                _text(reg.cell(row=r, column=1), d.case.case_id)
+                for j, name in enumerate(REGISTER_COLUMNS, start=2):
+                    if row.get(name):
+                        _text(reg.cell(row=r, column=j), str(row[name]))
+                r += 1
+        reg.freeze_panes = "B2"
         about = wb.create_sheet("about")
         rows = [
             (label("title", lang), ""),
