@@ -29,7 +29,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -438,7 +438,7 @@ class Daemon:
         self.completed[band.name] = self.completed.get(band.name, 0) + 1
         self.summary.sweeps_per_band[band.name] = self.completed[band.name]
         self.summary.emissions_last[band.name] = len(report.results)
-        self._last_reports[band.name] = report
+        self._last_reports[band.name] = replace(report, spectrum=None)  # keep the summary, not the sweep
         self.summary.new_cases += len(report.new_cases)
         self.reporter.sweep_done(report)
         if report.new_cases and self.config.evidence.enabled and not self._stop.is_set():

@@ -169,6 +169,23 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def crop_spectrum(spec: Spectrum, f_lo_hz: float, f_hi_hz: float) -> Spectrum:
+    """A copy of ``spec`` limited to the bins in [f_lo_hz, f_hi_hz] (owned arrays, no per-frame spectra): what an
+    evidence snapshot needs, without keeping a whole band sweep in memory while the capture waits."""
+    from dataclasses import replace as _replace
+
+    a = int(np.searchsorted(spec.freqs_hz, f_lo_hz, side="left"))
+    b = int(np.searchsorted(spec.freqs_hz, f_hi_hz, side="right"))
+    a, b = max(0, min(a, spec.n_bins - 3)), min(spec.n_bins, max(b, a + 3))
+
+    def cut(x):
+        return None if x is None else np.array(x[a:b])
+
+    return _replace(spec, freqs_hz=cut(spec.freqs_hz), psd_dbfs_hz=cut(spec.psd_dbfs_hz),
+                    maxhold_dbfs_hz=cut(spec.maxhold_dbfs_hz), frames_dbfs_hz=None, frame_times_s=None,
+                    above_counts=cut(spec.above_counts), above_threshold_dbfs_hz=cut(spec.above_threshold_dbfs_hz))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the pipeline
 # ---------------------------------------------------------------------------------------------------------
@@ -304,7 +321,10 @@ class Pipeline:
         for case_id in new_cases:
             r = next((o.result for o in observed if o.case_id == case_id), None)
             if r is not None:
-                self._evidence_queue.append((band.name, r, case_id, spec))
+                e = r.emission
+                margin = max(100e3, 6 * e.bandwidth_hz)
+                self._evidence_queue.append((band.name, r, case_id, crop_spectrum(spec, e.f_lo_hz - margin,
+                                                                                  e.f_hi_hz + margin)))
         from dataclasses import replace
 
         return replace(report, duration_s=duration, timings_s=dict(timings), store_error=store_error)

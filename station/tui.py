@@ -13,6 +13,7 @@ station.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import sys
@@ -121,6 +122,10 @@ class TtyReporter:
         self._draw()
 
     def sweep_done(self, report) -> None:
+        try:
+            report = dataclasses.replace(report, spectrum=None)  # keep the summary, not the band's spectrum
+        except TypeError:
+            pass
         self.last_reports[report.band] = report
         for r in report.results:
             self.emissions.appendleft((report.band, r))
