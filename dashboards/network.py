@@ -9,9 +9,9 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import common as cb, geomap
 from grafana_foundation_sdk.models import dashboard as model, geomap as gm
 
-from dashboards import panels
+from dashboards import panels, violations
 from dashboards.common import (
-    CLASS_COLOURS, RECEIVER_COLOURS, grafana_unit, new_dashboard, station_variable, value_colours,
+    RECEIVER_COLOURS, grafana_unit, new_dashboard, station_variable, value_colours,
 )
 from dashboards.queries import Column, Condition, Select
 
@@ -31,14 +31,6 @@ STATIONS = Select(
     group_tags=("station",),
 )
 
-#: open violation cases (distinct case ids observed in the range and not closed) per class
-OPEN_BY_CLASS = Select(
-    "violation",
-    (Column("case_id", "count_distinct", "cases"),),
-    by_band=False,
-    conditions=(Condition("state", "!=", "closed"),),
-    group_tags=("class",),
-)
 
 #: emissions detected per band and interval, artifacts excluded
 DETECTIONS_PER_BAND = Select(
@@ -100,14 +92,7 @@ def build() -> model.Dashboard:
                       "detections per band.")
         .with_variable(station_variable())
         .with_panel(station_map())
-        .with_panel(
-            panels.bar_gauge(
-                "Open violation cases by class",
-                "Distinct violation cases observed in the time range whose state is not 'closed', per class. "
-                "Any open case turns red.",
-                OPEN_BY_CLASS, unit="short", alias="$tag_class", w=6, h=12, calc="max",
-            ).overrides(panels.colour_by_name(CLASS_COLOURS))
-        )
+        .with_panel(violations.open_by_class_bars(w=6, h=12).title("Open violation cases by class"))
         .with_panel(
             panels.stat_panel(
                 "Unlicensed emissions",

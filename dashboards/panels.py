@@ -7,7 +7,7 @@ a title, description, size and target(s). Transformation helpers return the Graf
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import bargauge, common as cb, stat, table, timeseries
+from grafana_foundation_sdk.builders import bargauge, common as cb, stat, table, timeseries  # noqa: F401 (cb re-exported)
 from grafana_foundation_sdk.models import common as cm, dashboard as model
 
 from dashboards.common import DATASOURCE, grafana_unit, target, thresholds

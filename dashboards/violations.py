@@ -26,18 +26,15 @@ EVIDENCE_VARIABLE = "evidence_url"
 EVIDENCE_DEFAULT = "http://localhost:8088/evidence"
 
 
-OPEN = Select(
+#: case id, state and class of every observation in the range (newest first, capped); Grafana reduces them to
+#: one row per case with its latest state and keeps the open ones (see :func:`open_case_steps`)
+CASE_STATES = Select(
     "violation",
-    (Column("case_id", "count_distinct", "open_cases"),),
+    (Column("case_id"), Column("state")),
     by_band=False,
-    conditions=(Condition("state", "!=", "closed"),),
-)
-OPEN_BY_CLASS = Select(
-    "violation",
-    (Column("case_id", "count_distinct", "cases"),),
-    by_band=False,
-    conditions=(Condition("state", "!=", "closed"),),
     group_tags=("class",),
+    order_desc=True,
+    limit=50_000,
 )
 #: every observation of every case in the range; grouped per case_id in Grafana
 CASES = Select(
@@ -60,11 +57,49 @@ TIMELINE = Select(
 )
 
 
+OLDEST_FIRST = {"sort": [{"field": "Time", "desc": False}]}
+CLOSED = {"type": "exclude", "match": "any",
+          "filters": [{"fieldName": "state", "config": {"id": "equal", "options": {"value": "closed"}}}]}
+
+
+def open_case_steps() -> list[model.DataTransformerConfig]:
+    """Transformations turning CASE_STATES rows into one row per open case: class, state (latest)."""
+    return [
+        panels.transformation("sortBy", OLDEST_FIRST),
+        panels.group_by("case_id", {"class": "lastNotNull", "state": "lastNotNull"}),
+        panels.rename({"class (lastNotNull)": "class", "state (lastNotNull)": "state"}),
+        panels.transformation("filterByValue", CLOSED),
+    ]
+
+
+def open_cases_stat():
+    p = panels.stat_panel("Open cases", "Violation cases observed in the range whose latest state is not "
+                          "'closed' (the rows of the table below).", CASE_STATES, unit="short", w=6, h=6,
+                          calc="count")
+    p = p.reduce_options(panels.cb.ReduceDataOptions().calcs(["count"]).values(False).fields("/^case_id$/"))
+    for step in open_case_steps():
+        p = p.with_transformation(step)
+    return p.no_value("0")
+
+
+def open_by_class_bars(w: int = 18, h: int = 6):
+    p = panels.bar_gauge("Open cases by class", "Open cases per violation class (latest state not 'closed').",
+                         CASE_STATES, unit="short", w=w, h=h, calc="lastNotNull")
+    p = p.reduce_options(panels.cb.ReduceDataOptions().values(True).calcs([]).fields("/^case_id \\(count\\)$/"))
+    for step in open_case_steps():
+        p = p.with_transformation(step)
+    return (p.with_transformation(panels.group_by("class", {"case_id": "count"}))
+            .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "class"}]}))
+            .no_value("0"))
+
+
 def cases_table():
     last = "lastNotNull"
-    calcs: dict[str, str | list[str]] = {"Time": ["min", "max"], "class": last, "state": last, "center_hz": last, "bandwidth_hz": last,
-             "power_dbfs": "max", "snr_db": last, "licence": last, "reason": last, "indicative": last,
-             "station": "uniqueValues", "track_id": last}
+    calcs: dict[str, str | list[str]] = {
+        "Time": ["min", "max"], "class": last, "state": last, "center_hz": last, "bandwidth_hz": last,
+        "power_dbfs": "max", "snr_db": last, "licence": last, "reason": last, "indicative": last,
+        "station": "uniqueValues", "track_id": last,
+    }
     names = {f"{k} ({v})": k for k, v in calcs.items() if isinstance(v, str)}
     names["Time (min)"] = "first seen"
     names["Time (max)"] = "last seen"
@@ -81,12 +116,10 @@ def cases_table():
             "transmitter, licence(s) considered and the reason, first/last seen, observing stations. Click the "
             "case id for its evidence package.", CASES, h=12)
         # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
-        .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "Time", "desc": False}]}))
+        .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
         .with_transformation(panels.group_by("case_id", calcs))
         .with_transformation(panels.rename(names, order=order))
-        .with_transformation(panels.transformation("filterByValue", {
-            "type": "exclude", "match": "any",
-            "filters": [{"fieldName": "state", "config": {"id": "equal", "options": {"value": "closed"}}}]}))
+        .with_transformation(panels.transformation("filterByValue", CLOSED))
         .with_transformation(panels.transformation("sortBy", {"sort": [{"field": "last seen", "desc": True}]}))
         .override_by_name("class", panels.colour_text_override(CLASS_COLOURS))
         .override_by_name("state", panels.colour_text_override(STATE_COLOURS))
@@ -111,11 +144,8 @@ def build() -> model.Dashboard:
                       "stations and evidence links; timeline of violations per class.")
         .with_variable(station_variable())
         .with_variable(evidence)
-        .with_panel(panels.stat_panel("Open cases", "Distinct violation cases observed in the range and not closed.",
-                                      OPEN, unit="short", w=6, h=6, calc="max"))
-        .with_panel(panels.bar_gauge("Open cases by class", "Open cases per violation class.", OPEN_BY_CLASS,
-                                     unit="short", alias="$tag_class", w=18, h=6, calc="max")
-                    .overrides(panels.colour_by_name(CLASS_COLOURS)))
+        .with_panel(open_cases_stat())
+        .with_panel(open_by_class_bars())
         .with_panel(cases_table())
         .with_panel(
             panels.time_series("Timeline", "Distinct violation cases observed per class and interval.", TIMELINE,

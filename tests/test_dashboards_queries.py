@@ -9,6 +9,7 @@ records (emission, violation, occupancy), encoded with station/lineprotocol.py a
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -273,14 +274,21 @@ def test_open_cases_table_groups_per_case_and_drops_closed(influx):
     assert table[0]["class"] in ("unlicensed", "excess_bandwidth") and table[0]["stations"] == ["hn-01", "hn-02"]
 
 
-def test_open_cases_stat_counts_distinct_open_cases(influx):
+def test_open_case_counts_use_the_latest_state_of_each_case(influx):
     board = dashboards.render()["specmon-violations"]
-    stat = board["panels"][0]
-    text = grafana_sim.expand(stat["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS,
-                              variables={"station": ["hn-01", "hn-02"], "evidence_url": ["x"]})
-    rows = grafana_sim.series_to_frame(_run(influx, text))
-    # closed observations are excluded, but lmr-expired was open (confirmed) earlier in the range
-    assert rows[0]["open_cases"] == 4
+    variables = {"station": ["hn-01", "hn-02"], "evidence_url": ["x"]}
+    stat, bars = board["panels"][0], board["panels"][1]
+    assert stat["type"] == "stat" and bars["type"] == "bargauge"
+    for panel in (stat, bars):
+        text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
+        frame = grafana_sim.apply(grafana_sim.series_to_frame(_run(influx, text)), panel["transformations"])
+        if panel is stat:
+            # lmr-expired was confirmed, then closed within the range: not open
+            assert sorted(r["case_id"] for r in frame) == ["VC-fm-pirate", "VC-lmr-wide", "VC-rogue-vhf"]
+            assert stat["options"]["reduceOptions"] == {"calcs": ["count"], "values": False, "fields": "/^case_id$/"}
+        else:
+            assert {r["class"]: r["case_id (count)"] for r in frame} == {"excess_bandwidth": 1, "unlicensed": 2}
+            assert re.fullmatch(bars["options"]["reduceOptions"]["fields"].strip("/"), "case_id (count)")
 
 
 def test_expand_follows_grafana_rules():
