@@ -220,3 +220,12 @@ def test_lint_ignores_quotes_inside_string_and_regex_literals():
     assert lint.check_query(ok) == []
     bad = ok.replace('"reason"', '"why"')
     assert lint.check_query(bad) == ["violation: 'why' is neither a field nor a tag in the vocabulary"]
+
+
+def test_docs_list_every_dashboard_with_its_panel_count(boards):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "DASHBOARDS.md").read_text()
+    rows = dict(re.findall(r"^\| `(specmon-[a-z]+)` \| [^|]+ \| (\d+) \|$", doc, re.MULTILINE))
+    assert rows == {uid: str(len(b["panels"])) for uid, b in boards.items()}
