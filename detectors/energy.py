@@ -243,6 +243,8 @@ class EmissionDetector:
         emissions: list[Emission] = []
         n = spectrum.n_bins
         for (a, b), act in zip(regions, acts):
+            if not avg_marked[a:b].any() and (act is None or not act.resolved or not act.on.any()):
+                continue  # found in one block only and not confirmed by its own on/off test: a fluke
             source = x
             if act is not None and act.resolved and act.on.any() and (act.occupancy < 0.95 or not avg_marked[a:b].any()):
                 source = blocks.lin[act.on].mean(axis=0)  # a burst: measured while it is on

@@ -147,19 +147,24 @@ def _running_floor(x: np.ndarray, clean: np.ndarray, window: int) -> np.ndarray:
 
 
 def _curvature(floor: np.ndarray, window: int, spectrum: Spectrum) -> np.ndarray:
-    """Factor >= 1 per bin: 10**(bias_db/10) with bias_db = window^2/24 * |second difference of the floor in dB|
-    (smoothed over the window), computed per hop, at most 3 dB."""
+    """Factor >= 1 per bin: where the floor bends down (a ripple peak, the knee of the roll-off) a running
+    median over ``window`` bins reads low by about window^2/24 times the second derivative of the floor in dB.
+    The curvature is taken at the window's own scale (second difference over half a window of the floor
+    smoothed over a window), so the estimate's bin-to-bin jitter does not count; at most 3 dB, per hop group."""
     out = np.ones_like(floor)
     fdb = 10.0 * np.log10(floor)
     for sl in hop_slices(spectrum):
         seg = fdb[sl]
-        if seg.size < 5:
+        n = seg.size
+        h = max(1, window // 2)
+        if n < 2 * h + 1:
             continue
-        d2 = np.zeros(seg.size)
-        d2[1:-1] = np.abs(seg[2:] - 2 * seg[1:-1] + seg[:-2])
-        k = min(window | 1, seg.size if seg.size % 2 else seg.size - 1)
-        d2 = np.convolve(d2, np.ones(k) / k, mode="same")
-        out[sl] = 10 ** (np.minimum(window * window / 24.0 * d2, 3.0) / 10)
+        k = min(window | 1, n if n % 2 else n - 1)
+        sm = np.convolve(np.pad(seg, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
+        pad = np.pad(sm, h, mode="edge")
+        d2 = (pad[2 * h:] - 2.0 * pad[h:-h] + pad[: -2 * h]) / (h * h)
+        bias_db = window * window / 24.0 * np.maximum(-d2, 0.0)
+        out[sl] = 10 ** (np.minimum(bias_db, 3.0) / 10)
     return out
 
 
