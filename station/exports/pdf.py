@@ -40,6 +40,11 @@ def _bw(hz: float) -> str:
     return f"{hz / 1e6:.3f} MHz" if hz >= 1e6 else f"{hz / 1e3:.2f} kHz"
 
 
+def _value(v) -> str:
+    """A settings value for print: floats to 6 significant digits."""
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
 def _make_pdf(lang: str):
     from fpdf import FPDF
 
@@ -65,8 +70,8 @@ def _make_pdf(lang: str):
 
 def _heading(pdf, text: str, size: float = 12) -> None:
     pdf.set_font(_FONT, "B", size)
-    pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1.5)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
     pdf.set_font(_FONT, "", 9)
 
 
@@ -85,7 +90,7 @@ def _pairs4(pdf, rows: list[tuple[str, str]]) -> None:
     """Key/value pairs two per table row (keeps a case on one page)."""
     pdf.set_font(_FONT, "", 8.5)
     with pdf.table(col_widths=(45, 45, 45, 45), text_align="LEFT", first_row_as_headings=False,
-                   line_height=4.4, padding=0.8) as table:
+                   line_height=4.0, padding=0.6) as table:
         for i in range(0, len(rows), 2):
             row = table.row()
             for k, v in rows[i : i + 2]:
@@ -99,7 +104,7 @@ def _pairs4(pdf, rows: list[tuple[str, str]]) -> None:
 
 def _grid(pdf, header: list[str], rows: list[list[str]], widths: tuple, size: float = 8) -> None:
     pdf.set_font(_FONT, "", size)
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5, padding=0.8) as table:
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.48, padding=0.6) as table:
         h = table.row()
         for x in header:
             h.cell(x)
@@ -152,7 +157,7 @@ def _case_page(pdf, report: Report, detail) -> None:
     png_path = report.evidence_file(png.path) if png else None
     if png_path is not None and png_path.is_file():
         _heading(pdf, label("spectrum", lang), 11)
-        pdf.image(str(png_path), x=22, w=166)
+        pdf.image(str(png_path), x=35, w=140)
         pdf.ln(2)
     else:
         pdf.set_font(_FONT, "", 9)
@@ -195,7 +200,7 @@ def _case_page(pdf, report: Report, detail) -> None:
             "-" if s.longitude is None else f"{s.longitude:.5f}"] for s in c.stations], (60, 60, 60), 8)
     if detail.settings:
         _heading(pdf, label("settings", lang), 11)
-        _pairs(pdf, [(str(k), str(v)) for k, v in sorted(detail.settings.items())])
+        _pairs4(pdf, [(str(k), _value(v)) for k, v in sorted(detail.settings.items())])
     if detail.evidence:
         _heading(pdf, label("evidence", lang), 11)
         _grid(pdf, [label("evidence", lang), label("sha256", lang)],
