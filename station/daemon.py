@@ -136,10 +136,11 @@ class GuardedReceiver:
     Before each read it checks the stop flag (raising :class:`SweepAbandoned`), and it counts reads, short
     reads and read time for health. Everything else is delegated."""
 
-    def __init__(self, inner, stop: threading.Event, counters: "ReceiverCounters"):
+    def __init__(self, inner, stop: threading.Event, counters: "ReceiverCounters", read_timeout_s: float = 0.0):
         self._inner = inner
         self._stop = stop
         self._counters = counters
+        self._timeout_s = float(read_timeout_s)
         self.on_tune = None  # called after each retune (sweep progress)
 
     def __getattr__(self, name):
@@ -153,12 +154,23 @@ class GuardedReceiver:
         if self._stop.is_set():
             raise SweepAbandoned("stop requested")
 
+    def _timed(self, t0: float, n_samples: int) -> None:
+        dt = time.perf_counter() - t0
+        self._counters.read_s += dt
+        self._counters.reads += 1
+        # a read that takes far longer than its samples last is a stalled device/link (USB hiccup, half-dead
+        # rtl_tcp peer): count it as a receiver failure so the receiver is reopened
+        rate = getattr(self._inner, "sample_rate_hz", 0.0) or 0.0
+        expected = n_samples / rate if rate > 0 else 0.0
+        if self._timeout_s and dt > self._timeout_s + expected:
+            raise ReceiverError(f"read of {n_samples} samples took {dt:.1f} s (read_timeout {self._timeout_s:g} s)",
+                                where=getattr(self._inner, "uri", None))
+
     def read_raw(self, n_samples: int):
         self._check()
         t0 = time.perf_counter()
         out = self._inner.read_raw(n_samples)
-        self._counters.read_s += time.perf_counter() - t0
-        self._counters.reads += 1
+        self._timed(t0, n_samples)
         if out is not None and len(out) < 2 * n_samples:
             self._counters.short_reads += 1
             raise ReceiverError(f"short read: {len(out) // 2} of {n_samples} samples", where=self._inner.uri)
@@ -168,8 +180,7 @@ class GuardedReceiver:
         self._check()
         t0 = time.perf_counter()
         out = self._inner.read(n_samples)
-        self._counters.read_s += time.perf_counter() - t0
-        self._counters.reads += 1
+        self._timed(t0, n_samples)
         if out is not None and len(out) < n_samples:
             self._counters.short_reads += 1
             raise ReceiverError(f"short read: {len(out)} of {n_samples} samples", where=self._inner.uri)
@@ -230,7 +241,7 @@ class ReceiverSupervisor:
             return None
         was_failing = self.state in ("reopening", "failed")
         self._rx = rx
-        self._guarded = GuardedReceiver(rx, self._stop, self.counters)
+        self._guarded = GuardedReceiver(rx, self._stop, self.counters, self.cfg.read_timeout_s)
         try:
             self.info = rx.info
         except Exception:  # info is descriptive only

@@ -334,3 +334,24 @@ def test_sd_notify_ready_watchdog_status_stopping(tmp_path):
 def test_notifier_without_socket_is_silent():
     n = SystemdNotifier(environ={})
     assert not n.enabled and not n.ready() and n.watchdog_interval_s is None
+
+
+def test_stalled_read_counts_as_a_receiver_failure(tmp_path):
+    cfg = make_config(tmp_path)
+    cfg = replace(cfg, receivers=(replace(cfg.receivers[0], read_timeout_s=0.05),))
+    total = {"reads": 0}
+
+    class Stall(ScriptedReceiver):  # the station's 5th read stalls for 0.3 s
+        def read_raw(self, n):
+            total["reads"] += 1
+            if total["reads"] == 5:
+                time.sleep(0.3)
+            return np.zeros(2 * n, np.uint8)
+
+    cfg = replace(cfg, run=replace(cfg.run, sweeps=3))
+    d = Daemon(cfg, receiver_factory=lambda c: Stall(), reporter=LogReporter(), pipeline=ScriptedPipeline(),
+               notifier=SystemdNotifier(environ={}))
+    s = d.run()
+    assert s.stopped_by == "sweeps" and s.receiver_errors == 1
+    c = d.receivers["main"].counters
+    assert c.reopens == 1 and c.dropped_reads == 1
