@@ -268,6 +268,7 @@ def test_evidence_capture_and_pdf_page(tmp_path, checker):
     from pypdf import PdfReader
 
     reader = PdfReader(str(pdf))
+    assert len(reader.pages) == 2  # the summary, then the case with its evidence on one page
     assert len(reader.pages[1].images) == 1
     text = "".join(p.extract_text() for p in reader.pages[1:]).replace("\n", "")
     assert "iq.sigmf-data" in text and manifest["files"][2]["sha256"] in text
