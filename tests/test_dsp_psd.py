@@ -178,7 +178,9 @@ rng = np.random.default_rng(21)
 raw = rng.integers(0, 256, size=2 * 6000, dtype=np.uint8)
 r = welch(raw, 2.4e6, fmt="cu8", nfft=256, overlap=0.5, want_min=True, keep_frames=True, threshold_dbfs_hz=-66.0)
 f = convert_window_frames(raw, "cu8", window_coefficients("hann", 256), 100)
-np.savez(sys.argv[1], mean=r.mean_lin, mx=r.max_lin, mn=r.min_lin, counts=r.above_counts, frames=r.frames_lin, f=f)
+q = welch(raw, 2.4e6, fmt="cu8", nfft=128, window="flattop", overlap=0.25)  # the fast accumulate kernel
+np.savez(sys.argv[1], mean=r.mean_lin, mx=r.max_lin, mn=r.min_lin, counts=r.above_counts, frames=r.frames_lin, f=f,
+         qmean=q.mean_lin, qmax=q.max_lin)
 """
 
 
@@ -191,7 +193,7 @@ def test_kernels_same_without_jit(tmp_path):
         subprocess.run([sys.executable, "-c", _JIT_SCRIPT, str(path)], cwd=PROJECT_ROOT, env=env, check=True,
                        timeout=240)
         out[jit] = np.load(path)
-    for key in ("mean", "mx", "mn", "frames", "f"):
+    for key in ("mean", "mx", "mn", "frames", "f", "qmean", "qmax"):
         np.testing.assert_allclose(out["0"][key], out["1"][key], rtol=1e-5, err_msg=key)
     np.testing.assert_array_equal(out["0"]["counts"], out["1"]["counts"])
     assert json.dumps(True)
