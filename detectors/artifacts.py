@@ -63,7 +63,6 @@ class ArtifactClassifier:
     ) -> list[Emission]:
         """Return ``emissions`` with artifacts marked. ``freqs_hz``/``floor_dbfs_hz`` (n_bins,) and the bin
         ``hop_slices`` enable the hop-edge test; without them it is skipped."""
-        p = self.params
         centers = np.asarray(hop_centers_hz, dtype=float).ravel()
         out: list[Emission] = []
         for e in emissions:

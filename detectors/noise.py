@@ -1,19 +1,23 @@
 """Noise floor: a per-bin estimate that follows the receiver's ripple and roll-off, not pulled up by emissions.
 
-Method (a forward consecutive mean excision, FCME, with a local running median instead of a global mean):
+Method (forward consecutive mean excision, FCME, with local order statistics), per group of hops:
 
-1. Within each hop (bins of ``hop_edges_hz``) take a running median over ``window_bins`` clean bins (all
-   bins at first) and divide by the Gamma median/mean ratio for the spectrum's degrees of freedom, so the
-   estimate is the *mean* noise density, unbiased even for few averaged frames (a median of exponentials is
-   1.6 dB low).
-2. Mark bins whose PSD exceeds ``floor * t`` (``t`` from the Gamma law at ``excision_pfa``) as occupied,
-   widen the mark by ``guard_bins`` (window leakage skirts) and repeat from 1 on the remaining bins; the
-   floor under occupied bins is interpolated (in dB) between the clean bins on each side, so a 1.5 MHz wide
-   OFDM block is bridged by the floor on its flanks instead of raising it.
+1. first pass: a running lower quartile over n/8 bins, capped by the lowest running median of the passband
+   plus ``cap_allowance_db`` (an emission wider than n/8, even than half the hop, cannot raise it), plus
+   ``initial_allowance_db`` for the ripple it does not follow;
+2. excision: the matched-width energy test of the detector (widths 1, 2, 4 ... up to the window) at
+   ``excision_pfa`` (plus ``excision_margin_db`` after the first pass) marks occupied bins, widened by
+   ``guard_bins`` (window leakage skirts);
+3. floor: running median over ``window_bins`` clean bins, divided by the Gamma median/mean ratio for the
+   spectrum's degrees of freedom (the *mean* noise density, unbiased even for few averaged frames: a median of
+   exponentials is 1.6 dB low), interpolated in dB across occupied runs, so a 1.5 MHz OFDM block is bridged
+   by the floor on its flanks instead of raising it;
+4. repeat 2-3 until the clean set stops changing.
 
-Measured against the alternatives on seeded scenes (docs/DETECTION.md): a global percentile (SM.1753) cannot
-follow the R820T ripple and edge roll-off (3-10 dB errors at the edges); a plain running median is pulled up
-inside wide emissions; this estimate stays within a few tenths of a dB of the truth in both cases.
+The estimate also carries its own uncertainty (``floor_rel_var``: statistical, model and the measured excess
+spread of the clean bins) and a bound of the running median's curvature bias (``curvature_lin``), both used
+by the detection thresholds. Measured against a global percentile (SM.1753-like) and a plain running median
+in ``benchmarks/detection.txt`` (section 5) and docs/DETECTION.md.
 """
 
 from __future__ import annotations
@@ -23,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import percentile_filter
 
-from detectors._kernels import mark_multiresolution, running_quantile
-
 from detectors import stats
+from detectors._kernels import mark_multiresolution, running_quantile
 from dsp.spectrum import Spectrum
 
 
