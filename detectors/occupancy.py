@@ -135,6 +135,38 @@ class OccupancyCounter:
         return out
 
 
+    # ---- persistence -------------------------------------------------------------------------------------
+    def to_state(self) -> dict:
+        """JSON-serialisable counts of the periods not yet flushed (so a restart continues the period)."""
+        p = self.params
+        return {
+            "channels_hz": [float(c) for c in p.channels_hz],
+            "channel_width_hz": p.channel_width_hz,
+            "period_s": p.period_s,
+            "periods": {start.isoformat(): [acc[0].tolist(), acc[1].tolist(), acc[2].tolist()]
+                        for start, acc in self._acc.items()},
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Restore :meth:`to_state` output. ValueError when the channel plan changed or the counts are malformed."""
+        p = self.params
+        try:
+            same = (list(state["channels_hz"]) == list(p.channels_hz) and state["channel_width_hz"] == p.channel_width_hz
+                    and state["period_s"] == p.period_s)
+            if not same:
+                raise ValueError("the channel plan changed since the state was saved")
+            n = len(p.channels_hz)
+            acc = {}
+            for start, (rev, above, thr) in state["periods"].items():
+                arrays = [np.asarray(rev, np.int64), np.asarray(above, np.int64), np.asarray(thr, np.float64)]
+                if any(a.shape != (n,) for a in arrays):
+                    raise ValueError(f"occupancy state: period {start}: counts do not match {n} channels")
+                acc[datetime.fromisoformat(start)] = arrays
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"occupancy state: bad or missing key ({exc})") from exc
+        self._acc = acc
+
+
 def combine(records: list[OccupancyRecord], start: datetime, end: datetime) -> list[OccupancyRecord]:
     """Occupancy over [start, end) recomputed from shorter periods' counts, one record per channel."""
     by_ch: dict[tuple[float, float], list[OccupancyRecord]] = {}

@@ -119,3 +119,20 @@ def test_occupancy_with_a_fixed_threshold():
     assert covered[0] and thr[0] == pytest.approx(-50.0) and power[0] == pytest.approx(-90 + 40, abs=0.1)
     with pytest.raises(ValueError, match="channels_hz"):
         OccupancyParams(channels_hz=(), channel_width_hz=1.0)
+
+
+def test_occupancy_state_round_trip_and_plan_change():
+    params = OccupancyParams.raster(100e6 - 512e3, 100e6 + 512e3, 64e3, period_s=60.0)
+    c = OccupancyCounter(params)
+    busy = np.full(1024, 1e-9)
+    busy[528:560] = 1e-7
+    c.update(analytic_spectrum(busy, n_frames=500, fs=1.024e6))
+    state = json.loads(json.dumps(c.to_state()))
+    again = OccupancyCounter(params)
+    again.load_state(state)
+    assert again.records() == c.records()
+    other = OccupancyCounter(OccupancyParams.raster(100e6 - 512e3, 100e6 + 512e3, 32e3, period_s=60.0))
+    with pytest.raises(ValueError, match="channel plan changed"):
+        other.load_state(state)
+    with pytest.raises(ValueError, match="missing key"):
+        again.load_state({"channels_hz": list(params.channels_hz)})
