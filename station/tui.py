@@ -109,8 +109,28 @@ class TtyReporter:
     # ---- reporter calls --------------------------------------------------------------------------------
     def start(self, daemon) -> None:
         self.daemon = daemon
+        self._capture_logs()
         self._write("\x1b[?25l\x1b[2J")  # hide cursor, clear
         self._draw(force=True)
+
+    def _capture_logs(self) -> None:
+        """While the view owns the terminal, log lines would scribble over it: warnings and errors go to the
+        view's event pane instead, and the stderr handlers are muted until :meth:`stop`."""
+        view = self
+
+        class ToEvents(logging.Handler):
+            def emit(self, record):
+                if record.name != log.name:  # the view's own log lines are already shown
+                    view.events.appendleft(f"{time.strftime('%H:%M:%S')} {record.levelname.lower()}: "
+                                           f"{record.getMessage()}"[:300])
+
+        root = logging.getLogger()
+        self._muted = [(h, h.level) for h in root.handlers if isinstance(h, logging.StreamHandler)
+                       and getattr(h.stream, "isatty", lambda: False)()]
+        for h, _ in self._muted:
+            h.setLevel(logging.CRITICAL + 1)
+        self._handler = ToEvents(level=logging.WARNING)
+        root.addHandler(self._handler)
 
     def sweep_started(self, band, n: int) -> None:
         self.current = (band.name, n)
@@ -143,6 +163,11 @@ class TtyReporter:
     def stop(self, summary) -> None:
         self._draw(force=True)
         self._write("\x1b[?25h\n")  # show the cursor again
+        handler = getattr(self, "_handler", None)
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+        for h, level in getattr(self, "_muted", []):
+            h.setLevel(level)
 
     # ---- drawing -----------------------------------------------------------------------------------------
     def _write(self, text: str) -> None:

@@ -102,7 +102,7 @@ sweeps = 2
 """)
     master, slave = os.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "station", "run", "--config", str(cfg)], stdout=slave,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                            stderr=slave, stdin=subprocess.DEVNULL)
     os.close(slave)
     chunks = []
     deadline = time.monotonic() + 120
@@ -121,3 +121,5 @@ sweeps = 2
     assert "\x1b[H" in text and "station tty-01" in text and "latest emissions" in text
     assert "451.20" in text  # the licensed carrier in the band
     assert "specmon run: stopped (sweeps) after 2 band sweeps" in text
+    view = text[text.index("\x1b[2J"):text.rindex("\x1b[?25h")]
+    assert " INFO " not in view  # log lines do not scribble over the live view
