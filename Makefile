@@ -1,6 +1,6 @@
 # specmon: two entry points for a fresh machine.
 #   make demo   installs specmon into .venv and runs the station on the simulated city with the embedded store
-#   make test   installs specmon[dev] into .venv, installs the test services (InfluxDB 1.x, VictoriaMetrics)
+#   make test   installs specmon[dev,grafana,rtlsdr] into .venv, installs the test services (InfluxDB 1.x, VictoriaMetrics)
 #               when missing, and runs the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -19,7 +19,7 @@ install: $(PY)
 	$(PIP) install --quiet -e .
 
 install-dev: $(PY)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,grafana,rtlsdr]'
 
 # Test services: Debian's influxdb (1.x) and victoria-metrics. Installed only when missing.
 services:
