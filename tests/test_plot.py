@@ -53,3 +53,19 @@ def test_cli_plot_real_file(tmp_path, capsys):
     assert "30 sweeps" in capsys.readouterr().out
     assert main(["plot", str(src), "-o", str(tmp_path / "nodir" / "x.png")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_cli_plot_multi_band_file(tmp_path, capsys):
+    from station.sweepio import format_rtl_power
+
+    rx = InstantReceiver(tones=[(100.3e6, 0.1)], noise_rms=0.01)
+    plan = SweepPlan.make([("a", 100e6, 101e6), ("b", 144e6, 146e6)], 10e3, 2.4e6, 0.005)
+    src = tmp_path / "two.csv"
+    src.write_text("".join(format_rtl_power(b.spectrum) for _ in range(2) for b in run_sweep(rx, plan)))
+    out = tmp_path / "b.png"
+    assert main(["plot", str(src), "-o", str(out), "--band", "145M:145.5M"]) == 0
+    assert "2 sweeps, 144.000-146.0" in capsys.readouterr().out
+    assert main(["plot", str(src), "-o", str(out)]) == 0
+    assert "holds 2 bands" in capsys.readouterr().err
+    assert main(["plot", str(src), "-o", str(out), "--band", "300M:400M"]) == 2
+    assert "no band of" in capsys.readouterr().err

@@ -21,25 +21,55 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--title", default="", help="title text (default: sweep count and source)")
     p.add_argument("--max-sweeps", type=int, default=2000, metavar="N",
                    help="plot at most the last N sweeps (default 2000)")
+    p.add_argument("--band", default=None, metavar="LO:HI",
+                   help="for a file holding several bands, plot the one overlapping LO:HI (e.g. 144M:146M); "
+                   "default: the first band in the file")
     p.set_defaults(func=run)
     return p
 
 
+def band_groups(spectra):
+    """Spectra grouped by band (their span rounded to 1 kHz), in order of first appearance."""
+    groups: dict[tuple[int, int], list] = {}
+    for sp in spectra:
+        groups.setdefault((round(sp.f_lo_hz / 1e3), round(sp.f_hi_hz / 1e3)), []).append(sp)
+    return list(groups.values())
+
+
 def run(args) -> int:
+    import sys
+
     from station.errors import UsageError
     from station.plot import save_sweeps_png
     from station.sweepio import read_sweeps
+    from station.units import parse_hz
 
     if args.max_sweeps < 1:
         raise UsageError(f"--max-sweeps must be >= 1, got {args.max_sweeps}")
     spectra = read_sweeps(args.file, tz=args.tz)
     if not spectra:
         raise UsageError(f"{args.file}: no sweeps to plot")
-    spectra = spectra[-args.max_sweeps :]
+    groups = band_groups(spectra)
+    chosen = groups[0]
+    if args.band is not None:
+        lo_txt, sep, hi_txt = args.band.partition(":")
+        if not sep:
+            raise UsageError(f"--band {args.band!r}: expected LO:HI such as 144M:146M")
+        lo, hi = parse_hz(lo_txt, what="--band lower edge"), parse_hz(hi_txt, what="--band upper edge")
+        hits = [g for g in groups if g[0].f_lo_hz < hi and g[0].f_hi_hz > lo]
+        if not hits:
+            spans = ", ".join(f"{g[0].f_lo_hz / 1e6:.3f}-{g[0].f_hi_hz / 1e6:.3f} MHz" for g in groups)
+            raise UsageError(f"--band {args.band}: no band of {args.file} overlaps it (bands: {spans})")
+        chosen = hits[0]
+    elif len(groups) > 1:
+        spans = ", ".join(f"{g[0].f_lo_hz / 1e6:.3f}-{g[0].f_hi_hz / 1e6:.3f} MHz" for g in groups)
+        print(f"specmon plot: {args.file} holds {len(groups)} bands ({spans}); plotting the first, choose with --band",
+              file=sys.stderr)
+    chosen = chosen[-args.max_sweeps :]
     try:
-        save_sweeps_png(spectra, args.output, title=args.title)
+        save_sweeps_png(chosen, args.output, title=args.title)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"wrote {args.output} ({len(spectra)} sweeps, {spectra[0].f_lo_hz / 1e6:.3f}-"
-          f"{spectra[0].f_hi_hz / 1e6:.3f} MHz)")
+    print(f"wrote {args.output} ({len(chosen)} sweeps, {chosen[0].f_lo_hz / 1e6:.3f}-"
+          f"{chosen[0].f_hi_hz / 1e6:.3f} MHz)")
     return 0
