@@ -241,7 +241,10 @@ def sweep_band(
         try:
             band = plan_fixed_center(band, got0)
         except BandOutOfRange as exc:
-            raise TuningError(str(exc), where=receiver.uri) from None
+            raise TuningError(
+                f"asked for {first_center / 1e6:.6f} MHz the receiver stayed at {got0 / 1e6:.6f} MHz (a recording "
+                f"cannot be retuned): {exc}", where=receiver.uri
+            ) from None
     start_utc = now()
     v = _HopVisitor(receiver, plan, band, clock, got0)
     if plan.mode == "dwell":

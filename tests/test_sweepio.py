@@ -279,3 +279,15 @@ def test_cli_import_skip_bad_and_gzip_output(tmp_path, capsys):
     with gzip.open(out, "rt") as fh:
         assert fh.read().count("\n") == 2
     assert len(read_sweeps(out)) == 2
+
+
+def test_cli_sweep_recording_until_its_end(tmp_path):
+    """A file: source keeps its own rate and centre; --sweeps 0 stops cleanly when the recording runs out."""
+    src = shared_file("iq/dump1090_modes1_1090M_2000k.cu8")
+    out = tmp_path / "adsb.csv"
+    assert main(["sweep", "--source", f"file:{src}", "--band", "1089.6M:1090.4M", "--rbw", "5k", "--dwell", "0.05",
+                 "--sweeps", "0", "-o", str(out)]) == 0
+    spectra = read_sweeps(out)
+    assert len(spectra) == 3  # 356868 samples = 3 visits of 100352 (+ settling)
+    s = spectra[0]
+    assert s.freqs_hz[np.argmax(s.psd_dbfs_hz)] - 1090e6 == pytest.approx(-66e3, abs=2 * s.bin_hz)

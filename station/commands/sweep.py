@@ -38,7 +38,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--interval", default=None, metavar="S",
                    help="integration interval per sweep in seconds: selects the rtl_power revisit model")
     p.add_argument("--sweeps", type=int, default=1, metavar="N", help="number of sweeps, 0 = until Ctrl-C (default 1)")
-    p.add_argument("--rate", default="2.4M", metavar="HZ", help="receiver sample rate (default 2.4M)")
+    p.add_argument("--rate", default=None, metavar="HZ",
+                   help="receiver sample rate (default: the source's own rate, e.g. a recording's; else 2.4M)")
     p.add_argument("--gain", default="auto", metavar="DB", help="tuner gain in dB or 'auto' (default auto)")
     p.add_argument("--ppm", type=int, default=0, help="frequency correction in ppm (default 0)")
     p.add_argument("--window", default="hann", choices=["rect", "hann", "blackmanharris", "flattop"],
@@ -78,7 +79,7 @@ def run(args) -> int:
     import logging
 
     from dsp.sweep import BandOutOfRange
-    from station.errors import TuningError, UsageError
+    from station.errors import EndOfRecording, TuningError, UsageError
     from station.receivers import open_receiver
     from station.sweep import SweepPlan, run_sweep
     from station.sweepio import format_for_path, write_spectra
@@ -87,7 +88,7 @@ def run(args) -> int:
     log = logging.getLogger("specmon.sweep")
     bands = [parse_band(b) for b in args.band]
     rbw = parse_positive_hz(args.rbw, what="--rbw")
-    rate = parse_positive_hz(args.rate, what="--rate")
+    rate = parse_positive_hz(args.rate, what="--rate") if args.rate is not None else None
     dwell = parse_duration_s(args.dwell, what="--dwell")
     interval = parse_duration_s(args.interval, what="--interval") if args.interval is not None else 0.0
     gain = parse_gain_db(args.gain, what="--gain")
@@ -102,6 +103,8 @@ def run(args) -> int:
         log.warning("--threshold counts are not stored in rtl_power CSV; use --format json or npz")
 
     with open_receiver(args.source) as rx:
+        if rate is None:
+            rate = rx.sample_rate_hz or 2.4e6
         try:
             plan = SweepPlan.make(
                 bands, rbw, rate, dwell, mode="interleaved" if interval else "dwell", interval_s=interval,
@@ -123,7 +126,13 @@ def run(args) -> int:
         first = True
         try:
             while args.sweeps == 0 or done < args.sweeps:
-                results = run_sweep(rx, plan)
+                try:
+                    results = run_sweep(rx, plan)
+                except EndOfRecording as exc:
+                    if done == 0:
+                        raise
+                    log.info("stopping after %d sweeps: %s", done, exc)  # a replayed recording ran out
+                    break
                 spectra = [r.spectrum for r in results]
                 for r in results:
                     log.info("band %s: %d hop visits in %.2f s (receive %.2f s, dsp %.2f s), %d revisits", r.name,
