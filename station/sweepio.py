@@ -76,12 +76,16 @@ def _rows_of(spectrum: Spectrum) -> Iterator[tuple[int, int, np.ndarray]]:
     per_bin_db = spectrum.psd_dbfs_hz + 10.0 * math.log10(spectrum.bin_hz)
     edges = np.asarray(spectrum.hop_edges_hz, dtype=np.float64).reshape(-1, 2)
     f = spectrum.freqs_hz
-    if edges.shape[0] == 0:
-        edges = np.array([[spectrum.f_lo_hz, spectrum.f_hi_hz]])
+    rows = []
     for lo, hi in edges:
         sel = np.nonzero((f >= lo) & (f < hi))[0]
         if sel.size:
-            yield int(sel[0]), int(sel.size), per_bin_db[sel]
+            rows.append((int(sel[0]), int(sel.size)))
+    covered = sorted(i for i0, n in rows for i in range(i0, i0 + n))
+    if covered != list(range(f.shape[0])):  # edges missing or overlapping: one row for the whole spectrum
+        rows = [(0, int(f.shape[0]))]
+    for i0, n in rows:
+        yield i0, n, per_bin_db[i0 : i0 + n]
 
 
 def format_rtl_power(spectrum: Spectrum) -> str:
