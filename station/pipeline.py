@@ -572,13 +572,27 @@ class Outputs:
             ok &= out.flush(max(0.0, deadline - time.monotonic()))
         return ok
 
-    def close(self, flush_timeout_s: float = 0.5) -> None:
-        for out in self.outputs:
-            try:
-                out.close(flush_timeout_s=flush_timeout_s)
-            except Exception as exc:
-                log.debug("closing output %s: %s", out.name, exc)
-        self.outputs = []
+    def close(self, flush_timeout_s: float = 0.5, budget_s: float = 1.5) -> None:
+        """Stop the senders and close the spools, waiting at most ``budget_s``: a write in flight to a server
+        that does not answer must not hold the station's exit (its batch stays in the spool, which is committed
+        on disk; the sender threads are daemon threads)."""
+        import threading
+
+        outputs, self.outputs = self.outputs, []
+
+        def close_all():
+            for out in outputs:
+                try:
+                    out.close(flush_timeout_s=flush_timeout_s)
+                except Exception as exc:
+                    log.debug("closing output %s: %s", out.name, exc)
+
+        closer = threading.Thread(target=close_all, name="close sinks", daemon=True)
+        closer.start()
+        closer.join(budget_s)
+        if closer.is_alive():
+            log.warning("a sink is still busy after %.1f s; its unsent points stay in the spool for the next start",
+                        budget_s)
 
 
 # ---------------------------------------------------------------------------------------------------------

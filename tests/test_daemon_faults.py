@@ -292,3 +292,56 @@ def test_full_disk_is_reported_and_measuring_continues(tmp_path, monkeypatch):
     with sqlite3.connect(cfg.store.db_path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(rows(cfg.store.db_path, "noise_floor")) >= 2
+
+
+def test_sigterm_with_a_hung_influxdb_still_exits_within_5_s(tmp_path):
+    """A server that accepts connections and never answers: the sender is stuck in a write when SIGTERM comes."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    conns = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(listener.accept()[0])  # read nothing, answer nothing
+            except OSError:
+                pass
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    cfg = write_config(tmp_path, f_lo="451M", f_hi="453M")
+    text = cfg.read_text().replace('spectrum_points = 64',
+                                   f'spectrum_points = 64\nsinks = ["sqlite:specmon.db", '
+                                   f'"influx://127.0.0.1:{port}/specmon?timeout=30&batch=10"]')
+    cfg.write_text(text)
+    log = tmp_path / "run.log"
+    proc = start("run", "--config", str(cfg), log=log)
+    try:
+        wait_for(lambda: sweeps_logged(log) >= 3 and conns, 120, "sweeps while the sink hangs", proc, log)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=15)
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.kill()
+        for c in conns:
+            c.close()
+        listener.close()
+    assert rc == 0, log.read_text()[-2000:]
+    assert elapsed < 5.0, elapsed
+    # nothing was lost: the influx spool still holds the points the hung server never acknowledged
+    from station.spool import Spool
+
+    spools = [p for p in (tmp_path / "data" / "spool").glob("influx*.sqlite")]
+    assert len(spools) == 1
+    with Spool(spools[0]) as sp:
+        assert sp.depth() > 0
