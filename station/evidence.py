@@ -106,9 +106,9 @@ def _record_iq(receiver, result: ComplianceResult, base: Path, *, case_id: str, 
 
     e = result.emission
     previous_hz, previous_rate = receiver.center_freq_hz, receiver.sample_rate_hz
-    if settings.iq_sample_rate_hz:
+    if settings.iq_sample_rate_hz and settings.iq_sample_rate_hz >= 1.25 * e.bandwidth_hz:
         receiver.set_sample_rate(settings.iq_sample_rate_hz)
-    elif not receiver.sample_rate_hz:
+    elif not receiver.sample_rate_hz:  # (a configured rate too narrow for the emission keeps the sweep's rate)
         receiver.set_sample_rate(2.4e6)
     rate = receiver.sample_rate_hz
     # keep the emission off the DC spike when it fits inside 80 % of the band with an offset of rate/4
