@@ -566,6 +566,8 @@ def _receivers(root: _Section) -> tuple[ReceiverConfig, ...]:
             read_timeout_s=s.seconds("read_timeout", 5.0),
             seed=s.integer("seed", None) if s.has("seed") else s.raw("seed", None),
         )
+        if rc.seed is not None and not uri.lower().startswith("sim"):
+            raise s.error("seed", "seed applies to sim:// receivers only")
         if not (225e3 <= rc.sample_rate_hz <= 3.2e6):
             raise s.error("sample_rate", f"{rc.sample_rate_hz:g} Hz is outside the RTL-SDR range 225k..3.2M")
         if rc.reopen_max_s < rc.reopen_initial_s:

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from station.config import Config, ReceiverConfig, load_config
-from station.errors import ReceiverError, SpecmonError, TuningError
+from station.errors import ConfigError, ReceiverError, SpecmonError, TuningError, UsageError
 from station.scheduler import BandSlot, Scheduler
 
 log = logging.getLogger("specmon.daemon")
@@ -236,6 +236,8 @@ class ReceiverSupervisor:
             return None
         try:
             rx = self._factory(self.cfg)
+        except UsageError as exc:  # a malformed URI or option never heals: it is a config error
+            raise ConfigError(f"receiver {self.cfg.name}: {exc}", where=f"receivers.{self.cfg.name}.uri") from None
         except (SpecmonError, OSError, ValueError, RuntimeError) as exc:
             self._failed(exc, opening=True)
             return None

@@ -127,6 +127,7 @@ def test_minimal_config_defaults(tmp_path):
         (('f_hi = "146M"', 'f_hi = "146M"\n[[bands]]\nname = "vhf"\nf_lo = "1G"\nf_hi = "1.1G"'),
          "station.toml:bands[1].name", "duplicate band name"),
         (('[[bands]]', '[run]\nsweeps = -1\n[[bands]]'), "station.toml:run.sweeps", "out of range"),
+        (('uri = "sim://city"', 'uri = "rtlsdr://0"\nseed = 3'), "station.toml:receiver.seed", "sim:// receivers only"),
     ],
 )
 def test_bad_values_name_file_key_and_reason(tmp_path, change, where, reason):

@@ -355,3 +355,15 @@ def test_stalled_read_counts_as_a_receiver_failure(tmp_path):
     assert s.stopped_by == "sweeps" and s.receiver_errors == 1
     c = d.receivers["main"].counters
     assert c.reopens == 1 and c.dropped_reads == 1
+
+
+def test_malformed_receiver_uri_option_is_a_config_error_not_an_endless_retry(tmp_path):
+    from station.errors import ConfigError, UsageError
+
+    def factory(cfg):
+        raise UsageError("unknown rtltcp option(s) tmeout; known: timeout, retries, settle", where=cfg.uri)
+
+    d = make_daemon(tmp_path, factory=factory, sweeps=1)
+    with pytest.raises(ConfigError, match="receivers.main.uri: receiver main: .*unknown rtltcp option"):
+        d.run()
+    assert d.pipeline.closed  # shut down cleanly on the way out
