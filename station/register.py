@@ -447,7 +447,14 @@ def _check_width(table: _CsvTable, line: int, row: list[str]) -> bool:
 def load_register_csv(path: str | os.PathLike) -> RegisterFile:
     """Load a canonical register CSV (header row with the :data:`COLUMNS` names, any order; ``#`` comments)."""
     path = Path(path)
-    table = _CsvTable(path, _open_text(path), known=COLUMNS, required=("licence",))
+    text = _open_text(path)
+    first = text.lstrip("\ufeff").split("\n", 1)[0].lower()
+    if "licence" not in first and ("airport_ident" in first or "tower_tx" in first or "site_id" in first):
+        fmt, what = ("ourairports", "an OurAirports frequency list") if "airport_ident" in first else (
+            "acma", "an ACMA RRL extract")
+        raise DataError(f"not a specmon register but {what}; convert it: specmon register import FILE "
+                        f"--format {fmt} --out OUT.csv", where=f"{path}:1:1")
+    table = _CsvTable(path, text, known=COLUMNS, required=("licence",))
     out: list[Assignment] = []
     header = table.header
     for line, row in table.rows:
@@ -540,7 +547,10 @@ class _JsonDoc:
                 if i < len(self.text) and self.text[i] == ",":
                     i = self._skip(i + 1)
             if not found:
-                raise self.error(0, f"top-level object has no {key!r} array")
+                hint = ""
+                if key == "assignments" and "items" in self.members:
+                    hint = " (an NZ RSM API page? convert it: specmon register import FILE --format nz-rsm --out OUT)"
+                raise self.error(0, f"top-level object has no {key!r} array{hint}")
             return
         yield from self._array(i)
 

@@ -83,3 +83,13 @@ def test_import_acma_with_sites(capsys, tmp_path):
     assert main(["register", "import", str(freqs), "--format", "acma", "--sites", str(tmp_path / "no.csv"),
                  "--out", str(tmp_path / "b.csv")]) == 4
     assert f"{tmp_path / 'no.csv'}: file not found" in capsys.readouterr().err
+
+
+def test_check_on_a_real_register_says_how_to_import_it(capsys):
+    nz = shared_file("register/nz_rsm_rrf_api_page83.json")
+    assert main(["register", "check", str(nz)]) == 4
+    assert "(an NZ RSM API page? convert it: specmon register import FILE --format nz-rsm" in capsys.readouterr().err
+    oa = shared_file("register/ourairports_airport-frequencies.csv")
+    assert main(["register", "check", str(oa)]) == 4
+    assert (f"{oa}:1:1: not a specmon register but an OurAirports frequency list; convert it: specmon register "
+            "import FILE --format ourairports --out OUT.csv") in capsys.readouterr().err
