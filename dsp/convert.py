@@ -100,7 +100,7 @@ def complex_as_raw(samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(-1)).view(np.float32)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _component_means(raw):  # pragma: no cover - compiled
     """Mean of the I and of the Q components (raw units), float64 (fastmath: reassociated sums vectorise)."""
     n = raw.shape[0] // 2
@@ -112,7 +112,7 @@ def _component_means(raw):  # pragma: no cover - compiled
     return si / n, sq / n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_frames(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no cover - compiled
     """Convert, remove the zero/DC offset and window ``n_frames`` frames into ``out``.
 
@@ -130,7 +130,7 @@ def _fill_frames(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no 
             row[k] = np.float32(seg[k]) * w2[k] - zw2[k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _fill_frames_sum(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no cover - compiled
     """As :func:`_fill_frames`, and return the sums (float64) of the I and of the Q components each sample of
     these frames contributes once: all of frame 0, then the ``step`` samples each later frame adds."""

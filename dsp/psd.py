@@ -95,7 +95,7 @@ def frame_step(nfft: int, overlap: float) -> int:
     return max(step, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate_fast(X, n, acc, mx, tmp, dc_bins, dc_y, frame0):  # pragma: no cover - compiled
     """Add |X|^2 of the first n rows of X (B, nfft) complex64 to acc (float64) and the max-hold mx (float32);
     copy the bins ``dc_bins`` of each row to ``dc_y[frame0 + f]`` (for the DC correction after the FFT).
@@ -117,7 +117,7 @@ def _accumulate_fast(X, n, acc, mx, tmp, dc_bins, dc_y, frame0):  # pragma: no c
         acc[j] += tmp[j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate(
     X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames, dc_bins, dc_y
 ):  # pragma: no cover - compiled
