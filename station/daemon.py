@@ -615,6 +615,8 @@ def install_signal_handlers(daemon: Daemon) -> None:
     """SIGTERM/SIGINT -> stop, SIGHUP -> reload. Call from the main thread of the main program only."""
 
     def on_stop(signum, frame):
+        if daemon.stopping and signum == signal.SIGINT:  # a second Ctrl-C: stop waiting for the flush
+            raise KeyboardInterrupt
         daemon.request_stop(signal.Signals(signum).name)  # only sets events: safe inside a handler
 
     def on_hup(signum, frame):
