@@ -68,6 +68,7 @@ class DetectorConfig:
     min_bandwidth_hz: float = 0.0  # narrower emissions are not reported
     keep_artifacts: bool = False  # keep DC spikes / IQ images / hop edges flagged artifact=True
     spurs_hz: tuple[float, ...] = ()  # known receiver spurs (flagged as artifacts)
+    bursts: bool = True  # keep per-frame spectra to find short bursts (memory: bins x frames per sweep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -673,6 +674,7 @@ def _detector(s: _Section, base: DetectorConfig) -> DetectorConfig:
         else s.raw("min_bandwidth", base.min_bandwidth_hz),
         keep_artifacts=s.boolean("keep_artifacts", base.keep_artifacts),
         spurs_hz=s.list_of("spurs", list(base.spurs_hz), "hz"),
+        bursts=s.boolean("bursts", base.bursts),
     )
 
 
