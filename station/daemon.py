@@ -293,6 +293,7 @@ class RunSummary:
     sweeps: int = 0
     sweeps_per_band: dict[str, int] = field(default_factory=dict)
     abandoned: int = 0
+    failed_sweeps: int = 0  # sweeps whose processing raised (logged with the traceback)
     receiver_errors: int = 0
     emissions_last: dict[str, int] = field(default_factory=dict)  # per band, last sweep
     new_cases: int = 0
@@ -444,7 +445,13 @@ class Daemon:
         sup.succeeded()
         if self.summary.sweeps == 0 and sup.counters.first_tune_process_s is not None:
             log.info("first hop %.2f s after the process started", sup.counters.first_tune_process_s)
-        report = self.pipeline.process(band, result, revisit_s=revisit_s, receiver=sup)
+        try:
+            report = self.pipeline.process(band, result, revisit_s=revisit_s, receiver=sup)
+        except Exception as exc:  # a processing bug on one sweep must not stop an unattended station
+            self.summary.failed_sweeps += 1
+            log.exception("processing the sweep of %s failed", band.name)
+            self.reporter.event(f"band {band.name}: processing failed: {type(exc).__name__}: {exc}")
+            return
         if report.store_error:
             self.reporter.event(f"store: {report.store_error}")
         self.summary.sweeps += 1
@@ -454,15 +461,37 @@ class Daemon:
         self._last_reports[band.name] = replace(report, spectrum=None)  # keep the summary, not the sweep
         self.summary.new_cases += len(report.new_cases)
         self.reporter.sweep_done(report)
-        if report.new_cases and self.config.evidence.enabled and not self._stop.is_set():
-            try:
-                self.pipeline.capture_evidence(report, rx)
-            except SweepAbandoned:
-                pass
-            except (ReceiverError, OSError, EOFError) as exc:
-                sup.failed(exc)
-                self.reporter.event(f"evidence capture: receiver error: {exc}")
+        if self.config.evidence.enabled and not self._stop.is_set() and getattr(self.pipeline, "evidence_pending", 0):
+            self._capture_evidence()
         self._periodic(after_sweep=True)
+
+    def _receiver_of(self, band_name: str):
+        try:
+            sup = self.receivers[self.config.band(band_name).receiver]
+        except KeyError:  # band or receiver removed by a reload: capture with the first receiver
+            sup = next(iter(self.receivers.values()))
+        return sup, sup.acquire()
+
+    def _capture_evidence(self) -> None:
+        """Evidence for new cases (retune + IQ + snapshot), bounded per sweep; failures never stop the station."""
+        failed = {}
+
+        def receiver_for(band_name):
+            sup, rx = self._receiver_of(band_name)
+            failed["sup"] = sup
+            return rx
+
+        try:
+            self.pipeline.capture_evidence(receiver_for)
+        except SweepAbandoned:
+            pass
+        except (ReceiverError, OSError, EOFError) as exc:
+            if "sup" in failed:
+                failed["sup"].failed(exc)
+            self.reporter.event(f"evidence capture: receiver error: {exc}")
+        except Exception as exc:  # an evidence bug must not take the station down: log it in full
+            log.exception("evidence capture failed")
+            self.reporter.event(f"evidence capture failed: {type(exc).__name__}: {exc}")
 
     def _periodic(self, after_sweep: bool = False) -> None:
         now = self._clock()

@@ -369,21 +369,35 @@ class Pipeline:
         return h
 
     # ---- evidence ----------------------------------------------------------------------------------------
-    def capture_evidence(self, report: SweepReport, receiver) -> list:
+    @property
+    def evidence_pending(self) -> int:
+        """New cases still waiting for their evidence capture."""
+        return len(self._evidence_queue)
+
+    def capture_evidence(self, receiver_for) -> list:
         """Capture evidence for at most ``evidence.max_per_sweep`` queued new cases (retune, IQ, snapshot);
-        the rest wait for the next sweep so the schedule is not stalled."""
+        the rest wait for the next sweep so the schedule is not stalled. ``receiver_for(band)`` gives the open
+        receiver of a band (None while it is reopening: that capture waits). Receiver errors propagate."""
         done = []
         budget = self.config.evidence.max_per_sweep
+        waiting = []
         while self._evidence_queue and len(done) < budget:
-            band, result, case_id, spec = self._evidence_queue.pop(0)
+            item = self._evidence_queue.pop(0)
+            band, result, case_id, spec = item
+            receiver = receiver_for(band)
+            if receiver is None:
+                waiting.append(item)
+                continue
             try:
                 files = self._capture(band, result, case_id, spec, receiver)
             except (SinkError, sqlite3.Error, OSError) as exc:
                 if is_disk_full(exc):
                     self._store_failed(exc)
                     continue
+                self._evidence_queue.insert(0, item)  # the receiver failed: try again after it reopened
                 raise
             done.append((case_id, files))
+        self._evidence_queue[:0] = waiting
         return done
 
     def _capture(self, band: str, result: ComplianceResult, case_id: str, spec: Spectrum, receiver):

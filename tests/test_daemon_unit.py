@@ -367,3 +367,18 @@ def test_malformed_receiver_uri_option_is_a_config_error_not_an_endless_retry(tm
     with pytest.raises(ConfigError, match="receivers.main.uri: receiver main: .*unknown rtltcp option"):
         d.run()
     assert d.pipeline.closed  # shut down cleanly on the way out
+
+
+def test_a_processing_bug_on_one_sweep_is_logged_and_the_station_carries_on(tmp_path, caplog):
+    class Buggy(ScriptedPipeline):
+        def process(self, band, result, revisit_s=None, receiver=None):
+            if len(self.processed) == 1 and not getattr(self, "raised", False):
+                self.raised = True
+                raise ValueError("spectrum PSD contains NaN or infinite values")
+            return super().process(band, result, revisit_s, receiver)
+
+    d = make_daemon(tmp_path, factory=lambda cfg: ScriptedReceiver(), pipeline=Buggy(), sweeps=2)
+    s = d.run()
+    assert s.stopped_by == "sweeps" and s.failed_sweeps == 1
+    assert s.sweeps_per_band == {"a": 2, "b": 2}  # the failed sweep did not count
+    assert any("processing the sweep" in r.getMessage() and r.exc_info for r in caplog.records)
