@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.records import ComplianceClass, ComplianceResult, Emission
+from detectors.records import ComplianceResult, Emission
 from dsp.spectrum import Spectrum
 from station.config import BandConfig, Config
-from station.errors import DataError, SinkError, SpecmonError
+from station.errors import SinkError
 
 log = logging.getLogger("specmon.pipeline")
 
@@ -317,7 +317,6 @@ class Pipeline:
             store_error = self._store_failed(exc)
         if store_error is None and self.store_state != "ok":
             self.store_state, self.store_error = "ok", None
-        self.outputs.pump(budget_s=0.5)
         for case_id in new_cases:
             r = next((o.result for o in observed if o.case_id == case_id), None)
             if r is not None:
@@ -426,7 +425,6 @@ class Pipeline:
             self.outputs.put([self.outputs.health_point(self.config.station.id, health, None, "all")])
         except (SinkError, sqlite3.Error, OSError) as exc:
             self._store_failed(exc)
-        self.outputs.pump(budget_s=0.2)
 
     def save_state(self) -> None:
         self.state.save_many({
@@ -555,9 +553,6 @@ class Outputs:
                 errors.append(exc)
         if errors:
             raise errors[0]
-
-    def pump(self, budget_s: float = 0.0) -> None:
-        """Senders run in their own threads; nothing to do in the main loop."""
 
     # ---- state -------------------------------------------------------------------------------------------
     def health(self) -> dict:

@@ -105,7 +105,8 @@ def test_minimal_config_defaults(tmp_path):
         (('f_hi = "146M"', 'f_hi = "146M"\nrbww = "10k"'), "station.toml:bands[0].rbww", "unknown key"),
         (('f_hi = "146M"', 'f_hi = "143M"'), "station.toml:bands[0].f_hi", "must be above f_lo"),
         (('f_hi = "146M"', 'f_hi = "146M"\ndwell = "-1s"'), "station.toml:bands[0].dwell", "not a positive duration"),
-        (('f_hi = "146M"', 'f_hi = "146M"\npriority = "high"'), "station.toml:bands[0].priority", "expected an integer"),
+        (('f_hi = "146M"', 'f_hi = "146M"\npriority = "high"'), "station.toml:bands[0].priority",
+         "expected an integer"),
         (('f_hi = "146M"', 'f_hi = "146M"\nwindow = "kaiser"'), "station.toml:bands[0].window", "not one of"),
         (('f_hi = "146M"', 'f_hi = "146M"\nreceiver = "rx9"'), "station.toml:bands[0].receiver", "no receiver named"),
         (('latitude = 21.0', 'latitude = 121.0'), "station.toml:station.latitude", "out of range"),
@@ -178,7 +179,8 @@ def test_config_check_cli_ok_and_error(tmp_path):
     p = run_cli("config", "check", str(bad))
     assert p.returncode == 3
     lines = p.stderr.strip().splitlines()
-    assert lines == [f"specmon config: error: {bad}:bands[0].rbw: '10q' is not a frequency (e.g. 433.92M, 12.5k, 2.4e6)"]
+    assert lines == [f"specmon config: error: {bad}:bands[0].rbw: '10q' is not a frequency "
+                     "(e.g. 433.92M, 12.5k, 2.4e6)"]
 
 
 def test_config_sample_cli_prints_the_tested_sample(tmp_path):
