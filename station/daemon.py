@@ -428,7 +428,7 @@ class Daemon:
         revisit_s = self.scheduler.started(band.name)
         self.reporter.sweep_started(band, self.scheduler.sweeps(band.name))
         try:
-            result = self.pipeline.sweep(band, rx, progress=self.reporter.hop_progress)
+            result = self.pipeline.sweep(band, rx, progress=self._hop_progress)
         except SweepAbandoned:
             self.summary.abandoned += 1
             log.info("sweep of %s abandoned: stop requested", band.name)
@@ -493,11 +493,21 @@ class Daemon:
             log.exception("evidence capture failed")
             self.reporter.event(f"evidence capture failed: {type(exc).__name__}: {exc}")
 
-    def _periodic(self, after_sweep: bool = False) -> None:
+    def _hop_progress(self, done: int, total: int) -> None:
+        """At each retune: the live view's progress, and the watchdog (a long band sweep is not a hang; a read
+        that never returns is, and stops the pings)."""
+        self.reporter.hop_progress(done, total)
+        self._pet_watchdog()
+
+    def _pet_watchdog(self) -> None:
         now = self._clock()
         if self.notifier.watchdog_interval_s and now - self.last_watchdog >= self.notifier.watchdog_interval_s / 2:
             self.notifier.watchdog()
             self.last_watchdog = now
+
+    def _periodic(self, after_sweep: bool = False) -> None:
+        now = self._clock()
+        self._pet_watchdog()
         if now - self.last_health >= self.config.run.health_interval_s:
             self.last_health = now
             health = self.station_health()

@@ -100,6 +100,8 @@ class ScriptedPipeline:
     def sweep(self, band, rx, progress=None):
         for h in range(self.hops):
             rx.set_center_freq(band.f_lo_hz + h * 1e6)
+            if progress is not None:
+                progress(h + 1, self.hops)
             rx.read_raw(1024)
         return band.name
 
@@ -382,3 +384,21 @@ def test_a_processing_bug_on_one_sweep_is_logged_and_the_station_carries_on(tmp_
     assert s.stopped_by == "sweeps" and s.failed_sweeps == 1
     assert s.sweeps_per_band == {"a": 2, "b": 2}  # the failed sweep did not count
     assert any("processing the sweep" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_watchdog_is_pet_during_a_long_sweep(tmp_path):
+    pings = []
+
+    class Notifier(SystemdNotifier):
+        def watchdog(self):
+            pings.append(time.monotonic())
+            return True
+
+    n = Notifier(environ={})
+    n.watchdog_interval_s = 0.2
+    cfg = make_config(tmp_path, sweeps=1)
+    d = Daemon(cfg, receiver_factory=lambda c: ScriptedReceiver(read_delay_s=0.02), reporter=LogReporter(),
+               pipeline=ScriptedPipeline(hops=50), notifier=n)  # each sweep takes ~1 s
+    d.run()
+    gaps = np.diff(pings)
+    assert len(pings) >= 8 and gaps.max() < 0.2  # never a gap the watchdog would take for a hang
