@@ -345,3 +345,40 @@ def test_sigterm_with_a_hung_influxdb_still_exits_within_5_s(tmp_path):
     assert len(spools) == 1
     with Spool(spools[0]) as sp:
         assert sp.depth() > 0
+
+
+def test_wall_clock_jumps_do_not_disturb_the_schedule_or_the_store(tmp_path, monkeypatch):
+    """NTP steps the clock back one hour, then forward one day, in the middle of a run."""
+    from datetime import datetime as real_datetime, timedelta
+
+    import station.sweep
+    from station.config import load_config
+    from station.daemon import Daemon, SystemdNotifier
+    from station.tui import LogReporter
+
+    shift = {"s": 0.0}
+
+    class SteppedDatetime(real_datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real_datetime.now(tz) + timedelta(seconds=shift["s"])
+
+    monkeypatch.setattr(station.sweep, "datetime", SteppedDatetime)
+    cfg = load_config(write_config(tmp_path, f_lo="451M", f_hi="453M")).with_bounds(sweeps=9)
+
+    class Jumper(LogReporter):
+        def sweep_done(self, report):
+            if report.sweep_no == 3:
+                shift["s"] = -3600.0
+            elif report.sweep_no == 6:
+                shift["s"] = 86400.0
+
+    d = Daemon(cfg, reporter=Jumper(), notifier=SystemdNotifier(environ={}))
+    summary = d.run()
+    assert summary.stopped_by == "sweeps" and summary.sweeps_per_band == {"lmr": 9} and summary.failed_sweeps == 0
+    revisits = d.scheduler.revisits("lmr")
+    assert len(revisits) == 8 and all(0 < r < 5 for r in revisits)  # monotonic: no 1 h or 1 day "revisit"
+    times = [r["time_ns"] for r in rows(cfg.store.db_path, "noise_floor")]
+    assert len(times) == 9  # every sweep stored with the (stepped) UTC time it was measured at
+    with sqlite3.connect(cfg.store.db_path) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
