@@ -43,6 +43,8 @@ log = logging.getLogger("specmon.daemon")
 STOP_FLUSH_S = 2.0
 #: at the end of a bounded run (--sweeps/--duration) the sinks get this long to drain
 BOUNDED_FLUSH_S = 15.0
+#: ... and the evidence still waiting gets this long
+BOUNDED_EVIDENCE_S = 20.0
 
 
 class SweepAbandoned(Exception):
@@ -578,6 +580,15 @@ class Daemon:
     def _shutdown(self) -> None:
         self.notifier.stopping()
         self.summary.stopped_by = self.stop_reason or "error"
+        if self.stop_reason in ("sweeps", "duration") and self.config.evidence.enabled:
+            # a bounded run has no schedule left to protect: capture the evidence still waiting
+            deadline = self._clock() + BOUNDED_EVIDENCE_S
+            while getattr(self.pipeline, "evidence_pending", 0) and self._clock() < deadline \
+                    and not self._stop.is_set():
+                before = self.pipeline.evidence_pending
+                self._capture_evidence()
+                if self.pipeline.evidence_pending >= before:
+                    break
         for sup in self.receivers.values():
             sup.close()
         try:

@@ -387,8 +387,11 @@ class Pipeline:
             if receiver is None:
                 waiting.append(item)
                 continue
+            t0 = time.perf_counter()
             try:
                 files = self._capture(band, result, case_id, spec, receiver)
+                log.info("evidence for %s captured in %.2f s (%d files)", case_id, time.perf_counter() - t0,
+                         len(files))
             except (SinkError, sqlite3.Error, OSError) as exc:
                 if is_disk_full(exc):
                     self._store_failed(exc)

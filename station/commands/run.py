@@ -51,6 +51,7 @@ def _duration(text: str) -> float:
 
 def run(args) -> int:
     import logging
+    import signal
     from dataclasses import replace
     from pathlib import Path
 
@@ -68,8 +69,17 @@ def run(args) -> int:
         config = replace(config, run=replace(config.run, tui=args.tui))
     for noisy in ("fontTools", "matplotlib", "PIL", "numba"):  # libraries' INFO chatter is not station news
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    early: list[str] = []  # SIGTERM/SIGINT while the register loads and the store opens: stop right after
+
+    def early_stop(signum, frame):
+        early.append(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, early_stop)
+    signal.signal(signal.SIGINT, early_stop)
     daemon = Daemon(config, config_path=args.config)
     install_signal_handlers(daemon)
+    if early:
+        daemon.request_stop(early[0])
     summary = daemon.run()
     print_summary(summary, demo=not args.config)
     return 0
