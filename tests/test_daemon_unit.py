@@ -402,3 +402,25 @@ def test_watchdog_is_pet_during_a_long_sweep(tmp_path):
     d.run()
     gaps = np.diff(pings)
     assert len(pings) >= 8 and gaps.max() < 0.2  # never a gap the watchdog would take for a hang
+
+
+def test_a_dead_receiver_holds_only_its_own_bands(tmp_path):
+    text = CONFIG.format(data_dir=tmp_path).replace(
+        '[receiver]\nuri = "sim://city"\nreopen_initial = "10ms"\nreopen_max = "40ms"',
+        '[[receivers]]\nname = "main"\nuri = "sim://city"\nreopen_initial = "10ms"\nreopen_max = "40ms"\n'
+        '[[receivers]]\nname = "aux"\nuri = "rtltcp://127.0.0.1:1"\nreopen_initial = "10ms"\nreopen_max = "40ms"')
+    text = text.replace('name = "b"\nf_lo = "430M"', 'name = "b"\nreceiver = "aux"\nf_lo = "430M"')
+    cfg = parse_config(text, source="t.toml", base_dir=tmp_path)
+    cfg = replace(cfg, run=replace(cfg.run, duration_s=0.5))
+
+    def factory(rc):
+        if rc.name == "aux":
+            raise ReceiverUnavailable("cannot connect: connection refused", where=rc.uri)
+        return ScriptedReceiver()
+
+    d = Daemon(cfg, receiver_factory=factory, reporter=LogReporter(), pipeline=ScriptedPipeline(),
+               notifier=SystemdNotifier(environ={}))
+    s = d.run()
+    assert s.sweeps_per_band.get("a", 0) >= 10 and "b" not in s.sweeps_per_band
+    assert d.receivers["aux"].state == "failed" and d.receivers["aux"].counters.errors >= 3
+    assert d.station_health()["receiver_state"] == "failed"
