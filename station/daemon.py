@@ -407,10 +407,8 @@ class Daemon:
             band = self.config.band(decision.band)
             sup = self.receivers[band.receiver]
             rx = sup.acquire()
-            if rx is None:
+            if rx is None:  # in backoff (the supervisor logged why): its bands wait, other receivers go on
                 self.scheduler.hold(band.name, sup.next_attempt)
-                self.reporter.event(f"band {band.name}: receiver {sup.cfg.name} {sup.state}, next attempt in "
-                                    f"{max(0.0, sup.next_attempt - self._clock()):.1f} s")
                 continue
             self._sweep(band, sup, rx)
 
