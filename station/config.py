@@ -565,7 +565,7 @@ def _receivers(root: _Section) -> tuple[ReceiverConfig, ...]:
             reopen_initial_s=s.seconds("reopen_initial", 0.5),
             reopen_max_s=s.seconds("reopen_max", 30.0),
             read_timeout_s=s.seconds("read_timeout", 5.0),
-            seed=s.integer("seed", None) if s.has("seed") else s.raw("seed", None),
+            seed=s.integer("seed", None, lo=0),
         )
         if rc.seed is not None and not uri.lower().startswith("sim"):
             raise s.error("seed", "seed applies to sim:// receivers only")
@@ -667,11 +667,12 @@ def _bands(root: _Section, receivers: tuple[ReceiverConfig, ...]) -> tuple[BandC
 
 def _detector(s: _Section, base: DetectorConfig) -> DetectorConfig:
     pfa = s.number("pfa", base.pfa, lo=0.0, hi=0.5, lo_open=True)
+    if s.has("min_bandwidth") and s.hz("min_bandwidth", positive=False) < 0:
+        raise s.error("min_bandwidth", "must be >= 0")
     return DetectorConfig(
         pfa=pfa,
         min_snr_db=s.number("min_snr_db", base.min_snr_db, lo=-20.0, hi=100.0),
-        min_bandwidth_hz=s.hz("min_bandwidth", base.min_bandwidth_hz, positive=False) if s.has("min_bandwidth")
-        else s.raw("min_bandwidth", base.min_bandwidth_hz),
+        min_bandwidth_hz=s.hz("min_bandwidth", base.min_bandwidth_hz, positive=False),
         keep_artifacts=s.boolean("keep_artifacts", base.keep_artifacts),
         spurs_hz=s.list_of("spurs", list(base.spurs_hz), "hz"),
         bursts=s.boolean("bursts", base.bursts),
