@@ -20,7 +20,7 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -172,8 +172,6 @@ def _utc_now() -> datetime:
 def crop_spectrum(spec: Spectrum, f_lo_hz: float, f_hi_hz: float) -> Spectrum:
     """A copy of ``spec`` limited to the bins in [f_lo_hz, f_hi_hz] (owned arrays, no per-frame spectra): what an
     evidence snapshot needs, without keeping a whole band sweep in memory while the capture waits."""
-    from dataclasses import replace as _replace
-
     a = int(np.searchsorted(spec.freqs_hz, f_lo_hz, side="left"))
     b = int(np.searchsorted(spec.freqs_hz, f_hi_hz, side="right"))
     a, b = max(0, min(a, spec.n_bins - 3)), min(spec.n_bins, max(b, a + 3))
@@ -181,7 +179,7 @@ def crop_spectrum(spec: Spectrum, f_lo_hz: float, f_hi_hz: float) -> Spectrum:
     def cut(x):
         return None if x is None else np.array(x[a:b])
 
-    return _replace(spec, freqs_hz=cut(spec.freqs_hz), psd_dbfs_hz=cut(spec.psd_dbfs_hz),
+    return replace(spec, freqs_hz=cut(spec.freqs_hz), psd_dbfs_hz=cut(spec.psd_dbfs_hz),
                     maxhold_dbfs_hz=cut(spec.maxhold_dbfs_hz), frames_dbfs_hz=None, frame_times_s=None,
                     above_counts=cut(spec.above_counts), above_threshold_dbfs_hz=cut(spec.above_threshold_dbfs_hz))
 
@@ -324,8 +322,6 @@ class Pipeline:
                 margin = max(100e3, 6 * e.bandwidth_hz)
                 self._evidence_queue.append((band.name, r, case_id, crop_spectrum(spec, e.f_lo_hz - margin,
                                                                                   e.f_hi_hz + margin)))
-        from dataclasses import replace
-
         return replace(report, duration_s=duration, timings_s=dict(timings), store_error=store_error)
 
     def _judge(self, emissions: list[Emission], track_of: dict, when: datetime) -> list[Judged]:
@@ -335,8 +331,6 @@ class Pipeline:
         judged_idx = [i for i, e in enumerate(emissions) if e.snr_db >= min_snr and not e.artifact]
         judged = self.checker.check([emissions[i] for i in judged_idx], when) if judged_idx else []
         out: dict[int, Judged] = {}
-        from dataclasses import replace
-
         for i, r in zip(judged_idx, judged):
             out[i] = Judged(emissions[i], replace(r, track_id=track_of.get(i)), track_of.get(i))
         for i, e in enumerate(emissions):
@@ -612,8 +606,6 @@ class Outputs:
 # ---------------------------------------------------------------------------------------------------------
 def make_detector(band: BandConfig):
     """The band's emission detector (detectors.energy) with the band's detector settings."""
-    from dataclasses import replace as _replace
-
     from detectors.artifacts import ArtifactParams
     from detectors.energy import DetectorParams, EmissionDetector
 
@@ -631,7 +623,7 @@ def make_detector(band: BandConfig):
 
     d = band.detector
     params = DetectorParams(pfa=d.pfa, keep_artifacts=d.keep_artifacts, detect_bursts=d.bursts,
-                            artifacts=_replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)))
+                            artifacts=replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)))
     return SharedFloorDetector(params)
 
 
