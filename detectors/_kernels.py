@@ -196,3 +196,97 @@ def running_quantile(vals, seg_bounds, half, q):
                 lo += 1
             out[i] = buf[int(q * (m - 1) + 0.5)]
     return out
+
+
+@njit(cache=True)
+def floor_over_clean(x, clean, window, bias):
+    """Running median of ``x`` (n,) over its clean bins (``clean`` (n,) bool), ``window`` clean bins long, clean
+    runs separated by more than half a window filtered separately, divided by ``bias`` and interpolated
+    linearly in log across occupied bins (constant beyond the first/last clean bin)."""
+    n = x.shape[0]
+    idx = np.flatnonzero(clean)
+    m = idx.shape[0]
+    out = np.empty(n)
+    if m == 0:
+        med = np.median(x)
+        for i in range(n):
+            out[i] = med / bias
+        return out
+    half_gap = max(1, window // 2)
+    n_cuts = 0
+    for k in range(1, m):
+        if idx[k] - idx[k - 1] > half_gap:
+            n_cuts += 1
+    bounds = np.empty(n_cuts + 2, np.int64)
+    bounds[0] = 0
+    c = 1
+    for k in range(1, m):
+        if idx[k] - idx[k - 1] > half_gap:
+            bounds[c] = k
+            c += 1
+    bounds[c] = m
+    vals = np.empty(m)
+    for k in range(m):
+        vals[k] = x[idx[k]]
+    med = running_quantile(vals, bounds, window // 2, 0.5)
+    if m == n:
+        for i in range(n):
+            out[i] = med[i] / bias
+        return out
+    logm = np.log(med)
+    k = 0
+    for i in range(n):
+        if i <= idx[0]:
+            out[i] = med[0] / bias
+        elif i >= idx[m - 1]:
+            out[i] = med[m - 1] / bias
+        else:
+            while idx[k + 1] < i:
+                k += 1
+            if idx[k + 1] == i:
+                out[i] = med[k + 1] / bias
+            else:
+                f = (i - idx[k]) / (idx[k + 1] - idx[k])
+                out[i] = np.exp(logm[k] + f * (logm[k + 1] - logm[k])) / bias
+    return out
+
+
+@njit(cache=True)
+def fcme_loop(x, fl, widths, thr_first, thr_rest, guard, window, bias, iterations, min_clean):
+    """The excision iterations of the noise floor (see :mod:`detectors.noise`): mark occupied bins with the
+    matched-width test of ``x / fl`` (thresholds ``thr_first`` on the first pass, ``thr_rest`` after), widen
+    by ``guard``, re-estimate the floor over the clean bins; stop when the clean set repeats. Keeps at least
+    ``min_clean`` of the lowest bins clean. Returns (floor (n,), clean (n,) bool)."""
+    n = x.shape[0]
+    clean = np.ones(n, np.bool_)
+    for it in range(iterations):
+        marks = np.zeros(n, np.bool_)
+        ratio = x / fl
+        mark_multiresolution(ratio, widths, thr_first if it == 0 else thr_rest, marks)
+        new_clean = np.ones(n, np.bool_)
+        count = 0
+        for i in range(n):
+            lo = max(0, i - guard)
+            hi = min(n, i + guard + 1)
+            for j in range(lo, hi):
+                if marks[j]:
+                    new_clean[i] = False
+                    break
+            if new_clean[i]:
+                count += 1
+        if count < min_clean:
+            order = np.argsort(x)
+            new_clean[:] = False
+            for k in range(min_clean):
+                new_clean[order[k]] = True
+        if it > 0:
+            same = True
+            for i in range(n):
+                if new_clean[i] != clean[i]:
+                    same = False
+                    break
+            if same:
+                break
+        clean = new_clean
+        fl = floor_over_clean(x, clean, window, bias)
+    return fl, clean

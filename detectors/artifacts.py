@@ -64,13 +64,16 @@ class ArtifactClassifier:
         """Return ``emissions`` with artifacts marked. ``freqs_hz``/``floor_dbfs_hz`` (n_bins,) and the bin
         ``hop_slices`` enable the hop-edge test; without them it is skipped."""
         centers = np.asarray(hop_centers_hz, dtype=float).ravel()
+        medians = None
+        if freqs_hz is not None and floor_dbfs_hz is not None and hop_slices:
+            medians = [float(np.median(floor_dbfs_hz[sl])) for sl in hop_slices]
         out: list[Emission] = []
         for e in emissions:
-            reason = self._reason(e, emissions, centers, bin_hz, freqs_hz, floor_dbfs_hz, hop_slices)
+            reason = self._reason(e, emissions, centers, bin_hz, freqs_hz, floor_dbfs_hz, hop_slices, medians)
             out.append(dataclasses.replace(e, artifact=reason is not None, artifact_reason=reason) if reason else e)
         return out
 
-    def _reason(self, e, emissions, centers, bin_hz, freqs_hz, floor_db, slices) -> str | None:
+    def _reason(self, e, emissions, centers, bin_hz, freqs_hz, floor_db, slices, medians) -> str | None:
         p = self.params
         if centers.size:
             d = np.abs(centers - e.peak_hz)
@@ -88,11 +91,10 @@ class ArtifactClassifier:
         for f in p.spurs_hz:
             if abs(e.peak_hz - f) <= p.spur_tolerance_hz and e.bandwidth_hz <= p.spur_max_bandwidth_hz:
                 return "spur"
-        if freqs_hz is not None and floor_db is not None and slices:
+        if medians is not None:
             k = int(np.clip(np.searchsorted(freqs_hz, e.center_hz), 0, len(freqs_hz) - 1))
-            for sl in slices:
+            for sl, ref in zip(slices, medians):
                 if sl.start <= k < sl.stop:
-                    ref = float(np.median(floor_db[sl]))
                     if floor_db[k] < ref - p.edge_rolloff_db and (k - sl.start < 0.15 * (sl.stop - sl.start) or sl.stop - k <= 0.15 * (sl.stop - sl.start)):
                         return "hop_edge"
                     break

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.ndimage import percentile_filter
 
 from detectors import stats
-from detectors._kernels import mark_multiresolution, running_quantile
+from detectors._kernels import fcme_loop, floor_over_clean, running_quantile
 from dsp.spectrum import Spectrum
 
 
@@ -163,11 +163,14 @@ def _curvature(floor: np.ndarray, window: int, spectrum: Spectrum) -> np.ndarray
         if n < 2 * h + 1:
             continue
         k = min(window | 1, n if n % 2 else n - 1)
-        sm = np.convolve(np.pad(seg, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
-        pad = np.pad(sm, h, mode="edge")
+        r = k // 2
+        padded = np.concatenate((np.full(r, seg[0]), seg, np.full(r, seg[-1])))
+        c = np.concatenate(([0.0], np.cumsum(padded)))
+        sm = (c[k:] - c[:-k]) / k  # box mean over k bins, same length as seg
+        pad = np.concatenate((np.full(h, sm[0]), sm, np.full(h, sm[-1])))
         d2 = (pad[2 * h:] - 2.0 * pad[h:-h] + pad[: -2 * h]) / (h * h)
-        bias_db = window * window / 24.0 * np.maximum(-d2, 0.0)
-        out[sl] = 10 ** (np.minimum(bias_db, 3.0) / 10)
+        bias_db = np.minimum(window * window / 24.0 * np.maximum(-d2, 0.0), 3.0)
+        out[sl] = np.exp(bias_db * (np.log(10.0) / 10.0))
     return out
 
 
@@ -198,9 +201,12 @@ class NoiseFloorEstimator:
         from the inter-quartile range compared with the Gamma law's: 0 when the data behave as modelled."""
         if ratio_clean.size < 16:
             return 0.0
-        q25, q75 = np.percentile(ratio_clean, [25, 75])
+        n = ratio_clean.size
+        k25, k50, k75 = n // 4, n // 2, (3 * n) // 4
+        part = np.partition(ratio_clean, (k25, k50, k75))
+        q25, q50, q75 = float(part[k25]), float(part[k50]), float(part[k75])
         iqr_model = stats.gamma_quantile(rel_var, 0.75) - stats.gamma_quantile(rel_var, 0.25)
-        iqr = float(q75 - q25) / max(float(np.median(ratio_clean)) / stats.gamma_median(rel_var), 1e-12)
+        iqr = (q75 - q25) / max(q50 / stats.gamma_median(rel_var), 1e-12)
         excess = (iqr**2 - 1.1 * iqr_model**2) / 1.349**2
         return max(0.0, excess)
 
@@ -238,7 +244,7 @@ class NoiseFloorEstimator:
             # ``edge_fraction`` on each side, where the anti-alias filter rolls off) so that an emission wider
             # than the wide window cannot pull it up either; ``initial_allowance_db`` covers the ripple it
             # does not follow
-            med = _running_floor(xs, clean, window) / bias
+            med = floor_over_clean(np.ascontiguousarray(xs), clean, window, bias)
             e = int(p.edge_fraction * n)
             core = med[e : n - e] if n - 2 * e >= window else med
             allowance = 10 ** (p.initial_allowance_db / 10)
@@ -246,20 +252,11 @@ class NoiseFloorEstimator:
             q25 = percentile_filter(xs, 25, size=min(wide, n | 1), mode="mirror") / q25_bias
             fl = np.minimum(q25 * allowance, float(core.min()) * 10 ** (p.cap_allowance_db / 10))
             widths = _excision_widths(window)
-            for it in range(p.iterations):
-                marks = np.zeros(n, dtype=np.bool_)
-                thr = t_widths(widths) * (10 ** (p.excision_margin_db / 10) if it else 1.0)
-                mark_multiresolution(np.ascontiguousarray(xs / fl), widths, thr, marks)
-                new_clean = ~_dilate(marks, p.guard_bins)
-                if new_clean.sum() < max(3, p.min_clean_fraction * n):
-                    # too few clean bins: keep the lowest fraction as clean
-                    k = max(3, int(p.min_clean_fraction * n))
-                    new_clean = np.zeros(n, dtype=bool)
-                    new_clean[np.argsort(xs)[:k]] = True
-                if np.array_equal(new_clean, clean) and it > 0:
-                    break
-                clean = new_clean
-                fl = _running_floor(xs, clean, window) / bias
+            thr = t_widths(widths)
+            min_clean = max(3, int(p.min_clean_fraction * n))
+            fl, clean = fcme_loop(np.ascontiguousarray(xs), np.ascontiguousarray(fl), widths, thr,
+                                  thr * 10 ** (p.excision_margin_db / 10), p.guard_bins, window, bias, p.iterations,
+                                  min(min_clean, n))
             floor[sl] = fl
             clean_all[sl] = clean
         win_eff = max(1, min(window_used, int(clean_all.sum())))

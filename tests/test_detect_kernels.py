@@ -67,3 +67,34 @@ def test_block_means_lin(fn):
     out = kernel(frames_db, 4, 3)
     ref = (10 ** (frames_db.astype(np.float64) / 10)).reshape(3, 4, 16).mean(axis=1)
     np.testing.assert_allclose(out, ref, rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_floor_over_clean_matches_numpy_reference(fn):
+    from detectors._kernels import floor_over_clean
+    from detectors.noise import _running_floor
+
+    rng = np.random.default_rng(4)
+    x = rng.gamma(100, 0.01, 600) * np.linspace(1.0, 2.0, 600)
+    clean = rng.random(600) > 0.2
+    clean[150:330] = False  # a wide occupied run: the two sides are filtered separately
+    kernel = floor_over_clean if fn == "jit" else floor_over_clean.py_func
+    np.testing.assert_allclose(kernel(x, clean, 33, 0.98), _running_floor(x, clean, 33) / 0.98, rtol=1e-12)
+    np.testing.assert_allclose(kernel(x, np.ones(600, np.bool_), 33, 1.0), _running_floor(x, np.ones(600, bool), 33),
+                               rtol=1e-12)
+
+
+def test_fcme_loop_excises_an_emission_and_keeps_the_floor():
+    from detectors._kernels import fcme_loop
+
+    rng = np.random.default_rng(5)
+    x = rng.gamma(500, 1 / 500, 1024)  # noise, nu = 1000
+    x[400:440] += 0.5  # an emission 1.8 dB over the floor, 40 bins
+    widths = np.array([1, 2, 4, 8, 16, 32], dtype=np.int64)
+    thr = np.array([1.2, 1.14, 1.1, 1.07, 1.05, 1.035])
+    fl, clean = fcme_loop(x, np.full(1024, 1.0), widths, thr, thr * 1.05, 2, 33, 1.0, 6, 102)
+    assert not clean[400:440].any() and clean[:380].mean() > 0.95
+    assert np.abs(fl[400:440] - 1.0).max() < 0.03
+    fl_py, clean_py = fcme_loop.py_func(x, np.full(1024, 1.0), widths, thr, thr * 1.05, 2, 33, 1.0, 6, 102)
+    np.testing.assert_allclose(fl_py, fl, rtol=1e-12)
+    assert np.array_equal(clean_py, clean)
