@@ -103,10 +103,43 @@ def startup_and_rss(data_dir: Path) -> list[str]:
         runs.append((float(m.group(1)) if m else float("nan"), wall))
     rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out.append(f"start-up to the first hop, warm numba cache: {runs[1][0]:.2f} s, {runs[2][0]:.2f} s "
-               f"(cold, first run: {runs[0][0]:.2f} s)   target < 3 s")
+               f"(first run of this benchmark: {runs[0][0]:.2f} s)   target < 3 s")
     out.append(f"whole demo run (5 bands x 2 sweeps, evidence, CSV+PDF export): {runs[2][1]:.1f} s wall")
-    out.append(f"peak RSS of `specmon run` (demo, all 5 bands): {rss_kb / 1024:.0f} MB   target < 300 MB")
+    out.append(f"peak RSS of `specmon run` (demo, all 5 bands, sim:// in-process): {rss_kb / 1024:.0f} MB   "
+               "target < 300 MB")
+    out.append(f"peak RSS of the station process with the simulator behind rtl_tcp (as with a real dongle): "
+               f"{station_rss_over_rtltcp(data_dir):.0f} MB")
     return out
+
+
+def station_rss_over_rtltcp(data_dir: Path) -> float:
+    """The station's own peak RSS: the simulator (whose numba kernels take ~80 MB) runs in a separate
+    `specmon rtltcp-serve` process and the station reads it through rtltcp://, as it would a dongle."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "station", "rtltcp-serve", "--source", "sim://city",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        time.sleep(2.0)
+        demo = (ROOT / "station" / "data" / "demo.toml").read_text()
+        demo = demo.replace('uri = "sim://city"', f'uri = "rtltcp://127.0.0.1:{port}"').replace("seed = 1\n", "")
+        cfg = data_dir / "rtltcp.toml"
+        cfg.write_text(demo)
+        code = ("import re, sys; from station.cli import main; rc = main(sys.argv[1:]); "
+                "print('VmHWM', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1), "
+                "file=sys.stderr); sys.exit(rc)")
+        p = subprocess.run([sys.executable, "-c", code, "run", "--config", str(cfg), "--data-dir",
+                            str(data_dir / "rtltcp"), "--sweeps", "2", "--tui", "off"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=600)
+        if p.returncode != 0:
+            raise SystemExit(f"specmon run over rtl_tcp failed: {p.stderr[-2000:]}")
+        return int(re.search(r"VmHWM (\d+)", p.stderr).group(1)) / 1024
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def main() -> None:
