@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
@@ -140,6 +141,25 @@ def _accumulate(
                 frames[frame0 + f, j] = p
 
 
+_NO_BINS = np.zeros(0, dtype=np.int64)
+
+
+@lru_cache(maxsize=16)
+def _frame_setup(window: str, nfft: int, fmt: str):
+    """What welch needs per (window, nfft, format), cached (a sweep analyses many buffers alike): the WindowInfo,
+    the fill kernel's interleaved ``w2``/``zw2`` (format zero as offset), the bins where the window's own spectrum
+    W is non-zero (``dc_bins``, int64) and W there (``w_dc``, complex128). Arrays are read-only."""
+    win = window_info(window, nfft)
+    zero = _ZERO_SCALE[fmt][0]
+    w2, zw2 = frame_coefficients(win.coefficients, fmt, zero, zero)
+    w_spec = np.fft.fft(win.coefficients)
+    dc_bins = np.nonzero(np.abs(w_spec) > 1e-9 * np.abs(w_spec[0]))[0].astype(np.int64)
+    w_dc = w_spec[dc_bins]
+    for a in (win.coefficients, w2, zw2, dc_bins, w_dc):
+        a.flags.writeable = False
+    return win, w2, zw2, dc_bins, w_dc
+
+
 def welch(
     samples,
     sample_rate_hz: float,
@@ -182,9 +202,8 @@ def welch(
         raise ValueError(f"buffer has {n} samples, fewer than one FFT frame (nfft={nfft})")
     step = frame_step(nfft, overlap)
     n_frames = 1 + (n - nfft) // step
-    win = window_info(window, nfft)
+    win, w2, zw2, dc_bins, w_dc = _frame_setup(window, nfft, fmt_eff)
     zero, scale = _ZERO_SCALE[fmt_eff]
-    w2, zw2 = frame_coefficients(win.coefficients, fmt_eff, zero, zero)
     norm = fs * win.sum_w2  # |X|^2 -> FS^2/Hz
 
     acc = np.zeros(nfft, dtype=np.float64)
@@ -216,18 +235,15 @@ def welch(
     # cosine sum): X_k = Y_k - c * W_k. Those bins of every frame are kept and recomputed once c is known, so the
     # raw buffer is read once (no separate mean pass).
     if remove_dc:
-        w_spec = np.fft.fft(win.coefficients)
-        dc_bins = np.nonzero(np.abs(w_spec) > 1e-9 * np.abs(w_spec[0]))[0].astype(np.int64)
         dc_y = np.empty((n_frames, dc_bins.shape[0]), dtype=np.complex128)
     else:
-        dc_bins = np.zeros(0, dtype=np.int64)
+        dc_bins = _NO_BINS
         dc_y = np.zeros((1, 0), dtype=np.complex128)
-    si = sq = 0.0
+    # components summed by position in the frame, for the buffer mean (only with remove_dc)
+    colsum = np.zeros(2 * nfft if remove_dc else 0, dtype=np.float64)
     for first in range(0, n_frames, block):
         nb = min(block, n_frames - first)
-        bsi, bsq = _fill_frames_sum(raw, w2, zw2, first, step, buf_f32, nb)
-        si += bsi
-        sq += bsq
+        _fill_frames_sum(raw, w2, zw2, first, step, buf_f32, nb, colsum, remove_dc)
         X = scipy.fft.fft(buf[:nb], axis=-1, overwrite_x=True, workers=1)
         if simple:
             _accumulate_fast(X, nb, acc, mx, tmp, dc_bins, dc_y, first)
@@ -235,10 +251,10 @@ def welch(
             _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames, dc_bins, dc_y)
     if remove_dc:
         tail = raw[2 * ((n_frames - 1) * step + nfft) :]  # samples after the last whole frame
-        mi = (si + float(tail[0::2].sum(dtype=np.float64))) / n
-        mq = (sq + float(tail[1::2].sum(dtype=np.float64))) / n
+        mi = (float(colsum[0::2].sum()) + float(tail[0::2].sum(dtype=np.float64))) / n
+        mq = (float(colsum[1::2].sum()) + float(tail[1::2].sum(dtype=np.float64))) / n
         c = complex(mi - zero, mq - zero) / scale
-        xs = dc_y - c * w_spec[dc_bins]
+        xs = dc_y - c * w_dc
         p = (xs.real**2 + xs.imag**2).astype(np.float64)
         acc[dc_bins] = p.sum(axis=0)
         mx[dc_bins] = p.max(axis=0)
