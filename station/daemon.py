@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from station.config import Config, ReceiverConfig, load_config
-from station.errors import ConfigError, ReceiverError, SpecmonError, TuningError, UsageError
+from station.errors import ConfigError, EndOfRecording, ReceiverError, SpecmonError, TuningError, UsageError
 from station.scheduler import BandSlot, Scheduler
 
 log = logging.getLogger("specmon.daemon")
@@ -43,6 +43,8 @@ log = logging.getLogger("specmon.daemon")
 STOP_FLUSH_S = 2.0
 #: at the end of a bounded run (--sweeps/--duration) the sinks get this long to drain
 BOUNDED_FLUSH_S = 15.0
+#: stop reasons of a run that ended by itself (not by a signal): drain, capture, export before exiting
+BOUNDED = ("sweeps", "duration", "end_of_recording")
 #: ... and the evidence still waiting gets this long
 BOUNDED_EVIDENCE_S = 20.0
 
@@ -299,7 +301,7 @@ class RunSummary:
     receiver_errors: int = 0
     emissions_last: dict[str, int] = field(default_factory=dict)  # per band, last sweep
     new_cases: int = 0
-    stopped_by: str = ""  # "sweeps", "duration", "signal", "error"
+    stopped_by: str = ""  # "sweeps", "duration", "end_of_recording", a signal name, "error"
     elapsed_s: float = 0.0
     exports: list = field(default_factory=list)  # paths written at the end
     band_lines: list = field(default_factory=list)  # per band: emissions by class in its last sweep
@@ -432,6 +434,11 @@ class Daemon:
         except SweepAbandoned:
             self.summary.abandoned += 1
             log.info("sweep of %s abandoned: stop requested", band.name)
+            return
+        except EndOfRecording as exc:  # a file: source replayed to its end (no loop): the run is complete
+            log.info("%s; stopping", exc)
+            self.stop_reason = self.stop_reason or "end_of_recording"
+            self._stop.set()
             return
         except TuningError as exc:  # the band, not the receiver, is the problem: retry after its period
             self.reporter.event(f"band {band.name}: {exc}")
@@ -578,7 +585,7 @@ class Daemon:
     def _shutdown(self) -> None:
         self.notifier.stopping()
         self.summary.stopped_by = self.stop_reason or "error"
-        if self.stop_reason in ("sweeps", "duration") and self.config.evidence.enabled:
+        if self.stop_reason in BOUNDED and self.config.evidence.enabled:
             # a bounded run has no schedule left to protect: capture the evidence still waiting
             deadline = self._clock() + BOUNDED_EVIDENCE_S
             while getattr(self.pipeline, "evidence_pending", 0) and self._clock() < deadline \
@@ -598,12 +605,12 @@ class Daemon:
         except Exception as exc:
             log.debug("final health point: %s", exc)
         try:
-            bounded = self.stop_reason in ("sweeps", "duration")  # nobody waits on us: drain the spools
+            bounded = self.stop_reason in BOUNDED  # nobody waits on us: drain the spools
             if not self.pipeline.flush(timeout_s=BOUNDED_FLUSH_S if bounded else STOP_FLUSH_S):
                 log.warning("sinks not drained at exit; the spool keeps the rest for the next start")
         except Exception as exc:
             log.error("flushing sinks failed (the spool keeps the points): %s", exc)
-        if self.stop_reason in ("sweeps", "duration") and self.config.export.on_exit:
+        if self.stop_reason in BOUNDED and self.config.export.on_exit:
             try:
                 self.summary.exports = self.pipeline.export(self.config.export_dir)
             except SpecmonError as exc:

@@ -424,3 +424,20 @@ def test_a_dead_receiver_holds_only_its_own_bands(tmp_path):
     assert s.sweeps_per_band.get("a", 0) >= 10 and "b" not in s.sweeps_per_band
     assert d.receivers["aux"].state == "failed" and d.receivers["aux"].counters.errors >= 3
     assert d.station_health()["receiver_state"] == "failed"
+
+
+def test_end_of_a_recording_ends_the_run_cleanly(tmp_path):
+    from station.errors import EndOfRecording
+
+    total = {"reads": 0}
+
+    class Recording(ScriptedReceiver):
+        def read_raw(self, n):
+            total["reads"] += 1
+            if total["reads"] > 10:
+                raise EndOfRecording("end of recording after 10 reads", where="file:x.cu8")
+            return np.zeros(2 * n, np.uint8)
+
+    d = make_daemon(tmp_path, factory=lambda cfg: Recording())
+    s = d.run()
+    assert s.stopped_by == "end_of_recording" and s.sweeps == 2 and s.receiver_errors == 0
