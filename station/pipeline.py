@@ -524,8 +524,15 @@ class Outputs:
         ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name)
         pts = P.spectrum_points(spec, ctx, n_points=self.config.store.spectrum_points, noise_dbfs_hz=noise)
         pts.append(P.noise_floor_point(spec, ctx, noise))
-        pts += P.emission_points([j.result if j.result is not None else j.emission for j in results], ctx,
-                                 spec.start_utc)
+        em_pts = P.emission_points([j.result if j.result is not None else j.emission for j in results], ctx,
+                                   spec.start_utc)
+        # unjudged emissions (no register, too weak, artifact) keep their track id too
+        unjudged = {float(j.emission.center_hz): j.track_id for j in results if j.result is None and j.track_id}
+        for p in em_pts:
+            tid = unjudged.get(float(p.fields.get("center_hz", float("nan"))))
+            if tid and "track_id" not in p.fields:
+                p.fields["track_id"] = tid
+        pts += em_pts
         if observed:
             pts += P.violation_points(observed, ctx, spec.start_utc)
         if occupancy_records:
