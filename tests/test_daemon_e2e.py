@@ -207,3 +207,21 @@ data_dir = "{tmp_path / 'data'}"
     assert len(nexus) == n  # in every sweep
     assert len({r["track_id"] for r in nexus}) == 1
     assert all(r["class"] == "unknown" for r in nexus)  # no register configured: measured, not judged
+
+
+def test_the_readme_first_command_runs_the_demo(tmp_path):
+    """`specmon run` with no argument, in an empty folder: the simulated city, bounded, summary + exports."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "station", "run", "--sweeps", "1"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = p.stdout
+    assert "specmon run: stopped (sweeps) after 5 band sweeps" in out
+    assert "emissions in the last sweep of each band:" in out and "violation cases (" in out
+    data = tmp_path / "specmon-data"
+    assert f"store: {data / 'specmon.db'}" in out
+    exports = sorted((data / "exports").iterdir())
+    assert [e.suffix for e in exports] == [".csv", ".pdf"]
+    assert all(str(e) in out for e in exports)
