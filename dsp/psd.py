@@ -160,6 +160,34 @@ def _frame_setup(window: str, nfft: int, fmt: str):
     return win, w2, zw2, dc_bins, w_dc
 
 
+@lru_cache(maxsize=16)
+def _cola_edges(window: str, nfft: int, step: int):
+    """For a window that overlap-adds to a constant at this step (COLA: periodic Hann at 50 %, rect at 0 %,
+    Blackman-Harris at 75 %, ...): ``(K, head, tail)`` with K the constant sum of the overlapping windows and
+    head/tail ((nfft,) float64) ``K - coverage`` over the first and the last nfft samples of the framed span, where
+    ``coverage(p)`` = sum of the windows of the frames holding sample p. Else None. (Read-only arrays.)
+
+    Then the DC bins of the frames already sum the samples: ``sum_m Y_m[0] = sum_p coverage(p) x[p]``, so
+    ``sum_p x[p] = (sum_m Y_m[0] + sum_head head*x + sum_tail tail*x) / K`` (when the span is >= 2 nfft)."""
+    w = window_info(window, nfft).coefficients
+    if nfft % step:
+        return None
+    per_phase = w.reshape(nfft // step, step).sum(axis=0)  # interior coverage, periodic in p with period step
+    k = float(per_phase.mean())
+    if not (k > 0.0 and np.all(np.abs(per_phase - k) <= 1e-9 * k)):
+        return None
+    head = np.zeros(nfft)
+    tail = np.zeros(nfft)
+    for m in range(nfft // step):
+        head[m * step :] += w[: nfft - m * step]  # frame m (from 0) covers p >= m*step
+        tail[: nfft - m * step] += w[m * step :]  # the m-th frame from the end covers the span's last nfft - m*step
+    head = k - head
+    tail = k - tail
+    head.flags.writeable = False
+    tail.flags.writeable = False
+    return k, head, tail
+
+
 def welch(
     samples,
     sample_rate_hz: float,
@@ -239,21 +267,36 @@ def welch(
     else:
         dc_bins = _NO_BINS
         dc_y = np.zeros((1, 0), dtype=np.complex128)
-    # components summed by position in the frame, for the buffer mean (only with remove_dc)
-    colsum = np.zeros(2 * nfft if remove_dc else 0, dtype=np.float64)
+    # The buffer mean: from the frames' DC bins when the window overlap-adds to a constant (no extra work), else
+    # by summing the samples by position in the frame (colsum) while filling the frames.
+    span = (n_frames - 1) * step + nfft  # samples covered by the frames
+    cola = _cola_edges(window, nfft, step) if remove_dc and span >= 2 * nfft else None
+    do_sum = bool(remove_dc) and cola is None
+    colsum = np.zeros(2 * nfft if do_sum else 0, dtype=np.float64)
     for first in range(0, n_frames, block):
         nb = min(block, n_frames - first)
-        _fill_frames_sum(raw, w2, zw2, first, step, buf_f32, nb, colsum, remove_dc)
+        _fill_frames_sum(raw, w2, zw2, first, step, buf_f32, nb, colsum, do_sum)
         X = scipy.fft.fft(buf[:nb], axis=-1, overwrite_x=True, workers=1)
         if simple:
             _accumulate_fast(X, nb, acc, mx, tmp, dc_bins, dc_y, first)
         else:
             _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames, dc_bins, dc_y)
     if remove_dc:
-        tail = raw[2 * ((n_frames - 1) * step + nfft) :]  # samples after the last whole frame
-        mi = (float(colsum[0::2].sum()) + float(tail[0::2].sum(dtype=np.float64))) / n
-        mq = (float(colsum[1::2].sum()) + float(tail[1::2].sum(dtype=np.float64))) / n
-        c = complex(mi - zero, mq - zero) / scale
+        after = raw[2 * span :]  # samples after the last whole frame
+        if cola is None:
+            s_frames = complex(float(colsum[0::2].sum()) - zero * span, float(colsum[1::2].sum()) - zero * span)
+        else:
+            k, head, tail = cola
+            # dc_bins[0] is bin 0 (W_0 = sum(w) > 0); Y_m[0] is in full-scale units, the format zero removed
+            hd = raw[: 2 * nfft].astype(np.float64) - zero
+            tl = raw[2 * (span - nfft) : 2 * span].astype(np.float64) - zero
+            s_frames = (
+                complex(dc_y[:, 0].sum()) * scale
+                + complex(head @ hd[0::2], head @ hd[1::2])
+                + complex(tail @ tl[0::2], tail @ tl[1::2])
+            ) / k
+        af = after.astype(np.float64) - zero
+        c = (s_frames + complex(af[0::2].sum(), af[1::2].sum())) / (n * scale)  # buffer mean, full scale
         xs = dc_y - c * w_dc
         p = (xs.real**2 + xs.imag**2).astype(np.float64)
         acc[dc_bins] = p.sum(axis=0)
