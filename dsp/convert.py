@@ -131,28 +131,31 @@ def _fill_frames(raw, w2, zw2, first_frame, step, out, n_frames):  # pragma: no 
 
 
 @njit(cache=True, nogil=True)
-def _fill_frames_sum(raw, w2, zw2, first_frame, step, out, n_frames, colsum, do_sum):  # pragma: no cover - compiled
-    """As :func:`_fill_frames`, and (if ``do_sum``) add to ``colsum`` ((2*nfft,) float64) the components each
-    sample of these frames contributes once, by position in the frame: all of frame 0, then the ``step`` samples
-    each later frame adds (its last ``2*step`` components). ``colsum[0::2].sum()`` and ``colsum[1::2].sum()`` are
-    then the sums of the I and of the Q components the frames cover. Summing by position keeps the loop
-    contiguous, so it vectorises (two running scalar sums over every other component did not, and cost twice the
-    fill itself); the sums are exact for the integer formats."""
+def _fill_frame(raw, w2, zw2, g, step, row, colsum, do_sum):  # pragma: no cover - compiled
+    """Frame ``g`` (starting at sample ``g*step``) converted and windowed into ``row`` (float32 (2*nfft,)), as
+    :func:`_fill_frames`; if ``do_sum``, add to ``colsum`` ((2*nfft,) float64) the components this frame
+    contributes once, by position in the frame: all of frame 0, the last ``2*step`` (the new samples) of later
+    frames. Over all frames ``colsum[0::2].sum()`` and ``colsum[1::2].sum()`` are the sums of the I and of the Q
+    components the frames cover. Summing by position keeps the loop contiguous, so it vectorises (two running
+    scalar sums over every other component did not, and cost twice the fill itself); exact for integer formats."""
     m = w2.shape[0]
-    for f in range(n_frames):
-        g = first_frame + f
-        base = 2 * g * step
-        seg = raw[base : base + m]
-        row = out[f]
-        for k in range(m):
-            row[k] = np.float32(seg[k]) * w2[k] - zw2[k]
-        if not do_sum:
-            continue
+    base = 2 * g * step
+    seg = raw[base : base + m]
+    for k in range(m):
+        row[k] = np.float32(seg[k]) * w2[k] - zw2[k]
+    if do_sum:
         k0 = 0 if g == 0 else m - 2 * step
         new = seg[k0:]
         cs = colsum[k0:]
         for k in range(m - k0):  # from 0: numba then knows the index is >= 0 and the loop vectorises
             cs[k] += np.float64(new[k])
+
+
+@njit(cache=True, nogil=True)
+def _fill_frames_sum(raw, w2, zw2, first_frame, step, out, n_frames, colsum, do_sum):  # pragma: no cover - compiled
+    """Frames ``first_frame ..`` into the rows of ``out`` (B, 2*nfft) float32 with :func:`_fill_frame`."""
+    for f in range(n_frames):
+        _fill_frame(raw, w2, zw2, first_frame + f, step, out[f], colsum, do_sum)
 
 
 def frame_coefficients(window: np.ndarray, fmt: str, zero_i: float, zero_q: float) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.fft
 from numba import njit
 
-from dsp.convert import _ZERO_SCALE, _fill_frames_sum, as_raw, complex_as_raw, frame_coefficients
+from dsp.convert import _ZERO_SCALE, _fill_frame, _fill_frames_sum, as_raw, complex_as_raw, frame_coefficients
 from dsp.spectrum import Spectrum
 from dsp.windows import WindowInfo, window_info
 
@@ -97,9 +97,14 @@ def frame_step(nfft: int, overlap: float) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _accumulate_fast(X, n, acc, mx, tmp, dc_bins, dc_y, frame0):  # pragma: no cover - compiled
+def _accumulate_fast(
+    X, n, acc, mx, tmp, dc_bins, dc_y, frame0, raw, w2, zw2, step, out, n_next, colsum, do_sum
+):  # pragma: no cover - compiled
     """Add |X|^2 of the first n rows of X (B, nfft) complex64 to acc (float64) and the max-hold mx (float32);
     copy the bins ``dc_bins`` of each row to ``dc_y[frame0 + f]`` (for the DC correction after the FFT).
+    Once row f is read, fill row f of ``out`` (the float32 view of the block, usually X itself: the FFT works
+    in place) with frame ``frame0 + n + f`` of the next block if ``f < n_next`` (:func:`dsp.convert._fill_frame`):
+    one pass over the block instead of two, while each row is in the L1 cache.
 
     The block is summed in float32 (``tmp``, (nfft,) scratch; <= a few hundred frames, relative error < 1e-5)
     and then added to the float64 total: the float32 loop vectorises better."""
@@ -114,16 +119,19 @@ def _accumulate_fast(X, n, acc, mx, tmp, dc_bins, dc_y, frame0):  # pragma: no c
             p = v.real * v.real + v.imag * v.imag
             tmp[j] += p
             mx[j] = max(mx[j], p)
+        if f < n_next:
+            _fill_frame(raw, w2, zw2, frame0 + n + f, step, out[f], colsum, do_sum)
     for j in range(nfft):
         acc[j] += tmp[j]
 
 
 @njit(cache=True, nogil=True)
 def _accumulate(
-    X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames, dc_bins, dc_y
+    X, n, acc, mx, mn, do_min, thr, counts, do_count, frames, frame0, do_frames, dc_bins, dc_y,
+    raw, w2, zw2, step, out, n_next, colsum, do_sum,
 ):  # pragma: no cover - compiled
-    """As _accumulate_fast (summing in float64), plus min-hold mn, counts of p > thr[j], and per-frame powers into
-    frames[frame0+f]."""
+    """As _accumulate_fast (summing in float64, also filling the next block), plus min-hold mn, counts of
+    p > thr[j], and per-frame powers into frames[frame0+f]."""
     nfft = X.shape[1]
     for f in range(n):
         for d in range(dc_bins.shape[0]):
@@ -139,6 +147,8 @@ def _accumulate(
                 counts[j] += 1
             if do_frames:
                 frames[frame0 + f, j] = p
+        if f < n_next:
+            _fill_frame(raw, w2, zw2, frame0 + n + f, step, out[f], colsum, do_sum)
 
 
 _NO_BINS = np.zeros(0, dtype=np.int64)
@@ -273,14 +283,22 @@ def welch(
     cola = _cola_edges(window, nfft, step) if remove_dc and span >= 2 * nfft else None
     do_sum = bool(remove_dc) and cola is None
     colsum = np.zeros(2 * nfft if do_sum else 0, dtype=np.float64)
-    for first in range(0, n_frames, block):
+    # Fill the first block; then per block: FFT in place, and one kernel accumulates each row and refills it with
+    # the corresponding frame of the next block.
+    _fill_frames_sum(raw, w2, zw2, 0, step, buf_f32, block, colsum, do_sum)
+    first = 0
+    while first < n_frames:
         nb = min(block, n_frames - first)
-        _fill_frames_sum(raw, w2, zw2, first, step, buf_f32, nb, colsum, do_sum)
         X = scipy.fft.fft(buf[:nb], axis=-1, overwrite_x=True, workers=1)
+        nn = min(block, n_frames - first - nb)  # frames of the next block
+        fill = (raw, w2, zw2, step, buf_f32, nn, colsum, do_sum)
         if simple:
-            _accumulate_fast(X, nb, acc, mx, tmp, dc_bins, dc_y, first)
+            _accumulate_fast(X, nb, acc, mx, tmp, dc_bins, dc_y, first, *fill)
         else:
-            _accumulate(X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames, dc_bins, dc_y)
+            _accumulate(
+                X, nb, acc, mx, mn, want_min, thr, counts, do_count, frames, first, keep_frames, dc_bins, dc_y, *fill
+            )
+        first += nb
     if remove_dc:
         after = raw[2 * span :]  # samples after the last whole frame
         if cola is None:
