@@ -579,10 +579,15 @@ class Outputs:
                 "sink_state": "; ".join(states)[:300] if states else "ok"}
 
     def flush(self, timeout_s: float) -> bool:
+        """Wait for the spools to drain, at most ``timeout_s`` in all; a sink that keeps failing gets at most
+        2 s (its points stay spooled for the next start)."""
         deadline = time.monotonic() + timeout_s
         ok = True
         for out in self.outputs:
-            ok &= out.flush(max(0.0, deadline - time.monotonic()))
+            budget = max(0.0, deadline - time.monotonic())
+            if out.runner.stats.consecutive_failures >= 2:
+                budget = min(budget, 2.0)
+            ok &= out.flush(budget)
         return ok
 
     def close(self, flush_timeout_s: float = 0.5, budget_s: float = 1.5) -> None:

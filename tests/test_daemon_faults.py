@@ -382,3 +382,31 @@ def test_wall_clock_jumps_do_not_disturb_the_schedule_or_the_store(tmp_path, mon
     assert len(times) == 9  # every sweep stored with the (stepped) UTC time it was measured at
     with sqlite3.connect(cfg.store.db_path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_file_size_limit_hit_mid_run_keeps_measuring_and_the_store_intact(tmp_path):
+    """A real write failure, not a mock: the station process may not grow any file past 4 MB (RLIMIT_FSIZE,
+    SIGXFSZ ignored, so writes fail with EFBIG as on a full quota). The spool soon refuses points; the station
+    keeps sweeping and judging, says so in its log and health, exits 0, and no SQLite file is corrupt."""
+    import resource
+
+    cfg = write_config(tmp_path, f_lo="144M", f_hi="160M", dwell="20ms")
+    cfg.write_text(cfg.read_text().replace("spectrum_points = 64", "spectrum_points = 4096"))
+    log = tmp_path / "run.log"
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
+
+    p = subprocess.run([sys.executable, "-m", "station", "run", "--config", str(cfg), "--duration", "6"],
+                       preexec_fn=limit, stdout=open(log, "w"), stderr=subprocess.STDOUT, timeout=120)
+    text = log.read_text()
+    assert p.returncode == 0, text[-2000:]
+    assert "storing failed" in text and "measuring continues" in text
+    assert "store_state=error" in text or "store_state=disk_full" in text
+    sweeps_after_failure = text[text.index("storing failed"):].count(" sweep band=")
+    assert sweeps_after_failure >= 5  # kept measuring
+    files = [tmp_path / "data" / "specmon.db", *(tmp_path / "data" / "spool").glob("*.sqlite")]
+    for f in files:
+        with sqlite3.connect(f) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f
