@@ -8,8 +8,10 @@ overlap, ``detrend=False``, ``return_onesided=False`` and ``remove_dc=False`` th
 
 In one pass over the frames this computes the mean, max-hold and min-hold per bin (SCOS's detector set), per-bin
 counts of frames above a threshold vector (for occupancy) and, optionally, every frame's spectrum (a
-spectrogram, float32). Frames are converted, DC-corrected and windowed by a numba kernel into blocks that fit
-the cache, transformed by ``scipy.fft`` (one thread) and accumulated by a second kernel.
+spectrogram, float32). Frames are converted and windowed by a numba kernel into a block that fits the cache,
+transformed in place by ``scipy.fft`` (complex64, one thread); a second kernel accumulates each row and refills
+it with the next block's frame. DC removal is applied after the FFT to the few bins around DC; the buffer mean it
+needs comes from the frames' DC bins (windows that overlap-add to a constant) or from sums taken while filling.
 
 Pure functions: no I/O, clock or logging.
 """
