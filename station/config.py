@@ -26,6 +26,7 @@ from station.errors import ConfigError, SpecmonError
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 WINDOWS = ("rect", "hann", "blackmanharris", "flattop")
+SWEEP_MODES = ("dwell", "interleaved")
 EXPORT_FORMATS = ("csv", "xlsx", "geojson", "pdf")
 
 
@@ -101,6 +102,8 @@ class BandConfig:
     window: str = "hann"
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     channels: ChannelPlan | None = None
+    mode: str = "dwell"  # "dwell": each hop once for dwell_s (soapy_power); "interleaved": quick passes (rtl_power)
+    interval_s: float = 0.0  # interleaved: the integration interval of one band sweep (passes repeat within it)
 
     @property
     def span_hz(self) -> float:
@@ -648,8 +651,14 @@ def _bands(root: _Section, receivers: tuple[ReceiverConfig, ...]) -> tuple[BandC
         channels = _channels(ch_sec, f_lo, f_hi) if ch_sec else None
         if ch_sec:
             ch_sec.done()
+        mode = s.str("mode", "dwell", choices=SWEEP_MODES)
+        interval = s.seconds("interval", 0.0, allow_zero=True)
+        if mode == "interleaved" and interval <= 0:
+            raise s.error("interval", "the interleaved mode needs an interval (e.g. \"10s\")")
+        if mode == "dwell" and interval > 0:
+            raise s.error("interval", "applies to mode = \"interleaved\" only")
         band = BandConfig(
-            name=name, f_lo_hz=f_lo, f_hi_hz=f_hi, rbw_hz=rbw,
+            name=name, f_lo_hz=f_lo, f_hi_hz=f_hi, rbw_hz=rbw, mode=mode, interval_s=interval,
             dwell_s=s.seconds("dwell", d_dwell),
             revisit_s=s.seconds("revisit", d_revisit),
             priority=s.integer("priority", d_prio, lo=0, hi=100),

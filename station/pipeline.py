@@ -647,8 +647,8 @@ def make_sweep_plan(band: BandConfig, sample_rate_hz: float, tuning_range_hz=Non
 
     try:
         return SweepPlan.make([(band.name, band.f_lo_hz, band.f_hi_hz)], band.rbw_hz, sample_rate_hz, band.dwell_s,
-                              window=band.window, keep_frames=band.detector.bursts,
-                              tuning_range_hz=tuning_range_hz)
+                              window=band.window, keep_frames=band.detector.bursts, mode=band.mode,
+                              interval_s=band.interval_s, tuning_range_hz=tuning_range_hz)
     except ValueError as exc:
         raise ConfigError(str(exc), where=where or f"band {band.name}") from None
 

@@ -129,6 +129,9 @@ def test_minimal_config_defaults(tmp_path):
          "station.toml:bands[1].name", "duplicate band name"),
         (('[[bands]]', '[run]\nsweeps = -1\n[[bands]]'), "station.toml:run.sweeps", "out of range"),
         (('uri = "sim://city"', 'uri = "rtlsdr://0"\nseed = 3'), "station.toml:receiver.seed", "sim:// receivers only"),
+        (('f_hi = "146M"', 'f_hi = "146M"\nmode = "interleaved"'), "station.toml:bands[0].interval",
+         "needs an interval"),
+        (('f_hi = "146M"', 'f_hi = "146M"\nmode = "sweep"'), "station.toml:bands[0].mode", "not one of"),
     ],
 )
 def test_bad_values_name_file_key_and_reason(tmp_path, change, where, reason):

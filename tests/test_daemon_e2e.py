@@ -225,3 +225,37 @@ def test_the_readme_first_command_runs_the_demo(tmp_path):
     exports = sorted((data / "exports").iterdir())
     assert [e.suffix for e in exports] == [".csv", ".pdf"]
     assert all(str(e) in out for e in exports)
+
+
+def test_interleaved_band_sweeps_rtl_power_style(tmp_path):
+    """mode = "interleaved": quick passes over the hops within an interval; the licensed carrier is found."""
+    text = f"""
+[station]
+id = "il-01"
+latitude = 21.0
+longitude = 105.8
+[receiver]
+uri = "sim://city"
+seed = 1
+[[bands]]
+name = "lmr"
+f_lo = "450M"
+f_hi = "453M"
+rbw = "2k"
+dwell = "5ms"
+mode = "interleaved"
+interval = "300ms"
+revisit = "10ms"
+[store]
+data_dir = "{tmp_path / 'data'}"
+[run]
+sweeps = 2
+"""
+    cfg = parse_config(text, source="il.toml", base_dir=tmp_path)
+    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
+    summary = d.run()
+    assert summary.sweeps_per_band == {"lmr": 2}
+    em = read_series(cfg.store.db_path, "emission")
+    assert sum(abs(r["center_hz"] - 451.2e6) < 3e3 for r in em) == 2
+    health = [r for r in read_series(cfg.store.db_path, "station_health") if r["band"] == "lmr"]
+    assert health[-1]["hops"] > 2  # several passes over the 2 hops within the interval
