@@ -5,7 +5,8 @@ file (rate and centre from an rtl_433-style name such as ``g001_433.92M_250k.cu8
 ``--sample-rate``/``--center-freq``), or a sweep log (rtl_power / soapy_power / hackrf_sweep CSV, plain or
 .gz). IQ recordings are turned into one Welch spectrum with per-frame spectra (bursts, occupancy); every
 sweep of a log is detected and the emissions are followed across sweeps (occupancy = sweeps in which the
-emission was seen over sweeps that covered it).
+emission was seen over sweeps that covered it). A raw file's start time is its modification time minus its
+duration (SigMF gives core:datetime).
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import argparse
 import json
 import math
 import sys
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 SWEEP_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz")
+#: largest spectrogram (per-frame spectra, float32) kept for the burst search
+MAX_FRAMES_BYTES = 512 << 20
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -46,8 +52,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--window", default="hann", choices=["rect", "hann", "blackmanharris", "flattop"],
                    help="FFT window (default hann)")
     p.add_argument("--overlap", type=float, default=0.5, help="frame overlap fraction 0..0.9 (default 0.5)")
-    p.add_argument("--max-seconds", type=float, default=60.0,
-                   help="analyse at most this many seconds of an IQ recording (default 60)")
+    p.add_argument("--max-seconds", type=float, default=10.0,
+                   help="analyse at most this many seconds of an IQ recording, from its start (default 10)")
     p.set_defaults(func=run)
     return p
 
@@ -99,10 +105,18 @@ def iq_spectrum(args):
             raise DataError(f"recording holds {rx.n_samples} samples, fewer than one FFT frame (--nfft {nfft})",
                             where=args.recording)
         raw = rx.read_raw(n)
-        start = rx.start_utc or datetime.fromtimestamp(Path(rx.path).stat().st_mtime, tz=UTC)
+        # a raw file says nothing about time: its last write is about when its last sample arrived
+        start = rx.start_utc or (datetime.fromtimestamp(Path(rx.path).stat().st_mtime, tz=UTC)
+                                 - timedelta(seconds=rx.n_samples / fs))
+        hop = max(1, int(round(nfft * (1.0 - args.overlap))))
+        frames_bytes = 4 * nfft * (1 + (n - nfft) // hop)
+        keep_frames = frames_bytes <= MAX_FRAMES_BYTES
+        if not keep_frames:
+            log.warning("%s: %d MB of per-frame spectra would be needed; bursts and occupancy are not analysed "
+                        "(use --max-seconds or a smaller --nfft)", args.recording, frames_bytes >> 20)
         try:
             return psd_spectrum(raw, fs, rx.center_freq_hz, start, fmt=rx.info.native_format, nfft=nfft,
-                                window=args.window, overlap=args.overlap, keep_frames=True,
+                                window=args.window, overlap=args.overlap, keep_frames=keep_frames,
                                 source=f"file:{args.recording}")
         except ValueError as exc:
             raise UsageError(str(exc), where=args.recording) from None
