@@ -76,6 +76,16 @@ def _widths(n_bins: int, max_width: int) -> np.ndarray:
     return np.asarray(w, dtype=np.int64)
 
 
+def _frames_per_row(spectrum: Spectrum) -> int:
+    """FFT frames averaged in one row of ``frames_dbfs_hz``: 1, except for an interleaved sweep whose rows are
+    one stitched spectrum per revisit (``meta['sweep_mode'] == 'interleaved'``, ``meta['revisits']`` passes)."""
+    meta = spectrum.meta or {}
+    revisits = int(meta.get("revisits") or 0)
+    if meta.get("sweep_mode") == "interleaved" and revisits > 0:
+        return max(1, spectrum.n_frames // revisits)
+    return 1
+
+
 def window_thresholds(spectrum: Spectrum, floor: NoiseFloor, widths: np.ndarray, pfa: float, n_frames=None) -> np.ndarray:
     """Window-mean thresholds (ratio to the floor) for each width in ``widths`` at ``pfa`` per test."""
     return np.array(
@@ -187,7 +197,7 @@ class EmissionDetector:
         n_frames_block = None
         if spectrum.frames_dbfs_hz is not None and spectrum.frames_dbfs_hz.shape[0] >= 2:
             blocks = make_blocks(spectrum.frames_dbfs_hz, spectrum.frame_times_s, p.bursts.block_s)
-            n_frames_block = blocks.frames_per_block
+            n_frames_block = blocks.frames_per_block * _frames_per_row(spectrum)
             if p.detect_bursts and blocks.lin.shape[0] >= 2:
                 widths = _widths(spectrum.n_bins, p.max_width_bins)
                 n_b = blocks.lin.shape[0]

@@ -155,3 +155,20 @@ def test_bad_inputs_are_clear_errors():
         NoiseFloorParams(excision_pfa=0.7)
     with pytest.raises(ValueError, match="edge_rolloff_db"):
         ArtifactParams(edge_rolloff_db=0)
+
+
+def test_interleaved_sweep_rows_are_revisit_averages():
+    """Rows of an interleaved sweep's spectrogram average many frames (meta revisits): a burst in one revisit
+    is tested with that row's own statistics, and found."""
+    rng = np.random.default_rng(21)
+    n, revisits, frames_per_row = 1024, 20, 50
+    rows = rng.gamma(frames_per_row, 1e-9 / frames_per_row, (revisits, n))
+    rows[7, 300:310] *= 2.0  # a 10-bin burst 3 dB over the floor in one revisit
+    sp = analytic_spectrum(rows.mean(axis=0), n_frames=revisits * frames_per_row, window="rect", overlap=0.0,
+                           frames_lin=rows, frame_dt=0.1)
+    sp = dataclasses.replace(sp, meta={"sweep_mode": "interleaved", "revisits": revisits})
+    em = EmissionDetector().detect(sp)
+    assert len(em) == 1 and em[0].n_bursts == 1 and em[0].occupancy == pytest.approx(1 / revisits)
+    assert 295 <= (em[0].center_hz - sp.freqs_hz[0]) / sp.bin_hz <= 314
+    # read as single frames (no meta) the same row is far inside the exponential tail: not found
+    assert EmissionDetector().detect(dataclasses.replace(sp, meta={})) == []
