@@ -9,10 +9,13 @@ Pipeline of :meth:`EmissionDetector.detect`:
    widened by the floor estimate's own variance, at ``pfa`` per test. A 7.6 kHz emission spanning a few
    bins is tested over about its own width, which recovers most of the gain of the ideal energy detector;
 3. burst search on block-averaged per-frame spectra at ``pfa / n_blocks`` per test (:mod:`detectors.bursts`);
-4. runs of marked bins, bridged over ``bridge_bins``, narrower than ``min_width_bins`` dropped, split at
-   valleys ``split_db`` below both neighbouring peaks (two adjacent channels stay two);
-5. measurement (:mod:`detectors.measure`), activity (occupancy, bursts, first/last seen) and artifacts
-   (:mod:`detectors.artifacts`).
+4. runs of marked bins, bridged over ``bridge_bins``, split at valleys ``split_db`` below both neighbouring
+   peaks (two adjacent channels stay two), neighbours joined when they are one emission (energy in the gap,
+   the same keying in time, a weak fringe of a burst), weak lines keyed with a much stronger burst absorbed,
+   narrower than ``min_width_bins`` dropped; a region seen in one block only must be confirmed by its own
+   on/off test;
+5. measurement (:mod:`detectors.measure`; a burst on its on-blocks), activity (occupancy, bursts, first/last
+   seen) and artifacts (:mod:`detectors.artifacts`). docs/DETECTION.md has the measurements behind each step.
 """
 
 from __future__ import annotations
