@@ -43,7 +43,9 @@ class DetectorParams:
     min_width_bins: narrower detections dropped; split_db: a valley this far below both neighbouring peaks
     splits a region in two; merge_gap_hz: neighbours closer than this (or than merge_gap_fraction of the wider one's width) are joined when they are one emission
     (no deep valley, or the same keying in time, or a fringe ``fringe_db`` weaker than a burst, too weak to
-    be resolved in time whose power follows the burst's keying with a z score >= keyed_z); pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
+    be resolved in time whose power follows the burst's keying with a z score >= keyed_z);
+    keying_split_corr: a bursty region whose two sides' block powers correlate less than this is two
+    emissions; pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
     detect_bursts: search the per-frame spectra too (when present)."""
 
     pfa: float = 1e-6
@@ -55,6 +57,7 @@ class DetectorParams:
     merge_gap_fraction: float = 0.05
     fringe_db: float = 6.0
     keyed_z: float = 3.0
+    keying_split_corr: float = 0.3
     pad_bins: int = 3
     keep_artifacts: bool = True
     detect_bursts: bool = True
@@ -160,6 +163,36 @@ class EmissionDetector:
             return peak0 <= peak1 - p.fringe_db and keyed_by(blocks, slice(a0, b0), act1.on) >= p.keyed_z
         return False
 
+    def _split_by_keying(self, blocks, floor_lin, regions, acts, act_of):
+        """Split a bursty region where the power on its two sides does not rise and fall together: two
+        transmitters on the air at different times whose spectra touch (Ambient Weather sensors 10 kHz apart).
+        At the split point with the lowest correlation of the two sides' block powers, when that correlation is
+        below ``keying_split_corr`` and both sides are bursts resolved in time on their own."""
+        p = self.params
+        out_r, out_a = [], []
+        todo = list(zip(regions, acts))
+        while todo:
+            (a, b), act = todo.pop(0)
+            if act is not None and act.resolved and act.occupancy < 0.95 and b - a >= 8:
+                cs = np.cumsum(blocks.lin[:, a:b] / floor_lin[a:b], axis=1)
+                total = cs[:, -1]
+                best_r, best_k = 1.0, -1
+                for k in range(3, b - a - 3):
+                    left = cs[:, k - 1]
+                    right = total - left
+                    if left.std() > 0 and right.std() > 0:
+                        r = float(np.corrcoef(left, right)[0, 1])
+                        if r < best_r:
+                            best_r, best_k = r, k
+                if best_k > 0 and best_r < p.keying_split_corr:
+                    left, right = act_of(a, a + best_k), act_of(a + best_k, b)
+                    if left.resolved and right.resolved and left.on.any() and right.on.any():
+                        todo[:0] = [((a, a + best_k), left), ((a + best_k, b), right)]
+                        continue
+            out_r.append((a, b))
+            out_a.append(act)
+        return out_r, out_a
+
     def _absorb_keyed(self, blocks, level_db, regions, acts):
         """Drop weak regions too weak to be resolved in time whose power follows the keying of a much
         stronger burst in the same capture (z >= keyed_z): spectral lines of that burst's pulse train (short
@@ -252,6 +285,7 @@ class EmissionDetector:
         if blocks is not None:
             regions, acts = self._absorb_keyed(blocks, level_db, regions, acts)
             regions, acts = merge_pass(regions, acts)
+            regions, acts = self._split_by_keying(blocks, floor.floor_lin, regions, acts, act_of)
 
         emissions: list[Emission] = []
         n = spectrum.n_bins
