@@ -29,7 +29,7 @@ from scipy.ndimage import median_filter
 from detectors import stats
 from detectors._kernels import mark_multiresolution, runs_of
 from detectors.artifacts import ArtifactClassifier, ArtifactParams
-from detectors.bursts import Activity, BurstParams, activity, keyed_by, make_blocks
+from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks
 from detectors.measure import measure_region
 from detectors.noise import NoiseFloor, NoiseFloorEstimator, NoiseFloorParams, hop_slices, spectrum_rel_var
 from detectors.records import Emission
@@ -45,7 +45,8 @@ class DetectorParams:
     (no deep valley, or the same keying in time, or a fringe ``fringe_db`` weaker than a burst, too weak to
     be resolved in time whose power follows the burst's keying with a z score >= keyed_z);
     keying_split_corr: a bursty region whose two sides' block powers correlate less than this is two
-    emissions; pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
+    emissions; fsk_jaccard, fsk_power_db, fsk_max_gap_hz: two bursts keyed together, of about the same
+    power, this close, are the tones of one FSK emission; pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
     detect_bursts: search the per-frame spectra too (when present)."""
 
     pfa: float = 1e-6
@@ -58,6 +59,10 @@ class DetectorParams:
     fringe_db: float = 6.0
     keyed_z: float = 3.0
     keying_split_corr: float = 0.3
+    fsk_jaccard: float = 0.8
+    fsk_power_db: float = 6.0
+    fsk_max_gap_hz: float = 200e3
+    fsk_min_peak_db: float = 20.0
     pad_bins: int = 3
     keep_artifacts: bool = True
     detect_bursts: bool = True
@@ -163,6 +168,46 @@ class EmissionDetector:
             return peak0 <= peak1 - p.fringe_db and keyed_by(blocks, slice(a0, b0), act1.on) >= p.keyed_z
         return False
 
+    def _fsk_tones(self, level_db, r0, r1, act0: Activity | None, act1: Activity | None) -> bool:
+        """Two strong bursts (peaks ``fsk_min_peak_db`` over the floor) keyed together (on-block Jaccard >=
+        ``fsk_jaccard``) with peaks within ``fsk_power_db`` of each other: the mark and space tones of one FSK
+        emission (the caller limits their distance to ``fsk_max_gap_hz``)."""
+        p = self.params
+        if act0 is None or act1 is None or not (act0.resolved and act1.resolved):
+            return False
+        if act0.occupancy >= 0.95 or act1.occupancy >= 0.95:
+            return False
+        (a0, b0), (a1, b1) = r0, r1
+        floor_db = self._floor_db
+        if min(float((level_db[a0:b0] - floor_db[a0:b0]).max()), float((level_db[a1:b1] - floor_db[a1:b1]).max())) < p.fsk_min_peak_db:
+            return False
+        if abs(float(level_db[a0:b0].max()) - float(level_db[a1:b1].max())) > p.fsk_power_db:
+            return False
+        union = np.logical_or(act0.on, act1.on).sum()
+        return bool(union) and np.logical_and(act0.on, act1.on).sum() / union >= p.fsk_jaccard
+
+    def _join_fsk(self, level_db, regions, acts, act_of):
+        """Join FSK tones (:meth:`_fsk_tones`) with what lies between them when all of it is at least
+        ``fringe_db`` weaker than both tones (their modulation comb), into one emission."""
+        p = self.params
+        i = 0
+        while i < len(regions):
+            joined = False
+            for j in range(i + 1, len(regions)):
+                if (regions[j][0] - regions[i][1]) * self._bin_hz > p.fsk_max_gap_hz:
+                    break
+                if self._fsk_tones(level_db, regions[i], regions[j], acts[i], acts[j]):
+                    low = min(float(level_db[a:b].max()) for a, b in (regions[i], regions[j])) - p.fringe_db
+                    if all(float(level_db[a:b].max()) <= low for a, b in regions[i + 1 : j]):
+                        a, b = regions[i][0], regions[j][1]
+                        regions[i : j + 1] = [(a, b)]
+                        acts[i : j + 1] = [act_of(a, b)]
+                        joined = True
+                    break
+            if not joined:
+                i += 1
+        return regions, acts
+
     def _split_by_keying(self, blocks, floor_lin, regions, acts, act_of):
         """Split a bursty region where the power on its two sides does not rise and fall together: two
         transmitters on the air at different times whose spectra touch (Ambient Weather sensors 10 kHz apart).
@@ -185,9 +230,11 @@ class EmissionDetector:
                         if r < best_r:
                             best_r, best_k = r, k
                 if best_k > 0 and best_r < p.keying_split_corr:
-                    left, right = act_of(a, a + best_k), act_of(a + best_k, b)
+                    # each side's activity from its part away from the split (the other side leaks into it)
+                    k = best_k
+                    left, right = act_of(a, a + max(1, (2 * k) // 3)), act_of(a + k + (b - a - k) // 3, b)
                     if left.resolved and right.resolved and left.on.any() and right.on.any():
-                        todo[:0] = [((a, a + best_k), left), ((a + best_k, b), right)]
+                        todo[:0] = [((a, a + k), left), ((a + k, b), right)]
                         continue
             out_r.append((a, b))
             out_a.append(act)
@@ -226,26 +273,35 @@ class EmissionDetector:
         x = 10.0 ** (np.asarray(spectrum.psd_dbfs_hz, dtype=np.float64) / 10.0)
         if not np.all(np.isfinite(x)):
             raise ValueError("spectrum PSD contains NaN or infinite values")
+        self._bin_hz = float(spectrum.bin_hz)
         floor = self.noise_floor(spectrum)
+        self._floor_db = floor.floor_dbfs_hz
         marked = self.detection_mask(spectrum, floor)
         avg_marked = marked.copy()
-        blocks = None
+        blocks = None  # block-averaged spectrogram, raw (powers while on are measured on it)
+        keyed = None  # the same, each block divided by its own broadband level (for every time decision)
         n_frames_block = None
         if spectrum.frames_dbfs_hz is not None and spectrum.frames_dbfs_hz.shape[0] >= 2:
             blocks = make_blocks(spectrum.frames_dbfs_hz, spectrum.frame_times_s, p.bursts.block_s)
             n_frames_block = blocks.frames_per_block * _frames_per_row(spectrum)
-            if p.detect_bursts and blocks.lin.shape[0] >= 2:
+            n_b = blocks.lin.shape[0]
+            # the block's own level and shape (gain changes, desensitisation by a strong burst, the key clicks
+            # of a strong OOK burst splattering over the band): its running median over n/8 bins, where that is
+            # above the floor, divides the block for the burst search and for every on/off decision
+            bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
+            wide = max(31, spectrum.n_bins // 8) | 1
+            level = np.empty_like(blocks.lin)
+            for b in range(n_b):
+                ratio = blocks.lin[b] / floor.test_floor_lin
+                level[b] = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
+            keyed = Blocks(lin=blocks.lin / level, t0_s=blocks.t0_s, t1_s=blocks.t1_s,
+                           frames_per_block=blocks.frames_per_block)
+            if p.detect_bursts and n_b >= 2:
                 widths = _widths(spectrum.n_bins, p.max_width_bins)
-                n_b = blocks.lin.shape[0]
                 thr = window_thresholds(spectrum, floor, widths, p.pfa / n_b, n_frames_block)
-                bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
-                wide = max(31, spectrum.n_bins // 8) | 1
                 for b in range(n_b):
-                    ratio = blocks.lin[b] / floor.test_floor_lin
-                    # the block's own level and shape (gain changes, desensitisation by a strong burst,
-                    # impulses): divide by its running median over n/8 bins where that is above the floor
-                    level = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
-                    mark_multiresolution(np.ascontiguousarray(ratio / level), widths, thr, marked)
+                    ratio = np.ascontiguousarray(keyed.lin[b] / floor.test_floor_lin)
+                    mark_multiresolution(ratio, widths, thr, marked)
         starts, stops = runs_of(marked, p.bridge_bins)
         level_db = 10.0 * np.log10(np.maximum(np.convolve(x, np.ones(3) / 3, mode="same"), 1e-30))
         regions: list[tuple[int, int]] = []
@@ -257,7 +313,7 @@ class EmissionDetector:
             return spectrum_rel_var(spectrum, m, n_frames_block) + floor.floor_rel_var
 
         def act_of(a: int, b: int) -> Activity | None:
-            return None if blocks is None else activity(blocks, slice(a, b), floor.floor_lin, block_rel_var, p.bursts)
+            return None if keyed is None else activity(keyed, slice(a, b), floor.floor_lin, block_rel_var, p.bursts)
 
         acts = [act_of(a, b) for a, b in regions]
         merge_gap = max(p.bridge_bins, int(round(p.merge_gap_hz / spectrum.bin_hz)))
@@ -272,7 +328,7 @@ class EmissionDetector:
                     g = a1 - b0
                     t = stats.gamma_threshold(spectrum_rel_var(spectrum, g) + floor.floor_rel_var, p.pfa)
                     gap_energy = float(np.mean(ratio_avg[b0:a1])) > t
-                if gap_ok and self._same_emission(blocks, level_db, gap_energy, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
+                if gap_ok and self._same_emission(keyed, level_db, gap_energy, (a0, b0), (a1, b1), acts[i], acts[i + 1]):
                     regions[i : i + 2] = [(a0, b1)]
                     acts[i : i + 2] = [act_of(a0, b1)]
                 else:
@@ -282,10 +338,11 @@ class EmissionDetector:
         # merge neighbours, drop weak keyed fringes far from their burst, merge again (pieces of one burst
         # that the dropped fringes separated become neighbours)
         regions, acts = merge_pass(regions, acts)
-        if blocks is not None:
-            regions, acts = self._absorb_keyed(blocks, level_db, regions, acts)
+        if keyed is not None:
+            regions, acts = self._absorb_keyed(keyed, level_db, regions, acts)
             regions, acts = merge_pass(regions, acts)
-            regions, acts = self._split_by_keying(blocks, floor.floor_lin, regions, acts, act_of)
+            regions, acts = self._split_by_keying(keyed, floor.floor_lin, regions, acts, act_of)
+            regions, acts = self._join_fsk(level_db, regions, acts, act_of)
 
         emissions: list[Emission] = []
         n = spectrum.n_bins

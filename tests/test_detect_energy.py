@@ -172,3 +172,25 @@ def test_interleaved_sweep_rows_are_revisit_averages():
     assert 295 <= (em[0].center_hz - sp.freqs_hz[0]) / sp.bin_hz <= 314
     # read as single frames (no meta) the same row is far inside the exponential tail: not found
     assert EmissionDetector().detect(dataclasses.replace(sp, meta={})) == []
+
+
+def test_touching_bursts_at_different_times_stay_two():
+    # two 8 kHz bursts whose spectra touch (8 kHz apart), on the air at different times: split by keying.
+    # 2 ms raised-cosine ramps, as real transmitters have (a hard on/off click would splatter over the band)
+    n = int(FS)
+    t = np.arange(n) / FS
+
+    def keyed(t0, t1, ramp=2e-3):
+        up = np.clip((t - t0) / ramp, 0, 1)
+        down = np.clip((t1 - t) / ramp, 0, 1)
+        return (0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down))).astype(np.float32)
+
+    on_a = keyed(0.1, 0.2)
+    on_b = keyed(0.5, 0.6)
+    x = noise_iq(31, n) + on_a * band_noise(32, n, FS, -10e3, 8e3, _snr_power(25, 8e3)) + on_b * band_noise(
+        33, n, FS, -2e3, 8e3, _snr_power(25, 8e3))
+    em = EmissionDetector().detect(iq_spectrum(x.astype(np.complex64), nfft=1024, frames=True))
+    assert [(e.center_hz - CENTER) / 1e3 for e in em] == pytest.approx([-10.0, -2.0], abs=1.0)
+    assert all(e.n_bursts == 1 for e in em)
+    assert (em[0].first_seen - T0).total_seconds() == pytest.approx(0.1, abs=0.02)
+    assert (em[1].first_seen - T0).total_seconds() == pytest.approx(0.5, abs=0.02)
