@@ -63,7 +63,8 @@ class Activity:
 
 
 def make_blocks(frames_dbfs_hz: np.ndarray, frame_times_s: np.ndarray | None, block_s: float) -> Blocks:
-    """Average ``frames_dbfs_hz`` (n_frames, n_bins) in blocks of about ``block_s`` seconds."""
+    """Average ``frames_dbfs_hz`` (n_frames, n_bins) dB, float32 (others are converted block by block), in
+    blocks of about ``block_s`` seconds."""
     frames = np.asarray(frames_dbfs_hz)
     n_frames = frames.shape[0]
     if frame_times_s is None or len(frame_times_s) < 2:
@@ -76,10 +77,22 @@ def make_blocks(frames_dbfs_hz: np.ndarray, frame_times_s: np.ndarray | None, bl
     n_blocks = max(1, n_frames // fpb)
     used = n_blocks * fpb if n_frames >= fpb else n_frames
     fpb = used // n_blocks
-    lin = block_means_lin(np.ascontiguousarray(frames[:used], dtype=np.float32), fpb, n_blocks)
+    if frames.dtype == np.float32 and frames.flags.c_contiguous:
+        lin = block_means_lin(frames[:used], fpb, n_blocks)
+    else:  # float64 or strided frames: converted a block at a time, never copied whole
+        lin = np.empty((n_blocks, frames.shape[1]))
+        for b in range(n_blocks):
+            chunk = np.ascontiguousarray(frames[b * fpb : (b + 1) * fpb], dtype=np.float32)
+            lin[b] = block_means_lin(chunk, fpb, 1)[0]
     starts = times[:used:fpb] - dt / 2
     ends = starts + fpb * dt
     return Blocks(lin=lin, t0_s=starts, t1_s=ends, frames_per_block=fpb)
+
+
+def on_mean_lin(blocks: Blocks, on: np.ndarray, sl: slice) -> np.ndarray:
+    """Mean linear PSD over the blocks where ``on`` (n_blocks,) bool is True, of the bins ``sl`` only
+    (a burst's spectrum while it is on), shape (len(sl),)."""
+    return blocks.lin[on, sl].mean(axis=0)
 
 
 def activity(

@@ -29,7 +29,7 @@ from scipy.ndimage import median_filter
 from detectors import stats
 from detectors._kernels import mark_multiresolution, runs_of
 from detectors.artifacts import ArtifactClassifier, ArtifactParams
-from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks
+from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks, on_mean_lin
 from detectors.measure import measure_region
 from detectors.noise import NoiseFloor, NoiseFloorEstimator, NoiseFloorParams, hop_slices, spectrum_rel_var
 from detectors.records import Emission
@@ -290,11 +290,12 @@ class EmissionDetector:
             # above the floor, divides the block for the burst search and for every on/off decision
             bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
             wide = max(31, spectrum.n_bins // 8) | 1
-            level = np.empty_like(blocks.lin)
+            keyed_lin = np.empty_like(blocks.lin)  # filled a block at a time: no full-size level array
             for b in range(n_b):
                 ratio = blocks.lin[b] / floor.test_floor_lin
-                level[b] = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
-            keyed = Blocks(lin=blocks.lin / level, t0_s=blocks.t0_s, t1_s=blocks.t1_s,
+                level = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
+                np.divide(blocks.lin[b], level, out=keyed_lin[b])
+            keyed = Blocks(lin=keyed_lin, t0_s=blocks.t0_s, t1_s=blocks.t1_s,
                            frames_per_block=blocks.frames_per_block)
             if p.detect_bursts and n_b >= 2:
                 widths = _widths(spectrum.n_bins, p.max_width_bins)
@@ -349,11 +350,11 @@ class EmissionDetector:
         for (a, b), act in zip(regions, acts):
             if not avg_marked[a:b].any() and (act is None or not act.resolved or not act.on.any()):
                 continue  # found in one block only and not confirmed by its own on/off test: a fluke
-            source = x
-            if act is not None and act.resolved and act.on.any() and (act.occupancy < 0.95 or not avg_marked[a:b].any()):
-                source = blocks.lin[act.on].mean(axis=0)  # a burst: measured while it is on
             lo, hi = max(0, a - p.pad_bins), min(n, b + p.pad_bins)
-            m = measure_region(spectrum.freqs_hz[lo:hi], source[lo:hi], floor.floor_lin[lo:hi], spectrum.bin_hz, spectrum.enbw_hz)
+            source = x[lo:hi]
+            if act is not None and act.resolved and act.on.any() and (act.occupancy < 0.95 or not avg_marked[a:b].any()):
+                source = on_mean_lin(blocks, act.on, slice(lo, hi))  # a burst: measured while it is on
+            m = measure_region(spectrum.freqs_hz[lo:hi], source, floor.floor_lin[lo:hi], spectrum.bin_hz, spectrum.enbw_hz)
             occupancy, n_bursts = 1.0, 0
             first, last = spectrum.start_utc, spectrum.end_utc
             if act is not None:

@@ -281,6 +281,79 @@ def stitch_bins(plan: BandPlan, per_hop: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
+#: elements per chunk when a float32 spectrogram is converted to dB in place (bounds the float64 scratch)
+_DB_CHUNK = 1 << 18
+
+
+def lin_to_db_inplace(a: np.ndarray) -> np.ndarray:
+    """Convert ``a`` (..., n) float32 linear power to dB in place (10*log10, floored at -300 dB) and return it.
+
+    The values equal ``to_db(a).astype(np.float32)``: rows are converted a chunk at a time through float64, so
+    the scratch stays a few MB whatever the size of ``a`` (which may be a strided view, e.g. a column slice)."""
+    if a.dtype != np.float32:
+        raise TypeError(f"lin_to_db_inplace needs float32, got {a.dtype}")
+    if a.ndim == 0 or a.size == 0:
+        return a
+    if a.ndim > 2:
+        for sub in a:
+            lin_to_db_inplace(sub)
+        return a
+    rows = a if a.ndim == 2 else a[np.newaxis, :]
+    step = max(1, _DB_CHUNK // max(1, rows.shape[1]))
+    for r0 in range(0, rows.shape[0], step):
+        seg = rows[r0 : r0 + step]
+        seg[...] = to_db(seg)
+    return a
+
+
+class FrameStitcher:
+    """Builds a band's spectrogram hop by hop: ``frames_dbfs_hz`` (n_frames, n_bins) float32 dBFS/Hz.
+
+    :meth:`add` copies the kept bins of one hop's per-frame linear PSD (n >= n_frames, nfft) fftshifted into the
+    band grid, replaces its DC bins as :func:`replace_dc` does and converts them to dB in place, so a caller may
+    drop each hop's linear frames as soon as they are added: peak memory is the band spectrogram plus one hop.
+    Values equal ``to_db(stitch_bins(plan, [replace_dc(f, notch) ...])).astype(np.float32)``.
+    """
+
+    def __init__(self, plan: BandPlan, n_frames: int):
+        if n_frames < 0:
+            raise ValueError(f"n_frames must be >= 0, got {n_frames}")
+        self.plan = plan
+        self.n_frames = int(n_frames)
+        self.frames_dbfs_hz = np.empty((self.n_frames, plan.n_bins), dtype=np.float32)
+        self._added = np.zeros(plan.n_hops, dtype=np.bool_)
+
+    def add(self, hop: int, frames_lin: np.ndarray) -> None:
+        """Stitch hop ``hop``'s frames_lin (n, nfft) (rows beyond n_frames are ignored)."""
+        plan = self.plan
+        src = np.asarray(frames_lin)
+        if src.ndim != 2 or src.shape[1] != plan.nfft or src.shape[0] < self.n_frames:
+            raise ValueError(
+                f"hop {hop} frames have shape {src.shape}, expected at least ({self.n_frames}, {plan.nfft})"
+            )
+        src = src[: self.n_frames]
+        band_sl, hop_sl = plan.hop_slices(hop)
+        dst = self.frames_dbfs_hz[:, band_sl]
+        dst[...] = src[:, hop_sl]
+        notch = plan.dc_notch_bins
+        if notch > 0:
+            d = notch // 2
+            a, b = plan.nfft // 2 - d - 1, plan.nfft // 2 + d + 1
+            dt = np.result_type(src, np.float32)
+            left, right = src[:, a].astype(dt), src[:, b].astype(dt)
+            for k, i in enumerate(range(a + 1, b)):
+                if hop_sl.start <= i < hop_sl.stop:
+                    t = (k + 1) / (b - a)
+                    dst[:, i - hop_sl.start] = left * (1 - t) + right * t
+        lin_to_db_inplace(dst)
+        self._added[hop] = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether every hop of the plan was added."""
+        return bool(self._added.all())
+
+
 @dataclass(frozen=True, slots=True)
 class StitchInfo:
     """What a band Spectrum needs besides the hop spectra (times, provenance)."""
@@ -299,12 +372,15 @@ def stitch(
     *,
     average: str = "mean",
     threshold_dbfs_hz: np.ndarray | float | None = None,
+    frames_dbfs_hz: np.ndarray | None = None,
 ) -> Spectrum:
     """Stitch one Welch result per hop (same nfft and rate as the plan) into the band :class:`Spectrum`.
 
-    ``psd_dbfs_hz`` holds the ``average`` mode; max-hold always; frames (spectrogram) when every hop kept them
-    (row i = frame i of every hop: hop h's frame i was taken ``meta['hop_start_s'][h] + frame_times_s[i]`` after
-    ``start_utc`` when the caller records hop starts); above counts when every hop computed them.
+    ``psd_dbfs_hz`` holds the ``average`` mode; max-hold always; frames (spectrogram, float32) when every hop
+    kept them (row i = frame i of every hop: hop h's frame i was taken ``meta['hop_start_s'][h] +
+    frame_times_s[i]`` after ``start_utc`` when the caller records hop starts), or ``frames_dbfs_hz`` when the
+    caller stitched them already with a :class:`FrameStitcher` (and dropped the hops' linear frames);
+    above counts when every hop computed them.
     """
     if average not in AVERAGES:
         raise ValueError(f"unknown average {average!r}; expected one of {', '.join(AVERAGES)}")
@@ -321,10 +397,17 @@ def stitch(
     maxhold = stitch_bins(plan, [replace_dc(r.max_lin, notch) for r in hops])
     frames = times = None
     n_frames = min(r.n_frames for r in hops)
-    if all(r.frames_lin is not None for r in hops):
-        frames = to_db(stitch_bins(plan, [replace_dc(r.frames_lin[:n_frames], notch) for r in hops])).astype(
-            np.float32
-        )
+    if frames_dbfs_hz is not None:
+        frames = np.asarray(frames_dbfs_hz)
+        if frames.dtype != np.float32 or frames.ndim != 2 or frames.shape[1] != plan.n_bins:
+            raise ValueError(f"frames_dbfs_hz must be float32 (n_frames, {plan.n_bins}), got {frames.dtype} "
+                             f"{frames.shape}")
+        times = hops[0].frame_times_s[: frames.shape[0]].copy()
+    elif all(r.frames_lin is not None for r in hops):
+        fs = FrameStitcher(plan, n_frames)
+        for h, r in enumerate(hops):
+            fs.add(h, r.frames_lin)
+        frames = fs.frames_dbfs_hz
         times = hops[0].frame_times_s[:n_frames].copy()
     counts = thr = None
     if threshold_dbfs_hz is not None and all(r.above_counts is not None for r in hops):

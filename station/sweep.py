@@ -30,6 +30,7 @@ from dsp.spectrum import Spectrum
 from dsp.sweep import (
     BandOutOfRange,
     BandPlan,
+    FrameStitcher,
     StitchInfo,
     plan_band,
     plan_fixed_center,
@@ -255,8 +256,14 @@ def sweep_band(
 def _sweep_dwell(v: _HopVisitor, start_utc: datetime) -> BandSweep:
     plan, band = v.plan, v.band
     results, hop_start = [], []
+    frames = None  # the spectrogram is stitched (float32 dB) as each hop arrives; its linear frames are dropped
     for h in range(band.n_hops):
         r, ts = v.visit(h, keep_frames=plan.keep_frames, counts=True)
+        if r.frames_lin is not None:
+            if frames is None:
+                frames = FrameStitcher(band, r.n_frames)  # every visit reads the same number of samples
+            frames.add(h, r.frames_lin)
+            r = replace(r, frames_lin=None)
         results.append(r)
         hop_start.append(ts)
     data_s = v.clock() - v.t0
@@ -265,7 +272,8 @@ def _sweep_dwell(v: _HopVisitor, start_utc: datetime) -> BandSweep:
         source=v.receiver.uri,
         meta={"band": band.name, "hop_start_s": hop_start, "revisits": 1, "max_tuning_error_hz": v.tune_err_hz},
     )
-    spectrum = stitch(band, results, info, average=plan.average, threshold_dbfs_hz=plan.threshold_dbfs_hz)
+    spectrum = stitch(band, results, info, average=plan.average, threshold_dbfs_hz=plan.threshold_dbfs_hz,
+                      frames_dbfs_hz=frames.frames_dbfs_hz if frames is not None else None)
     return BandSweep(band.name, spectrum, tuple(v.timings), v.clock() - v.t0, 1)
 
 
@@ -297,8 +305,8 @@ def _sweep_interleaved(v: _HopVisitor, start_utc: datetime) -> BandSweep:
             if plan.keep_frames:
                 row.append(replace_dc(r.mean_lin, notch))
         revisits += 1
-        if plan.keep_frames:
-            revisit_rows.append(stitch_bins(band, row))
+        if plan.keep_frames:  # one float32 dB row per revisit (the spectrogram is float32 end to end)
+            revisit_rows.append(to_db(stitch_bins(band, row)).astype(np.float32))
             revisit_times.append(pass_start)
         if v.clock() - v.t0 >= plan.interval_s or revisits >= plan.max_revisits:
             break
@@ -328,7 +336,7 @@ def _sweep_interleaved(v: _HopVisitor, start_utc: datetime) -> BandSweep:
         hop_edges_hz=band.hop_edges_hz(),
         dwell_s=revisits * v.n_samples / plan.sample_rate_hz,
         maxhold_dbfs_hz=to_db(maxhold),
-        frames_dbfs_hz=to_db(np.array(revisit_rows)).astype(np.float32) if plan.keep_frames else None,
+        frames_dbfs_hz=np.array(revisit_rows, dtype=np.float32) if plan.keep_frames else None,
         frame_times_s=np.array(revisit_times) if plan.keep_frames else None,
         above_counts=counts,
         above_threshold_dbfs_hz=thr,

@@ -47,6 +47,7 @@ THERMAL_DBM_HZ = -174.0  # kT at 290 K
 NOISE_TABLE_LEN = 1 << 20
 NOISE_CHUNK = 8192
 BLOCK_MAX = 1 << 18  # samples rendered per pass (bounds memory for large reads)
+_RESPONSE_CHUNK = 1 << 16  # noise-table bins shaped per pass
 VOICE_RAMP_S = 0.005  # key-up/key-down ramp of slot-scheduled transmitters
 BURST_RAMP_S = 0.0001  # edge ramp of burst-scheduled non-OOK transmitters
 
@@ -84,11 +85,22 @@ def _noise_table(seed: int, rate_hz: float, passband_fraction: float, edge_rollo
     front-end response. Cached (read-only) across simulators: building one costs ~0.1 s."""
     rng = np.random.default_rng([seed & 0xFFFFFFFF, int(rate_hz), 0x7461626C])
     n = NOISE_TABLE_LEN
-    spec = np.fft.fft(rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
-    f = np.fft.fftfreq(n, 1.0 / rate_hz)
+    # built in place (the same values as ifft(fft(re + 1j*im) * sqrt(0.5) * 10**(H(fftfreq)/20))) so the
+    # scratch is one complex128 table, not five: this transient set the station's peak RSS
+    spec = np.empty(n, np.complex128)
+    spec.real = rng.standard_normal(n)
+    spec.imag = rng.standard_normal(n)
+    np.fft.fft(spec, out=spec)
+    spec *= math.sqrt(0.5)
     model = ReceiverModel(passband_fraction=passband_fraction, edge_rolloff_db=edge_rolloff_db)
-    spec *= 10 ** (frontend_response_db(f, rate_hz, model) / 20)
-    table = np.fft.ifft(spec).astype(np.complex64)
+    val = 1.0 / (n * (1.0 / rate_hz))  # as np.fft.fftfreq(n, 1 / rate_hz) computes it
+    n_pos = (n - 1) // 2 + 1
+    for i0 in range(0, n, _RESPONSE_CHUNK):
+        k = np.arange(i0, min(n, i0 + _RESPONSE_CHUNK))
+        k[k >= n_pos] -= n
+        spec[i0 : i0 + k.size] *= 10 ** (frontend_response_db(k * val, rate_hz, model) / 20)
+    np.fft.ifft(spec, out=spec)
+    table = spec.astype(np.complex64)
     table.flags.writeable = False
     return table
 
