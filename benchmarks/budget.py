@@ -2,7 +2,7 @@
 sinks, CPU per second of 2.4 MS/s samples, peak RSS of a whole `specmon run`, start-up to the first hop with a
 warm numba cache.
 
-    .venv/bin/python benchmarks/station.py            # prints the figures; commit them as benchmarks/station.txt
+    .venv/bin/python benchmarks/budget.py             # prints the figures; commit them as benchmarks/budget.txt
 
 Single thread for the DSP (NUMBA_NUM_THREADS=1 and BLAS/OMP threads 1, set before numpy loads). `receive` on
 the simulator is the time the simulator takes to *generate* the samples (a real dongle's receive time is the
@@ -146,7 +146,7 @@ def main() -> None:
     import platform
 
     with tempfile.TemporaryDirectory() as tmp:
-        lines = [f"# benchmarks/station.py on {platform.machine()} {platform.python_version()}, "
+        lines = [f"# benchmarks/budget.py on {platform.machine()} {platform.python_version()}, "
                  f"{os.cpu_count()} CPUs (shared), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
                  f"# load average at start {os.getloadavg()[0]:.1f} (wall figures stretch with other load; CPU "
                  "figures less so)", ""]
