@@ -35,6 +35,7 @@ from typing import Callable
 
 from station.config import Config, ReceiverConfig, load_config
 from station.errors import ConfigError, EndOfRecording, ReceiverError, SpecmonError, TuningError, UsageError
+from station.heap import trim_heap
 from station.scheduler import BandSlot, Scheduler
 
 log = logging.getLogger("specmon.daemon")
@@ -413,6 +414,7 @@ class Daemon:
                 self.scheduler.hold(band.name, sup.next_attempt)
                 continue
             self._sweep(band, sup, rx)
+            trim_heap()  # the sweep's arrays are freed: hand the pages back (RSS creeps up otherwise)
 
     def _idle(self, wait_s: float) -> None:
         """Sleep until the next band is due, the next health tick, the run's end or a signal."""

@@ -166,3 +166,16 @@ def test_sim_noise_table_built_in_place_is_unchanged():
     want = np.fft.ifft(spec).astype(np.complex64)
     got = engine._noise_table.__wrapped__(seed, rate, pb, roll)
     np.testing.assert_array_equal(got, want)
+
+
+def test_trim_heap_is_safe_to_call_and_resolved_lazily(monkeypatch):
+    import station.heap as heap
+
+    monkeypatch.setattr(heap, "_resolved", False)
+    monkeypatch.setattr(heap, "_trim", None)
+    junk = [np.ones(40_000) for _ in range(50)]  # ~16 MB in heap-sized pieces, then freed
+    del junk
+    assert heap.trim_heap() in (True, False)
+    assert heap._resolved
+    monkeypatch.setattr(heap, "_trim", None)  # a C library without malloc_trim: a no-op
+    assert heap.trim_heap() is False
