@@ -50,7 +50,8 @@ class OccupancyParams:
 
 
 class OccupancyCounter:
-    """Accumulates revisits per channel and period. ``update(spectrum)`` then ``records()``/``flush()``."""
+    """Accumulates revisits per channel and period. ``update(spectrum)`` then ``records()``/``flush()``; the open
+    periods persist through :meth:`to_state` / :meth:`from_state` (plain JSON data)."""
 
     def __init__(self, params: OccupancyParams, noise: NoiseFloorParams | None = None):
         self.params = params
@@ -146,6 +147,15 @@ class OccupancyCounter:
             "periods": {start.isoformat(): [acc[0].tolist(), acc[1].tolist(), acc[2].tolist()]
                         for start, acc in self._acc.items()},
         }
+
+    @classmethod
+    def from_state(cls, state: dict, params: OccupancyParams, noise: NoiseFloorParams | None = None) -> OccupancyCounter:
+        """A counter for ``params`` continuing the periods of :meth:`to_state` output (the thresholds and pfa come
+        from ``params``: they are settings, not counts). ValueError when the channel plan changed or the
+        counts are malformed."""
+        counter = cls(params, noise)
+        counter.load_state(state)
+        return counter
 
     def load_state(self, state: dict) -> None:
         """Restore :meth:`to_state` output. ValueError when the channel plan changed or the counts are malformed."""

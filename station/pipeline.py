@@ -426,7 +426,7 @@ class Pipeline:
     def save_state(self) -> None:
         self.state.save_many({
             "trackers": {name: t.to_state() for name, t in self.trackers.items()},
-            "occupancy": {name: occupancy_to_state(o) for name, o in self.occupancy.items()},
+            "occupancy": {name: o.to_state() for name, o in self.occupancy.items()},
             "sweep_counts": self.sweep_no,
         })
 
@@ -703,39 +703,14 @@ def make_occupancy(band: BandConfig, state: dict | None):
     from detectors.occupancy import OccupancyCounter, OccupancyParams
 
     ch = band.channels
-    counter = OccupancyCounter(OccupancyParams(channels_hz=ch.centers_hz, channel_width_hz=ch.width_hz,
-                                               period_s=ch.period_s, threshold_dbfs=ch.threshold_dbfs,
-                                               pfa=ch.pfa))
+    params = OccupancyParams(channels_hz=ch.centers_hz, channel_width_hz=ch.width_hz, period_s=ch.period_s,
+                             threshold_dbfs=ch.threshold_dbfs, pfa=ch.pfa)
     if state:
         try:
-            occupancy_from_state(counter, state)
+            return OccupancyCounter.from_state(state, params)
         except (KeyError, TypeError, ValueError) as exc:
             log.error("band %s: saved occupancy counts unusable (%s); the period restarts", band.name, exc)
-    return counter
-
-
-def occupancy_to_state(counter) -> dict:
-    """JSON state of an OccupancyCounter's open periods (its accumulators): period start -> counts."""
-    p = counter.params
-    periods = {start.isoformat(): [acc[0].tolist(), acc[1].tolist(), acc[2].tolist()]
-               for start, acc in counter._acc.items()}
-    return {"channels_hz": list(p.channels_hz), "channel_width_hz": p.channel_width_hz, "period_s": p.period_s,
-            "periods": periods}
-
-
-def occupancy_from_state(counter, state: dict) -> None:
-    p = counter.params
-    if (list(state["channels_hz"]) != list(p.channels_hz) or state["channel_width_hz"] != p.channel_width_hz
-            or state["period_s"] != p.period_s):
-        raise ValueError("the channel plan changed since it was saved")
-    n = len(p.channels_hz)
-    acc = {}
-    for start, (rev, above, thr) in state["periods"].items():
-        arrays = [np.asarray(rev, np.int64), np.asarray(above, np.int64), np.asarray(thr, np.float64)]
-        if any(a.shape != (n,) for a in arrays):
-            raise ValueError(f"period {start}: counts do not match {n} channels")
-        acc[datetime.fromisoformat(start)] = arrays
-    counter._acc = acc
+    return OccupancyCounter(params)
 
 
 def open_case_store(config: Config):
