@@ -589,22 +589,32 @@ def _check_receiver_uri(uri: str, where: str) -> None:
         raise ConfigError(f"{uri!r} is not a receiver URI (schemes: {', '.join(sorted(REGISTRY))})", where=where)
 
 
+#: sink URI options whose values the sinks read as booleans, numbers (checked at start-up, not at first write)
+_SINK_BOOL_OPTIONS = ("gzip", "verify", "create")
+_SINK_FLOAT_OPTIONS = ("timeout",)
+_SINK_INT_OPTIONS = ("batch",)
+
+
 def _check_sink_uri(uri: str, where: str) -> None:
-    scheme, sep, rest = uri.partition(":")
-    known = _sink_schemes()
-    if not sep or scheme.lower() not in known:
-        raise ConfigError(f"{uri!r} is not a sink URI (schemes: {', '.join(sorted(known))})", where=where)
-    if scheme == "sqlite" and not rest.split("?", 1)[0]:
-        raise ConfigError("sqlite: needs a path, e.g. sqlite:specmon.db", where=where)
+    """Parse ``uri`` as the sinks will (:func:`station.sinks.parse_uri`: scheme, host, port, database/bucket,
+    known options, precision, consistency) and check the option values; ConfigError at ``where``
+    (file:store.sinks[i]) naming the problem, with the URI's password masked. Secrets (env var, file) are
+    resolved when the sink opens, not here: ``specmon config check`` runs where they may not be readable."""
+    from station.sinks import mask_uri, parse_uri
 
-
-def _sink_schemes() -> set[str]:
     try:
-        from station.sinks import REGISTRY
-
-        return set(REGISTRY) | {"sqlite"}
-    except ImportError:
-        return {"sqlite", "influx", "influxs", "influx2", "influx2s"}
+        target = parse_uri(uri)
+        for key in _SINK_BOOL_OPTIONS:
+            target.opt_bool(key, True)
+        for key in _SINK_FLOAT_OPTIONS:
+            target.opt_float(key, 1.0)
+        for key in _SINK_INT_OPTIONS:
+            target.opt_int(key, 1)
+    except ConfigError as exc:
+        reason = str(exc)
+        if exc.where and reason.startswith(f"{exc.where}: "):
+            reason = reason[len(exc.where) + 2 :]
+        raise ConfigError(f"sink {mask_uri(uri.strip())}: {reason}", where=where) from None
 
 
 _BAND_KEYS_DEFAULTABLE = ("rbw", "dwell", "revisit", "priority", "window", "receiver")

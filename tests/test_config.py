@@ -116,7 +116,7 @@ def test_minimal_config_defaults(tmp_path):
         (('uri = "sim://city"', 'uri = "sim://city"\nsample_rate = "10M"'), "station.toml:receiver.sample_rate",
          "outside the RTL-SDR range"),
         (('data_dir = "data"', 'data_dir = "data"\nsinks = ["influxdb://x"]'), "station.toml:store.sinks[0]",
-         "is not a sink URI"),
+         "unknown sink scheme 'influxdb'"),
         (('data_dir = "data"', 'data_dir = "data"\nsinks = []'), "station.toml:store.sinks", "at least one sink"),
         (('data_dir = "data"', 'data_dir = "data"\n[compliance]\nregister = "nope.csv"'),
          "station.toml:compliance.register", "does not exist"),
