@@ -22,10 +22,12 @@ One sender at a time: :meth:`Spool.acquire_sender` takes an exclusive ``flock`` 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import math
 import os
+import resource
 import sqlite3
 import threading
 import time
@@ -45,6 +47,37 @@ THIN_ORDER = ("band_spectrum", "noise_floor", "station_health")
 NEVER_DROPPED = tuple(m for m in MEASUREMENTS if m not in THIN_ORDER)
 #: fraction of the quota the spool is thinned down to
 LOW_WATER = 0.9
+
+
+def write_error_reason(exc: BaseException, path: str | Path) -> str:
+    """One line saying why the disk refused a write to the SQLite file ``path``: ``disk full`` (ENOSPC,
+    SQLITE_FULL, or a disk I/O error with no space left), ``file-size limit (N MB) reached`` (EFBIG: the
+    process's RLIMIT_FSIZE, which SQLite reports as a disk I/O error), else the error's own text."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "database or disk is full" in text:
+        return f"disk full ({text})"
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return f"file too large: file-size limit reached ({text})"
+    if isinstance(exc, sqlite3.Error) and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_IOERR"):
+        path = Path(path)
+        try:
+            st = os.statvfs(path.parent)
+            if st.f_bavail * st.f_frsize < (1 << 20):
+                return f"disk full ({text})"
+        except OSError:
+            pass
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            sizes = []
+            for f in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+                try:
+                    sizes.append(f.stat().st_size)
+                except OSError:
+                    pass
+            if sizes and max(sizes) + (1 << 16) >= soft:
+                limit = f"{soft / 1e6:.1f} MB" if soft >= 100_000 else f"{soft} bytes"
+                return f"file-size limit ({limit}) reached ({text})"
+    return text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
@@ -204,7 +237,8 @@ class Spool:
                         self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise SinkError(f"cannot store {len(rows)} points in the spool: {exc}", where=str(self.path)) from exc
+                raise SinkError(f"cannot store {len(rows)} points in the spool: {write_error_reason(exc, self.path)}",
+                                where=str(self.path)) from exc
             thinned = self._enforce_quota() if self.quota_bytes else 0
         return PutReport(len(rows), dropped_fields, dropped_points, thinned)
 
@@ -273,11 +307,16 @@ class Spool:
 
     # ---- sending -------------------------------------------------------------------------------------------
     def peek(self, max_points: int, max_bytes: int = 0) -> Batch:
-        """The oldest ``max_points`` points (fewer when ``max_bytes`` > 0 would be exceeded)."""
+        """The oldest ``max_points`` points (fewer when ``max_bytes`` > 0 would be exceeded). SinkError when
+        the spool cannot be read."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, measurement, line FROM spool ORDER BY id LIMIT ?", (int(max_points),)
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT id, measurement, line FROM spool ORDER BY id LIMIT ?", (int(max_points),)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise SinkError(f"cannot read the spool: {write_error_reason(exc, self.path)}",
+                                where=str(self.path)) from exc
         if max_bytes and rows:
             total = 0
             for i, r in enumerate(rows):
@@ -288,9 +327,17 @@ class Spool:
         return Batch([r[0] for r in rows], [r[1] for r in rows], [bytes(r[2]) for r in rows])
 
     def ack(self, batch: Batch) -> int:
-        """Remove the points of an acknowledged batch; returns how many were still there."""
+        """Remove the points of an acknowledged batch; returns how many were still there. SinkError when the
+        disk refuses (full, file-size limit): the points stay queued and are sent again later."""
         if not batch.ids:
             return 0
+        try:
+            return self._ack(batch)
+        except sqlite3.Error as exc:
+            raise SinkError(f"cannot remove {len(batch.ids)} sent points from the spool: "
+                            f"{write_error_reason(exc, self.path)}", where=str(self.path)) from exc
+
+    def _ack(self, batch: Batch) -> int:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -309,9 +356,17 @@ class Spool:
         return n
 
     def dead_letter(self, batch: Batch, error: str, status: int | None = None) -> int:
-        """Move the points of a batch the server rejected to the ``dead_letter`` table (with the error)."""
+        """Move the points of a batch the server rejected to the ``dead_letter`` table (with the error).
+        SinkError when the disk refuses: the points stay queued."""
         if not batch.ids:
             return 0
+        try:
+            return self._dead_letter(batch, error, status)
+        except sqlite3.Error as exc:
+            raise SinkError(f"cannot move {len(batch.ids)} refused points to the dead letters: "
+                            f"{write_error_reason(exc, self.path)}", where=str(self.path)) from exc
+
+    def _dead_letter(self, batch: Batch, error: str, status: int | None) -> int:
         now = self._clock_ns()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

@@ -12,7 +12,9 @@ Errors: SinkTransient -> the same batch is retried after ``min(backoff_max_s, ba
 scaled by a random factor in [1 - jitter, 1] (or the server's Retry-After when longer); SinkRejected (4xx)
 -> the batch is split in halves, recursively, the accepted halves acknowledged, and a single point that is
 still refused goes to the spool's dead-letter table with the server's message (counted, never retried
-automatically: ``specmon spool dead-letters --requeue`` puts them back).
+automatically: ``specmon spool dead-letters --requeue`` puts them back). The spool's own disk refusing
+(full, file-size limit: :class:`SinkError` from the spool) is the same kind of state: one line in the log
+for the first failures, ``last_error`` in health (``sink_state``), retried with the backoff.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from station.errors import SinkError
 from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.spool import Batch, PutReport, Spool
+from station.spool import Batch, PutReport, Spool, write_error_reason
 
 log = logging.getLogger("station.sinks")
 
@@ -192,6 +194,9 @@ class SinkRunner:
                 self.send_pending()
             except SinkError:
                 continue  # logged and backoff scheduled by send_pending
+            except OSError as exc:  # the disk under the spool (ENOSPC, EFBIG...): an error state, not a bug
+                self._failed(SinkError(write_error_reason(exc, self.spool.path), where=str(self.spool.path)), None)
+                continue
             except Exception as exc:  # noqa: BLE001 - a bug must not kill the sender silently
                 log.exception("%s: unexpected error in the sender", self.sink.name)
                 self._failed(SinkTransient(f"unexpected {type(exc).__name__}: {exc}"), None)

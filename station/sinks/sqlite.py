@@ -17,6 +17,7 @@ from pathlib import Path
 from station.errors import SinkError
 from station.lineprotocol import LineProtocolError, parse_line
 from station.sinks._base import Sink, SinkRejected, SinkTransient
+from station.spool import write_error_reason
 from station.vocabulary import MEASUREMENTS, Point
 
 SCHEMES = ("sqlite",)
@@ -105,7 +106,8 @@ class SqliteSink(Sink):
                     self._db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise SinkTransient(f"cannot write the store: {exc}", where=str(self.path)) from None
+            raise SinkTransient(f"cannot write the store: {write_error_reason(exc, self.path)}",
+                                where=str(self.path)) from None
 
     def close(self) -> None:
         if self._db is not None:
