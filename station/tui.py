@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import shutil
 import sys
 import time
@@ -205,7 +206,7 @@ class TtyReporter:
             col = "32" if st == "ok" else "31"
             extra = f"  last error: {sup.last_error}" if sup.last_error and st != "ok" else ""
             lines.append(f"receiver {name}: {sup.cfg.uri}  \x1b[{col}m{st}\x1b[0m  errors {sup.counters.errors}"
-                         f"  reopens {sup.counters.reopens}{extra}"[: width + 20])
+                         f"  reopens {sup.counters.reopens}{extra}")
         lines.append(f"store {h.get('store_state', 'ok')}  sinks {h.get('sink_state', '-')}  spool "
                      f"{h.get('spool_depth', '-')} points (oldest {h.get('spool_age_s') or 0:.0f} s)  cpu "
                      f"{h.get('cpu_pct') or 0:.0f} %")
@@ -247,7 +248,27 @@ class TtyReporter:
             lines.append("")
             lines.append("\x1b[1mevents\x1b[0m")
             lines.extend("  " + e for e in self.events)
-        return "\n".join(line[: width + 24] for line in lines)
+        return "\n".join(_clip(line, width) for line in lines)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _clip(line: str, width: int) -> str:
+    """Cut ``line`` to ``width`` visible columns; ANSI colour codes do not count and are kept (then reset)."""
+    out, visible, pos = [], 0, 0
+    for m in _ANSI.finditer(line):
+        text = line[pos:m.start()]
+        if visible + len(text) > width:
+            out.append(text[: width - visible])
+            return "".join(out) + "\x1b[0m"
+        out.append(text)
+        visible += len(text)
+        out.append(m.group())
+        pos = m.end()
+    text = line[pos:]
+    out.append(text[: max(0, width - visible)])
+    return "".join(out)
 
 
 def _bar(done: int, total: int, width: int) -> str:
