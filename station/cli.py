@@ -34,6 +34,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: third-party loggers that are chatty at INFO
+_NOISY_LOGGERS = ("fontTools", "matplotlib", "PIL", "numba", "urllib3", "urllib3_future", "niquests", "fpdf")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="specmon",
@@ -67,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # third-party libraries log their internals at INFO (fontTools prints every glyph subset of a PDF):
+    # keep them to warnings unless DEBUG was asked for
+    if args.log_level != "DEBUG":
+        for noisy in _NOISY_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -140,7 +140,7 @@ def _summary(pdf, report: Report) -> None:
         rows.append([c.case_id, label(c.klass.value, lang), label(c.state, lang), _mhz(c.center_hz),
                      _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), ", ".join(c.licences) or "-"])
     _grid(pdf, [label(k, lang) for k in ("case_id", "class", "state", "center_mhz", "first_seen", "last_seen",
-                                          "n_obs", "licence")], rows, (20, 24, 18, 26, 25, 25, 14, 28), 7)
+                                          "n_obs", "licence")], rows, (19, 24, 15, 26, 24, 24, 20, 28), 7)
     pdf.set_font(_FONT, "", 8)
     pdf.multi_cell(0, 4, label("reason_language", lang), new_x="LMARGIN", new_y="NEXT")
 
