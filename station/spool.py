@@ -31,7 +31,8 @@ import resource
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,21 @@ def write_error_reason(exc: BaseException, path: str | Path) -> str:
                 limit = f"{soft / 1e6:.1f} MB" if soft >= 100_000 else f"{soft} bytes"
                 return f"file-size limit ({limit}) reached ({text})"
     return text
+
+
+@contextmanager
+def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` on ``db`` (autocommit mode), ``COMMIT`` when the block ends, ``ROLLBACK`` and re-raise
+    on any exception while a transaction is still open (SQLite rolls back by itself on SQLITE_FULL)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
@@ -222,8 +238,7 @@ class Spool:
             rows.append((p.measurement, p.time_ns, now, line))
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with immediate_transaction(self._db):
                     self._db.executemany(
                         "INSERT INTO spool(measurement, time_ns, enqueued_ns, line) VALUES(?,?,?,?)", rows
                     )
@@ -231,11 +246,6 @@ class Spool:
                         {"enqueued": len(rows), "depth": len(rows), "dropped_fields": dropped_fields,
                          "dropped_points": dropped_points}
                     )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                        self._db.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as exc:
                 raise SinkError(f"cannot store {len(rows)} points in the spool: {write_error_reason(exc, self.path)}",
                                 where=str(self.path)) from exc
@@ -272,18 +282,12 @@ class Spool:
                 # rows to drop: the excess over the mean row size (oldest first); repeated when pages free less
                 per_row = used / max(1, self._db.execute("SELECT count(*) FROM spool").fetchone()[0])
                 k = min(n, max(1, math.ceil((used - target) / max(per_row, 1.0))))
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
+                with immediate_transaction(self._db):
                     cur = self._db.execute(
                         "DELETE FROM spool WHERE id IN (SELECT id FROM spool WHERE measurement=? ORDER BY id LIMIT ?)",
                         (measurement, k),
                     )
                     self._bump({"depth": -cur.rowcount, f"thinned:{measurement}": cur.rowcount})
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                        self._db.execute("ROLLBACK")
-                    raise
                 thinned += cur.rowcount
                 used = self.used_bytes()
         if thinned:
@@ -339,8 +343,7 @@ class Spool:
 
     def _ack(self, batch: Batch) -> int:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 ids = batch.ids
                 if ids[-1] - ids[0] + 1 == len(ids):  # contiguous (the usual case): one range delete
                     cur = self._db.execute("DELETE FROM spool WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
@@ -348,11 +351,6 @@ class Spool:
                     cur = self._db.executemany("DELETE FROM spool WHERE id=?", [(i,) for i in ids])
                 n = cur.rowcount
                 self._bump({"depth": -n, "sent": n})
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    self._db.execute("ROLLBACK")
-                raise
         return n
 
     def dead_letter(self, batch: Batch, error: str, status: int | None = None) -> int:
@@ -369,8 +367,7 @@ class Spool:
     def _dead_letter(self, batch: Batch, error: str, status: int | None) -> int:
         now = self._clock_ns()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 n = 0
                 for spool_id in batch.ids:
                     cur = self._db.execute(
@@ -383,11 +380,6 @@ class Spool:
                         self._db.execute("DELETE FROM spool WHERE id=?", (spool_id,))
                         n += 1
                 self._bump({"depth": -n, "dead_lettered": n})
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    self._db.execute("ROLLBACK")
-                raise
         return n
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -402,8 +394,7 @@ class Spool:
     def requeue_dead_letters(self) -> int:
         """Put every dead letter back at the end of the queue (after the server-side cause was fixed)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 cur = self._db.execute(
                     "INSERT INTO spool(measurement, time_ns, enqueued_ns, line) "
                     "SELECT measurement, time_ns, enqueued_ns, line FROM dead_letter ORDER BY id"
@@ -411,11 +402,6 @@ class Spool:
                 n = cur.rowcount
                 self._db.execute("DELETE FROM dead_letter")
                 self._bump({"depth": n, "requeued": n})
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    self._db.execute("ROLLBACK")
-                raise
         return n
 
     # ---- state ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from station.errors import SinkError
 from station.lineprotocol import LineProtocolError, parse_line
 from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.spool import write_error_reason
+from station.spool import immediate_transaction, write_error_reason
 from station.vocabulary import MEASUREMENTS, Point
 
 SCHEMES = ("sqlite",)
@@ -96,15 +96,9 @@ class SqliteSink(Sink):
             row = (p.time_ns, *(p.tags.get(k, "") for k in spec.tags), *p.fields.values())
             groups.setdefault(self._statement(p), []).append(row)
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 for sql, rows in groups.items():
                     self._db.executemany(sql, rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    self._db.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise SinkTransient(f"cannot write the store: {write_error_reason(exc, self.path)}",
                                 where=str(self.path)) from None
