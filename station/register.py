@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from detectors.compliance import STATUSES, Assignment, ExemptBand
@@ -162,6 +162,19 @@ class _RowErrors(Exception):
         self.problems = problems  # (field, message)
 
 
+def _parse_field(get: Callable[[str], str | None], errs: list[tuple[str, str]], name: str, fn, *args, **kw):
+    """``fn(text, *args, **kw)`` of the field ``name`` (text ``get(name)``): None when the field is empty, or when
+    ``fn`` raises ValueError, whose message is then appended to ``errs`` as ``(name, message)``."""
+    text = get(name)
+    if not text:
+        return None
+    try:
+        return fn(text, *args, **kw)
+    except ValueError as exc:
+        errs.append((name, str(exc)))
+        return None
+
+
 def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment:
     """Build an :class:`Assignment` from canonical fields (name -> stripped text; absent or '' = empty).
     Raises _RowErrors listing every bad field of the row."""
@@ -171,15 +184,7 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
     def get(name: str) -> str:
         return _get(name) or ""
 
-    def parse(name: str, fn, *args, **kw):
-        text = _get(name)
-        if not text:
-            return None
-        try:
-            return fn(text, *args, **kw)
-        except ValueError as exc:
-            errs.append((name, str(exc)))
-            return None
+    parse = partial(_parse_field, _get, errs)
 
     licence = get("licence")
     if not licence:
@@ -187,13 +192,7 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
     freq = parse("frequency_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
     lower = parse("lower_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
     upper = parse("upper_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
-    des_text = get("designator")
-    des = None
-    if des_text:
-        try:
-            des = _designator(des_text)
-        except ValueError as exc:
-            errs.append(("designator", str(exc)))
+    des = parse("designator", _designator)
     channel = parse("channel_khz", _num, positive=True)
     tol_hz = parse("tolerance_hz", _num, lo=0.0)
     tol_ppm = parse("tolerance_ppm", _num, lo=0.0, hi=1e6)
@@ -698,23 +697,15 @@ def load_exempt_bands(path: str | os.PathLike | None = None) -> tuple[list[Exemp
         get = table.getter(row)
         errs: list[tuple[str, str]] = []
 
-        def parse(name, **kw):
-            text = get(name)
-            if not text:
-                return None
-            try:
-                return _num(text, **kw)
-            except ValueError as exc:
-                errs.append((name, str(exc)))
-                return None
+        parse = partial(_parse_field, get, errs)
 
         name = get("name")
         if not name:
             errs.append(("name", "is empty"))
-        lo = parse("lower_mhz", positive=True, hi=_MAX_FREQ_MHZ)
-        hi = parse("upper_mhz", positive=True, hi=_MAX_FREQ_MHZ)
-        bw = parse("max_bandwidth_khz", positive=True)
-        erp = parse("max_erp_dbm", lo=-100.0, hi=100.0)
+        lo = parse("lower_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
+        hi = parse("upper_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
+        bw = parse("max_bandwidth_khz", _num, positive=True)
+        erp = parse("max_erp_dbm", _num, lo=-100.0, hi=100.0)
         for req, val in (("lower_mhz", lo), ("upper_mhz", hi)):
             if val is None and not any(f == req for f, _ in errs):
                 errs.append((req, "is empty"))
