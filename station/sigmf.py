@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -239,6 +240,19 @@ def _geolocation(obj, where: str) -> Geolocation:
         raise DataError(str(exc), where=where) from None
 
 
+def _objects(doc: dict, key: str, noun: str, m: str) -> Iterator[tuple[int, dict, str]]:
+    """(index, object, where) of each entry of the list ``doc[key]`` (absent = empty) of the metadata file ``m``.
+    DataError when it is not a list, or an entry is not an object (``noun`` names one in the message)."""
+    raw = doc.get(key, [])
+    if not isinstance(raw, list):
+        raise DataError(f"'{key}' must be a list", where=f"{m}:{key}")
+    for i, obj in enumerate(raw):
+        where = f"{m}:{key}[{i}]"
+        if not isinstance(obj, dict):
+            raise DataError(f"{noun} must be an object, got {obj!r}", where=where)
+        yield i, obj, where
+
+
 def read_meta(path: str | os.PathLike, *, verify_sha512: bool = False) -> SigmfRecording:
     """Read and validate the ``.sigmf-meta`` of a pair (``path`` may name either file or the base).
 
@@ -281,14 +295,8 @@ def read_meta(path: str | os.PathLike, *, verify_sha512: bool = False) -> SigmfR
     if sha is not None and not (isinstance(sha, str) and len(sha) == 128):
         raise DataError(f"core:sha512 must be 128 hex digits, got {sha!r}", where=f"{gw}:core:sha512")
 
-    raw_caps = doc.get("captures", [])
-    if not isinstance(raw_caps, list):
-        raise DataError("'captures' must be a list", where=f"{m}:captures")
     captures = []
-    for i, c in enumerate(raw_caps):
-        cw = f"{m}:captures[{i}]"
-        if not isinstance(c, dict):
-            raise DataError(f"capture must be an object, got {c!r}", where=cw)
+    for i, c, cw in _objects(doc, "captures", "capture", m):
         freq = _number(c, "core:frequency", cw)
         dt = _parse_datetime(c["core:datetime"], f"{cw}:core:datetime") if "core:datetime" in c else None
         hb = _int(c, "core:header_bytes", cw)
@@ -300,14 +308,8 @@ def read_meta(path: str | os.PathLike, *, verify_sha512: bool = False) -> SigmfR
                                 else float(freq), datetime_utc=dt, header_bytes=hb, extra=extra))
     captures.sort(key=lambda c: c.sample_start)
 
-    raw_anns = doc.get("annotations", [])
-    if not isinstance(raw_anns, list):
-        raise DataError("'annotations' must be a list", where=f"{m}:annotations")
     annotations = []
-    for i, a in enumerate(raw_anns):
-        aw = f"{m}:annotations[{i}]"
-        if not isinstance(a, dict):
-            raise DataError(f"annotation must be an object, got {a!r}", where=aw)
+    for _, a, aw in _objects(doc, "annotations", "annotation", m):
         if "core:sample_start" not in a:
             raise DataError("missing required key 'core:sample_start'", where=aw)
         lo = _number(a, "core:freq_lower_edge", aw)
