@@ -15,7 +15,7 @@ from grafana_foundation_sdk.models import common as cm, dashboard as model
 
 from dashboards import panels
 from dashboards.common import (
-    RECEIVER_COLOURS, band_variable, grafana_unit, new_dashboard, station_variable, target, value_colours,
+    RECEIVER_COLOURS, band_variable, grafana_unit, new_dashboard, station_variable, value_colours,
 )
 from dashboards.queries import Column, Condition, Select
 
@@ -58,16 +58,11 @@ UPTIME = Select("station_health", (Column("uptime_s", "last", "uptime_s"),), by_
 
 def receiver_state() -> statetimeline.Panel:
     return (
-        statetimeline.Panel()
-        .title("Receiver state")
-        .description("Receiver state per station and band: green ok, orange reopening (USB reset, reconnect), "
-                     "red failed.")
-        .datasource(panels.DATASOURCE)
-        .with_target(target(RECEIVER_STATE, alias="$tag_station $tag_band"))
-        .span(24).height(6)
-        .mappings(value_colours(RECEIVER_COLOURS))
-        .merge_values(True)
-        .show_value(cm.VisibilityMode.AUTO)
+        panels.state_timeline(
+            "Receiver state",
+            "Receiver state per station and band: green ok, orange reopening (USB reset, reconnect), red failed.",
+            RECEIVER_STATE, alias="$tag_station $tag_band", mappings=value_colours(RECEIVER_COLOURS), w=24, h=6,
+        )
         .legend(cb.VizLegendOptions().show_legend(True).display_mode(cm.LegendDisplayMode.LIST)
                 .placement(cm.LegendPlacement.BOTTOM))
     )
@@ -79,17 +74,11 @@ def store_state() -> statetimeline.Panel:
         model.RegexMap(options=model.DashboardRegexMapOptions(
             pattern="^(?!ok$)(.+)$", result=model.ValueMappingResult(text="$1", color="red", index=3))),
     ]
-    return (
-        statetimeline.Panel()
-        .title("Store and sink state")
-        .description("Embedded SQLite store (ok, disk_full, error) and network sinks (ok, or the first failing "
-                     "sink and why; its points wait in the spool). Anything but ok is red.")
-        .datasource(panels.DATASOURCE)
-        .with_target(target(STORE_STATE, alias="$tag_station $col"))
-        .span(12).height(8)
-        .mappings(ok_green_else_red)
-        .merge_values(True)
-        .show_value(cm.VisibilityMode.AUTO)
+    return panels.state_timeline(
+        "Store and sink state",
+        "Embedded SQLite store (ok, disk_full, error) and network sinks (ok, or the first failing sink and why; "
+        "its points wait in the spool). Anything but ok is red.",
+        STORE_STATE, alias="$tag_station $col", mappings=ok_green_else_red, w=12, h=8,
     )
 
 

@@ -7,7 +7,9 @@ a title, description, size and target(s). Transformation helpers return the Graf
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import bargauge, common as cb, stat, table, timeseries  # noqa: F401 (cb re-exported)
+from grafana_foundation_sdk.builders import (  # noqa: F401 (cb re-exported)
+    bargauge, common as cb, stat, statetimeline, table, timeseries,
+)
 from grafana_foundation_sdk.models import common as cm, dashboard as model
 
 from dashboards.common import DATASOURCE, grafana_unit, target, thresholds
@@ -50,17 +52,25 @@ def limit_lines(panel: timeseries.Panel, *steps: tuple[float | None, str]) -> ti
         cb.GraphThresholdsStyleConfig().mode(cm.GraphThresholdsStyleMode.DASHED))
 
 
+def _reduced(panel, title: str, description: str, select: Select, *, unit: str, alias: str | None, w: int, h: int,
+             steps, calc: str):
+    """A panel that reduces each series to one value (``calc``), in ``unit``, coloured by the threshold ``steps``."""
+    return (
+        _sized(panel, title, description, w, h)
+        .with_target(target(select, alias=alias))
+        .unit(unit)
+        .thresholds(thresholds(*steps))
+        .reduce_options(cb.ReduceDataOptions().calcs([calc]).values(False))
+    )
+
+
 def stat_panel(title: str, description: str, select: Select, *, unit: str, alias: str | None = None,
                w: int = 6, h: int = 5, steps=((None, "green"), (1, "red")), calc: str = "lastNotNull") -> stat.Panel:
     """A big number, coloured by thresholds (default: green at 0, red from 1, for counts of problems)."""
     return (
-        _sized(stat.Panel(), title, description, w, h)
-        .with_target(target(select, alias=alias))
-        .unit(unit)
-        .thresholds(thresholds(*steps))
+        _reduced(stat.Panel(), title, description, select, unit=unit, alias=alias, w=w, h=h, steps=steps, calc=calc)
         .color_mode(cm.BigValueColorMode.BACKGROUND)
         .graph_mode(cm.BigValueGraphMode.NONE)
-        .reduce_options(cb.ReduceDataOptions().calcs([calc]).values(False))
     )
 
 
@@ -68,18 +78,27 @@ def bar_gauge(title: str, description: str, select: Select, *, unit: str, alias:
               w: int = 8, h: int = 8, steps=((None, "green"), (1, "red")), calc: str = "lastNotNull",
               max_value: float | None = None) -> bargauge.Panel:
     p = (
-        _sized(bargauge.Panel(), title, description, w, h)
-        .with_target(target(select, alias=alias))
-        .unit(unit)
-        .thresholds(thresholds(*steps))
+        _reduced(bargauge.Panel(), title, description, select, unit=unit, alias=alias, w=w, h=h, steps=steps,
+                 calc=calc)
         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
         .orientation(cm.VizOrientation.HORIZONTAL)
-        .reduce_options(cb.ReduceDataOptions().calcs([calc]).values(False))
         .min(0)
     )
     if max_value is not None:
         p = p.max(max_value)
     return p
+
+
+def state_timeline(title: str, description: str, select: Select, *, alias: str, mappings: list, w: int,
+                   h: int) -> statetimeline.Panel:
+    """States over time, one row per series, coloured by the value ``mappings``; equal neighbours merged."""
+    return (
+        _sized(statetimeline.Panel(), title, description, w, h)
+        .with_target(target(select, alias=alias))
+        .mappings(mappings)
+        .merge_values(True)
+        .show_value(cm.VisibilityMode.AUTO)
+    )
 
 
 def table_panel(title: str, description: str, select: Select, *, w: int = 24, h: int = 10) -> table.Panel:
