@@ -11,8 +11,8 @@ import pytest
 
 from station.config import parse_config
 from station.daemon import Daemon, SystemdNotifier
-from station.sinks.sqlite import read_series as _read_series
 from station.tui import LogReporter
+from tests.station_helpers import specmon_argv, stored_rows
 
 pytestmark = [pytest.mark.slow]
 
@@ -75,16 +75,15 @@ EXPECTED_CASES = {
 EXPECTED_LICENSED = {150.125, 152.450, 451.200, 455.300}
 
 
-def read_series(db, measurement: str) -> list[dict]:
-    """Stored points of one measurement as flat dicts (tags + fields + time_ns)."""
-    return [{**p.tags, **p.fields, "time_ns": p.time_ns} for p in _read_series(db, measurement)]
+def run_config(tmp_path, text: str, source: str):
+    """Run the station in this process on the config ``text`` (named ``source``): (cfg, daemon, summary)."""
+    cfg = parse_config(text, source=source, base_dir=tmp_path)
+    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
+    return cfg, d, d.run()
 
 
 def run_station(tmp_path, sinks: str, sweeps: int = 8):
-    text = CONFIG.format(data_dir=tmp_path / "data", sinks=sinks, sweeps=sweeps)
-    cfg = parse_config(text, source="e2e.toml", base_dir=tmp_path)
-    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
-    return cfg, d, d.run()
+    return run_config(tmp_path, CONFIG.format(data_dir=tmp_path / "data", sinks=sinks, sweeps=sweeps), "e2e.toml")
 
 
 def near(mhz: float, hz: float, tol_hz: float = 3e3) -> bool:
@@ -116,7 +115,7 @@ def check_store(cfg, summary):
             assert all(status == "ok" for _, status in store.verify_evidence(c.case_id))
     finally:
         store.close()
-    emissions = read_series(db, "emission")
+    emissions = stored_rows(db, "emission")
     licensed = {round(r["center_hz"] / 1e3) for r in emissions if r["class"] == "licensed"}
     for mhz in EXPECTED_LICENSED:
         assert any(abs(k - mhz * 1e3) <= 3 for k in licensed), (mhz, sorted(licensed))
@@ -124,11 +123,11 @@ def check_store(cfg, summary):
     taxi = [r for r in emissions if near(150.125, r["center_hz"])]
     assert len(taxi) >= 2 and len({r["track_id"] for r in taxi}) == 1
     # the rest of the vocabulary is stored too: spectra, noise floor, health with the per-stage split
-    health = [r for r in read_series(db, "station_health") if r["band"] == "vhf"]
+    health = [r for r in stored_rows(db, "station_health") if r["band"] == "vhf"]
     assert health and all(r["receive_s"] >= 0 and r["sinks_s"] >= 0 for r in health)
     assert health[-1]["revisit_s"] > 0 and health[-1]["hops"] > 0
-    assert read_series(db, "band_spectrum") and read_series(db, "noise_floor")
-    assert read_series(db, "occupancy")  # the open period is written at the end of the run
+    assert stored_rows(db, "band_spectrum") and stored_rows(db, "noise_floor")
+    assert stored_rows(db, "occupancy")  # the open period is written at the end of the run
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     return emissions
@@ -160,7 +159,7 @@ def test_station_on_the_simulated_city_into_influxdb(tmp_path, influxdb, influx_
     # the bounded run drained the spool: InfluxDB holds exactly what the embedded store holds
     assert influxdb.count("emission", db=influx_db, field="center_hz") == len(emissions)
     viol = influxdb.query('SELECT "case_id", "center_hz", "class" FROM "violation"', db=influx_db)
-    sqlite_viol = read_series(cfg.store.db_path, "violation")
+    sqlite_viol = stored_rows(cfg.store.db_path, "violation")
     assert len(viol) == len(sqlite_viol) > 0
     by_case = {}
     for row in viol:
@@ -197,13 +196,11 @@ revisit = "10ms"
 [store]
 data_dir = "{tmp_path / 'data'}"
 """
-    cfg = parse_config(text, source="file.toml", base_dir=tmp_path)
-    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
-    summary = d.run()
+    cfg, d, summary = run_config(tmp_path, text, "file.toml")
     assert summary.stopped_by == "end_of_recording" and summary.receiver_errors == 0
     n = summary.sweeps_per_band["ism"]
     assert n >= 5
-    nexus = [r for r in read_series(cfg.store.db_path, "emission") if abs(r["center_hz"] - 433.9976e6) < 2e3]
+    nexus = [r for r in stored_rows(cfg.store.db_path, "emission") if abs(r["center_hz"] - 433.9976e6) < 2e3]
     assert len(nexus) == n  # in every sweep
     assert len({r["track_id"] for r in nexus}) == 1
     assert all(r["class"] == "unknown" for r in nexus)  # no register configured: measured, not judged
@@ -212,9 +209,8 @@ data_dir = "{tmp_path / 'data'}"
 def test_the_readme_first_command_runs_the_demo(tmp_path):
     """`specmon run` with no argument, in an empty folder: the simulated city, bounded, summary + exports."""
     import subprocess
-    import sys
 
-    p = subprocess.run([sys.executable, "-m", "station", "run", "--sweeps", "1"], cwd=tmp_path,
+    p = subprocess.run(specmon_argv("run", "--sweeps", "1"), cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     out = p.stdout
@@ -251,11 +247,9 @@ data_dir = "{tmp_path / 'data'}"
 [run]
 sweeps = 2
 """
-    cfg = parse_config(text, source="il.toml", base_dir=tmp_path)
-    d = Daemon(cfg, reporter=LogReporter(), notifier=SystemdNotifier(environ={}))
-    summary = d.run()
+    cfg, d, summary = run_config(tmp_path, text, "il.toml")
     assert summary.sweeps_per_band == {"lmr": 2}
-    em = read_series(cfg.store.db_path, "emission")
+    em = stored_rows(cfg.store.db_path, "emission")
     assert sum(abs(r["center_hz"] - 451.2e6) < 3e3 for r in em) == 2
-    health = [r for r in read_series(cfg.store.db_path, "station_health") if r["band"] == "lmr"]
+    health = [r for r in stored_rows(cfg.store.db_path, "station_health") if r["band"] == "lmr"]
     assert health[-1]["hops"] > 2  # several passes over the 2 hops within the interval

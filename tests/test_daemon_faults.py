@@ -5,19 +5,17 @@ state kept), a full disk (reported in health, measuring continues)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from station.sinks.sqlite import read_series as _read_series
 from station.errors import SinkError
 from tests.services import free_port
+from tests.station_helpers import specmon_argv, stored_rows, unbuffered_env, wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -76,7 +74,7 @@ def rows(db: Path, measurement: str) -> list[dict]:
     if not db.exists():
         return []
     try:
-        return [{**p.tags, **p.fields, "time_ns": p.time_ns} for p in _read_series(db, measurement)]
+        return stored_rows(db, measurement)
     except SinkError as exc:  # the sink creates its tables on its first write
         if "no such table" in str(exc):
             return []
@@ -84,21 +82,8 @@ def rows(db: Path, measurement: str) -> list[dict]:
 
 
 def start(*args, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "station", *args], stdout=open(log, "w"),
-                            stderr=subprocess.STDOUT, env=env)
-
-
-def wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"station exited ({proc.returncode}) waiting for {what}: "
-                                 f"{log.read_text()[-2000:] if log else ''}")
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}: {log.read_text()[-2000:] if log else ''}")
+    return subprocess.Popen(specmon_argv(*args), stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                            env=unbuffered_env())
 
 
 def sweeps_logged(log: Path) -> int:
@@ -110,7 +95,7 @@ def test_sigterm_mid_sweep_exits_zero_quickly_and_leaves_a_consistent_store(tmp_
     log = tmp_path / "run.log"
     proc = start("run", "--config", str(cfg), log=log)
     try:
-        wait_for(lambda: sweeps_logged(log) >= 1, 120, "a first sweep", proc, log)
+        wait_until(lambda: sweeps_logged(log) >= 1, 120, "a first sweep", proc=proc, log=log)
         time.sleep(0.4)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -143,8 +128,8 @@ def test_sigkill_mid_sweep_then_restart_resumes_tracks_and_cases(tmp_path):
     log = tmp_path / "run1.log"
     proc = start("run", "--config", str(cfg), log=log)
     try:
-        wait_for(lambda: len({r["track_id"] for r in rows(db, "emission") if abs(r["center_hz"] - 451.2e6) < 3e3}) >= 1
-                 and sweeps_logged(log) >= 3, 120, "three sweeps stored", proc, log)
+        wait_until(lambda: len({r["track_id"] for r in rows(db, "emission") if abs(r["center_hz"] - 451.2e6) < 3e3})
+                   >= 1 and sweeps_logged(log) >= 3, 120, "three sweeps stored", proc=proc, log=log)
         time.sleep(0.15)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -192,16 +177,17 @@ def test_rtltcp_server_killed_and_restarted_station_reopens(tmp_path):
     try:
         time.sleep(1.0)
         station = start("run", "--config", str(cfg), "--duration", "40", log=log)
-        wait_for(lambda: sweeps_logged(log) >= 2, 60, "sweeps through rtl_tcp", station, log)
+        wait_until(lambda: sweeps_logged(log) >= 2, 60, "sweeps through rtl_tcp", proc=station, log=log)
         server.kill()
         server.wait(timeout=10)
-        wait_for(lambda: "receiver main failed" in log.read_text() or "cannot be opened" in log.read_text(),
-                 30, "the station to notice the server is gone", station, log)
+        wait_until(lambda: "receiver main failed" in log.read_text() or "cannot be opened" in log.read_text(),
+                   30, "the station to notice the server is gone", proc=station, log=log)
         n_down = sweeps_logged(log)
         time.sleep(1.5)
         assert station.poll() is None  # never crashes
         server = start("rtltcp-serve", "--source", "sim://city", "--port", str(port), log=serve_log)
-        wait_for(lambda: sweeps_logged(log) >= n_down + 2, 60, "sweeps after the server came back", station, log)
+        wait_until(lambda: sweeps_logged(log) >= n_down + 2, 60, "sweeps after the server came back",
+                   proc=station, log=log)
         station.send_signal(signal.SIGTERM)
         assert station.wait(timeout=10) == 0
     finally:
@@ -229,8 +215,8 @@ def test_sighup_reloads_the_register_and_keeps_state(tmp_path):
     log = tmp_path / "run.log"
     proc = start("run", "--config", str(cfg), log=log)
     try:
-        wait_for(lambda: any(r["class"] == "unlicensed" for r in rows(db, "emission")), 120,
-                 "rogue-uhf judged unlicensed", proc, log)
+        wait_until(lambda: any(r["class"] == "unlicensed" for r in rows(db, "emission")), 120,
+                   "rogue-uhf judged unlicensed", proc=proc, log=log)
         tracks = {r["track_id"] for r in rows(db, "emission") if abs(r["center_hz"] - 462.8e6) < 3e3}
         # licence the rogue transmitter, then reload
         lines = reg.read_text().splitlines()
@@ -240,9 +226,9 @@ def test_sighup_reloads_the_register_and_keeps_state(tmp_path):
         reg.write_text("\n".join(lines + [new_row]) + "\n")
         t_hup = time.time_ns()
         proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: any(r["class"] == "licensed" and abs(r["center_hz"] - 462.8e6) < 3e3
-                             and r["time_ns"] > t_hup for r in rows(db, "emission")), 60, "licensed after reload",
-                 proc, log)
+        wait_until(lambda: any(r["class"] == "licensed" and abs(r["center_hz"] - 462.8e6) < 3e3
+                               and r["time_ns"] > t_hup for r in rows(db, "emission")), 60, "licensed after reload",
+                   proc=proc, log=log)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
@@ -324,7 +310,7 @@ def test_sigterm_with_a_hung_influxdb_still_exits_within_5_s(tmp_path):
     log = tmp_path / "run.log"
     proc = start("run", "--config", str(cfg), log=log)
     try:
-        wait_for(lambda: sweeps_logged(log) >= 3 and conns, 120, "sweeps while the sink hangs", proc, log)
+        wait_until(lambda: sweeps_logged(log) >= 3 and conns, 120, "sweeps while the sink hangs", proc=proc, log=log)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=15)
@@ -398,7 +384,7 @@ def test_file_size_limit_hit_mid_run_keeps_measuring_and_the_store_intact(tmp_pa
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
 
-    p = subprocess.run([sys.executable, "-m", "station", "run", "--config", str(cfg), "--duration", "6"],
+    p = subprocess.run(specmon_argv("run", "--config", str(cfg), "--duration", "6"),
                        preexec_fn=limit, stdout=open(log, "w"), stderr=subprocess.STDOUT, timeout=120)
     text = log.read_text()
     assert p.returncode == 0, text[-2000:]

@@ -10,7 +10,6 @@ records (emission, violation, occupancy), encoded with station/lineprotocol.py a
 from __future__ import annotations
 
 import re
-import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +22,7 @@ import dashboards  # noqa: E402
 from dashboards import grafana_sim
 from dashboards.lint import _ALIAS
 from station.vocabulary import Point, check_point
+from tests.dashboard_helpers import grafana_query, resolve_variables
 
 pytestmark = pytest.mark.influx
 
@@ -146,39 +146,6 @@ FROM_MS = int(T0.timestamp() * 1000) - 60_000
 TO_MS = FROM_MS + 20 * 60_000
 
 
-def _run(influx, text: str) -> dict:
-    """Run a query as Grafana's datasource does (epoch=ms)."""
-    qs = urllib.parse.urlencode({"q": text, "db": DB, "epoch": "ms"})
-    return _get(f"{influx.url}/query?{qs}")
-
-
-def _get(url: str) -> dict:
-    import json
-
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
-def _variables(influx, board: dict) -> dict[str, list[str]]:
-    """Resolve the board's template variables like Grafana: query variables run their (expanded) query."""
-    values: dict[str, list[str]] = {}
-    for var in board["templating"]["list"]:
-        if var["type"] == "datasource":
-            continue
-        if var["type"] == "textbox":
-            values[var["name"]] = [var["query"]]
-            continue
-        text = grafana_sim.expand(var["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=values)
-        reply = _run(influx, text)
-        found = [row[1] for s in reply["results"][0].get("series", []) for row in s["values"]]
-        if var.get("regex") == "/^(?!all$).*/":
-            found = [v for v in found if v != "all"]
-        assert found, f"{board['uid']}: variable ${var['name']} ({text}) found no values"
-        # "All" for multi-value variables; the first value (as Grafana) for single-value ones
-        values[var["name"]] = sorted(set(found)) if var.get("multi") else [sorted(set(found))[0]]
-    return values
-
-
 def _panels():
     for uid, board in dashboards.render().items():
         for panel in board["panels"]:
@@ -193,7 +160,7 @@ def test_simulated_station_data_is_in_influx(influx):
 
 def test_variables_resolve_to_the_written_stations_and_bands(influx):
     board = dashboards.render()["specmon-health"]
-    values = _variables(influx, board)
+    values = resolve_variables(influx, DB, board, FROM_MS, TO_MS)
     assert values["station"] == ["hn-01", "hn-02"]
     assert values["band"] == ["fm", "vhf"]
 
@@ -203,7 +170,7 @@ def test_panel_query_returns_the_columns_the_panel_expects(influx, uid, title, r
     board = dashboards.render()[uid]
     panel = next(p for p in board["panels"] if p["title"] == title)
     target = next(t for t in panel["targets"] if t["refId"] == ref)
-    variables = _variables(influx, board)
+    variables = resolve_variables(influx, DB, board, FROM_MS, TO_MS)
     text = grafana_sim.expand(target["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables,
                               max_data_points=int(panel.get("maxDataPoints") or 1000))
     if panel.get("timeFrom"):  # relative time override: Grafana replaces the range with the last N
@@ -211,7 +178,7 @@ def test_panel_query_returns_the_columns_the_panel_expects(influx, uid, title, r
         text = grafana_sim.expand(target["query"], from_ms=TO_MS - minutes * 60_000, to_ms=TO_MS,
                                   variables=variables)
         text = text.replace(f"time >= {TO_MS - minutes * 60_000}ms", f"time >= {FROM_MS}ms")
-    reply = _run(influx, text)
+    reply = grafana_query(influx, DB, text)
     result = reply["results"][0]
     assert "error" not in result, f"{uid} {title}: {result.get('error')}\n{text}"
     series = result.get("series", [])
@@ -238,7 +205,7 @@ def test_spectrum_panel_keeps_latest_maxhold_and_noise_per_frequency(influx):
     panel = next(p for p in board["panels"] if p["type"] == "xychart")
     variables = {"station": ["hn-01"], "band": ["vhf"]}
     text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
-    rows = grafana_sim.series_to_frame(_run(influx, text))
+    rows = grafana_sim.series_to_frame(grafana_query(influx, DB, text))
     grouped = grafana_sim.apply(rows, panel["transformations"], until="groupBy")
     assert len(grouped) == 128
     floor = float(np.median([r["maxhold_dbfs (max)"] for r in grouped]))
@@ -259,7 +226,7 @@ def test_open_cases_table_groups_per_case_and_drops_closed(influx):
     panel = next(p for p in board["panels"] if p["type"] == "table")
     variables = {"station": ["hn-01", "hn-02"], "evidence_url": ["x"]}
     text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
-    rows = grafana_sim.series_to_frame(_run(influx, text))
+    rows = grafana_sim.series_to_frame(grafana_query(influx, DB, text))
     cases = grafana_sim.apply(rows, panel["transformations"], until="groupBy")
     by_id = {c["case_id"]: c for c in cases}
     assert set(by_id) == {"VC-fm-pirate", "VC-rogue-vhf", "VC-lmr-wide", "VC-lmr-expired"}
@@ -281,7 +248,8 @@ def test_open_case_counts_use_the_latest_state_of_each_case(influx):
     assert stat["type"] == "stat" and bars["type"] == "bargauge"
     for panel in (stat, bars):
         text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
-        frame = grafana_sim.apply(grafana_sim.series_to_frame(_run(influx, text)), panel["transformations"])
+        frame = grafana_sim.apply(grafana_sim.series_to_frame(grafana_query(influx, DB, text)),
+                                  panel["transformations"])
         if panel is stat:
             # lmr-expired was confirmed, then closed within the range: not open
             assert sorted(r["case_id"] for r in frame) == ["VC-fm-pirate", "VC-lmr-wide", "VC-rogue-vhf"]

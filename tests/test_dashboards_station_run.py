@@ -6,10 +6,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
-import sys
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 
@@ -19,6 +16,8 @@ import dashboards  # noqa: E402
 from dashboards import grafana_sim  # noqa: E402
 from dashboards.common import UIDS  # noqa: E402
 from dashboards.lint import _ALIAS, _FROM  # noqa: E402
+from tests.dashboard_helpers import grafana_query, resolve_variables  # noqa: E402
+from tests.station_helpers import specmon_argv  # noqa: E402
 
 pytestmark = [pytest.mark.influx, pytest.mark.slow]
 
@@ -77,14 +76,6 @@ health_interval = "1s"
 """
 
 
-def _query(influx, text: str) -> dict:
-    import json
-
-    qs = urllib.parse.urlencode({"q": text, "db": DB, "epoch": "ms"})
-    with urllib.request.urlopen(f"{influx.url}/query?{qs}", timeout=30) as resp:
-        return json.loads(resp.read())
-
-
 @pytest.fixture(scope="module")
 def station_run(influxdb, tmp_path_factory):
     if importlib.util.find_spec("station.daemon") is None:
@@ -98,7 +89,7 @@ def station_run(influxdb, tmp_path_factory):
     cfg.write_text(CONFIG.format(data=tmp / "data", port=influxdb.port, db=DB))
     start_ms = int(time.time() * 1000) - 60_000
     proc = subprocess.run(
-        [sys.executable, "-m", "station", "run", "--config", str(cfg), "--sweeps", "2", "--tui", "off"],
+        specmon_argv("run", "--config", str(cfg), "--sweeps", "2", "--tui", "off"),
         env=env_without_proxies(), capture_output=True, text=True, timeout=280,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -117,39 +108,22 @@ def test_the_station_wrote_what_the_dashboards_read(station_run):
 
 def _stored(influx, measurement: str, field: str) -> bool:
     """Whether the station stored any value of this field (some are 'where available', e.g. temperature)."""
-    reply = _query(influx, f'SELECT count("{field}") FROM "{measurement}"')
+    reply = grafana_query(influx, DB, f'SELECT count("{field}") FROM "{measurement}"')
     return bool(reply["results"][0].get("series"))
-
-
-def _variables(influx, board, start_ms, end_ms):
-    values: dict[str, list[str]] = {}
-    for var in board["templating"]["list"]:
-        if var["type"] == "datasource":
-            continue
-        if var["type"] == "textbox":
-            values[var["name"]] = [var["query"]]
-            continue
-        text = grafana_sim.expand(var["query"], from_ms=start_ms, to_ms=end_ms, variables=values)
-        found = sorted({row[1] for s in _query(influx, text)["results"][0].get("series", []) for row in s["values"]})
-        if var.get("regex") == "/^(?!all$).*/":
-            found = [v for v in found if v != "all"]
-        assert found, f"{board['uid']}: ${var['name']} found nothing: {text}"
-        values[var["name"]] = found if var.get("multi") else found[:1]
-    return values
 
 
 @pytest.mark.parametrize("uid", [UIDS[k] for k in dashboards.REGISTRY])
 def test_every_panel_query_runs_on_the_station_output(station_run, uid):
     influx, start_ms, end_ms, counts = station_run
     board = dashboards.render()[uid]
-    variables = _variables(influx, board, start_ms, end_ms)
+    variables = resolve_variables(influx, DB, board, start_ms, end_ms)
     checked = 0
     assert counts["violation"] > 0, "the simulated city has unlicensed transmitters: violations expected"
     for panel in board["panels"]:
         for target in panel["targets"]:
             measurement = _FROM.findall(target["query"])[0]
             text = grafana_sim.expand(target["query"], from_ms=start_ms, to_ms=end_ms, variables=variables)
-            result = _query(influx, text)["results"][0]
+            result = grafana_query(influx, DB, text)["results"][0]
             assert "error" not in result, f"{uid} {panel['title']}: {result.get('error')}\n{text}"
             series = result.get("series", [])
             fields = re.findall(r'"([^"]+)"\)* AS "', target["query"])

@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
 from station.sinks.sqlite import read_series
 from station.spool import Spool
+from tests.station_helpers import specmon_argv, unbuffered_env, wait_until
 
 pytestmark = [pytest.mark.influx, pytest.mark.slow]
 
@@ -60,36 +59,24 @@ tui = "off"
 """
 
 
-def _wait(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _specmon(*args):
-    return [sys.executable, "-m", "station", *args]
-
-
 def test_station_killed_during_an_influxdb_outage_delivers_everything_on_the_next_start(influxdb, influx_db, tmp_path):
     data_dir = tmp_path / "data"
     cfg = tmp_path / "station.toml"
     cfg.write_text(CONFIG.format(data_dir=data_dir, port=influxdb.port, db=influx_db, sweeps=0))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(_specmon("run", "--config", str(cfg)), stdout=subprocess.DEVNULL,
+    env = unbuffered_env()
+    proc = subprocess.Popen(specmon_argv("run", "--config", str(cfg)), stdout=subprocess.DEVNULL,
                             stderr=open(tmp_path / "run.log", "wb"), env=env)
     spool_path = data_dir / "spool" / f"influx-127.0.0.1-{influxdb.port}-{influx_db}.sqlite"
     try:
-        _wait(lambda: influxdb.count("emission", db=influx_db) > 0, 120, "the first emissions in InfluxDB")
+        wait_until(lambda: influxdb.count("emission", db=influx_db) > 0, 120, "the first emissions in InfluxDB",
+                   poll_s=0.2)
         influxdb.kill()
         def spooled():
             if not spool_path.exists():
                 return False
             with Spool(spool_path) as sp:
                 return sp.status().by_measurement.get("emission", 0) >= 10  # a few sweeps of the outage
-        _wait(spooled, 120, "emissions waiting in the spool during the outage")
+        wait_until(spooled, 120, "emissions waiting in the spool during the outage", poll_s=0.2)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -101,7 +88,7 @@ def test_station_killed_during_an_influxdb_outage_delivers_everything_on_the_nex
     assert waiting >= 10
     # the next start: one bounded run sends the old spools first, then its own sweep
     cfg.write_text(CONFIG.format(data_dir=data_dir, port=influxdb.port, db=influx_db, sweeps=1))
-    done = subprocess.run(_specmon("run", "--config", str(cfg)), capture_output=True, env=env, timeout=300)
+    done = subprocess.run(specmon_argv("run", "--config", str(cfg)), capture_output=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     with Spool(spool_path) as sp:
         assert sp.depth() == 0 and sp.dead_letters() == []
