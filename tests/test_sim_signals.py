@@ -163,16 +163,27 @@ slot_s = 0.05
 """
 
 
-def test_bursts_follow_their_schedule_in_the_receiver_output(tmp_path):
+def ook_receiver(tmp_path, *, seed: int, settle_samples: int) -> SimReceiver:
+    """A simulated receiver on OOK_SCENARIO at 1.2 MS/s."""
     path = tmp_path / "ook.toml"
     path.write_text(OOK_SCENARIO)
-    rx = SimReceiver.from_uri(f"sim:{path}", seed=2, settle_samples=0)
+    rx = SimReceiver.from_uri(f"sim:{path}", seed=seed, settle_samples=settle_samples)
     rx.set_sample_rate(1.2e6)
+    return rx
+
+
+def cu8_to_iq(raw: np.ndarray) -> np.ndarray:
+    """Interleaved cu8 bytes (as float64) to complex samples, byte b -> (b - 127.5) / 127.5."""
+    return ((raw[0::2] - 127.5) + 1j * (raw[1::2] - 127.5)) / 127.5
+
+
+def test_bursts_follow_their_schedule_in_the_receiver_output(tmp_path):
+    rx = ook_receiver(tmp_path, seed=2, settle_samples=0)
     rx.set_center_freq(433.92e6)
     rx.set_gain(29.7)
     t0 = rx.time_s
     raw = rx.read_raw(int(0.5 * 1.2e6)).astype(np.float64)
-    x = ((raw[0::2] - 127.5) + 1j * (raw[1::2] - 127.5)) / 127.5
+    x = cu8_to_iq(raw)
     x -= x.mean()  # remove the DC spike
     ms = np.abs(x.reshape(500, 1200)) ** 2  # 1 ms windows
     on = ms.max(axis=1) > 10 ** (-15 / 10)  # marks: -10.3 dBFS; noise peaks ~-30, the 433.5 MHz CW -20
@@ -183,16 +194,13 @@ def test_bursts_follow_their_schedule_in_the_receiver_output(tmp_path):
 
 
 def test_duty_cycle_holds_over_dwell_windows_of_a_hopping_sweep(tmp_path):
-    path = tmp_path / "ook.toml"
-    path.write_text(OOK_SCENARIO)
-    rx = SimReceiver.from_uri(f"sim:{path}", seed=3, settle_samples=2000)
-    rx.set_sample_rate(1.2e6)
+    rx = ook_receiver(tmp_path, seed=3, settle_samples=2000)
     rx.set_gain(29.7)
     present = []
     for _ in range(300):
         rx.set_center_freq(433.5e6 - 200e3)  # the CW sits at +200 kHz
         raw = rx.read_raw(1200).astype(np.float64)
-        x = ((raw[0::2] - 127.5) + 1j * (raw[1::2] - 127.5)) / 127.5
+        x = cu8_to_iq(raw)
         tone = abs(np.mean(x * np.exp(-2j * np.pi * 200e3 * np.arange(1200) / 1.2e6))) ** 2
         present.append(tone > 10 ** (-40 / 10))
         rx.set_center_freq(600e6)  # hop away for a while
