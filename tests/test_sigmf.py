@@ -141,6 +141,10 @@ def test_bad_json_gives_line_and_column(tmp_path):
     (lambda m: m["captures"][0].update({"core:sample_start": 999}), "truncated"),
     (lambda m: m.update({"annotations": [{"core:label": "x"}]}), r"annotations\[0\]: missing required key"),
     (lambda m: m.pop("global"), "no 'global' object"),
+    (lambda m: m.update({"captures": {}}), r"b\.sigmf-meta:captures: 'captures' must be a list"),
+    (lambda m: m["captures"].append(5), r"b\.sigmf-meta:captures\[1\]: capture must be an object, got 5"),
+    (lambda m: m.update({"annotations": "x"}), r"b\.sigmf-meta:annotations: 'annotations' must be a list"),
+    (lambda m: m.update({"annotations": [[]]}), r"annotations\[0\]: annotation must be an object, got \[\]"),
 ])
 def test_malformed_metadata(tmp_path, mutate, pattern):
     meta = json.loads(json.dumps(GOOD))
