@@ -30,6 +30,7 @@ from pathlib import Path
 
 from detectors.records import ComplianceClass, ComplianceResult
 from station.errors import SinkError, UsageError
+from station.spool import open_wal
 
 #: case states in order; transitions allowed by :data:`TRANSITIONS`
 STATES = ("new", "confirmed", "exported", "closed")
@@ -236,9 +237,7 @@ class CaseStore:
         self._obs_mark = self._event_mark = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = open_wal(self.path)
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA + _append_only_triggers())
         except sqlite3.DatabaseError as exc:

@@ -81,6 +81,16 @@ def write_error_reason(exc: BaseException, path: str | Path) -> str:
     return text
 
 
+def open_wal(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A connection to the SQLite file ``path`` as the station's stores use it: autocommit (transactions are
+    explicit, see :func:`immediate_transaction`), usable from any thread, waiting up to 30 s for a lock, WAL
+    journal, ``PRAGMA synchronous=<synchronous>``."""
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    return db
+
+
 @contextmanager
 def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` on ``db`` (autocommit mode), ``COMMIT`` when the block ends, ``ROLLBACK`` and re-raise
@@ -202,9 +212,7 @@ class Spool:
         self._sender_fd: int | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db = open_wal(self.path, synchronous=synchronous)
             self._db.executescript(_SCHEMA)
             self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
             # re-derive the depth counter from the queue (in one transaction: another process may be putting)

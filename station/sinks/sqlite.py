@@ -17,7 +17,7 @@ from pathlib import Path
 from station.errors import SinkError
 from station.lineprotocol import LineProtocolError, parse_line
 from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.spool import immediate_transaction, write_error_reason
+from station.spool import immediate_transaction, open_wal, write_error_reason
 from station.vocabulary import MEASUREMENTS, Point
 
 SCHEMES = ("sqlite",)
@@ -56,9 +56,7 @@ class SqliteSink(Sink):
     def connect(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db = open_wal(self.path)
             ensure_schema(db)
         except (OSError, sqlite3.Error) as exc:
             raise SinkTransient(f"cannot open the store: {exc}", where=str(self.path)) from None
