@@ -471,6 +471,7 @@ class Daemon:
         self.summary.new_cases += len(report.new_cases)
         self.reporter.sweep_done(report)
         if self.config.evidence.enabled and not self._stop.is_set() and getattr(self.pipeline, "evidence_pending", 0):
+            trim_heap()  # the sweep's arrays are freed: do not carry their pages through the capture
             self._capture_evidence()
         self._periodic(after_sweep=True)
 

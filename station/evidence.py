@@ -96,6 +96,7 @@ def snapshot_png(
                 color="darkgreen")
     ax.legend(loc="lower right", fontsize="x-small")
     fig.savefig(path, format="png")
+    fig.clear()  # break the figure's reference cycles now, not at the next garbage collection
     return Path(path)
 
 
@@ -158,13 +159,16 @@ def capture_evidence(
     measurement: dict | None = None,
     settings: EvidenceSettings = EvidenceSettings(),
     when: datetime | None = None,
+    isolate: bool = False,
 ) -> EvidenceCapture:
     """Capture and record the evidence of a newly opened case (see the module docstring).
 
     ``spectrum``: the sweep that found the emission (for the snapshot); ``receiver``: a
     :class:`station.receivers.base.Receiver` to record IQ with (None: no IQ); ``nearby``: register
     assignments around the emission (``ComplianceChecker.assignments_near``); ``measurement``: the DSP settings
-    (rbw_hz, nfft, window, dwell_s, gain ...) for the manifest."""
+    (rbw_hz, nfft, window, dwell_s, gain ...) for the manifest. ``isolate``: draw the snapshot in a short-lived
+    child process (:mod:`station.childproc`) so matplotlib never loads into the caller (the daemon: ~50 MB
+    resident for months otherwise); if the child cannot run, it is drawn in-process."""
     when = when or datetime.now(timezone.utc)
     folder = _fresh_folder(Path(out_dir) / case_id)
     e = result.emission
@@ -174,8 +178,8 @@ def capture_evidence(
 
     if spectrum is not None:
         try:
-            png = snapshot_png(
-                spectrum, result, nearby, folder / "spectrum.png", settings=settings,
+            png = _draw(
+                isolate, spectrum, result, tuple(nearby), folder / "spectrum.png", settings=settings,
                 title=f"{case_id} {result.klass.value} {e.center_hz / 1e6:.6f} MHz  {station_id}  {stamp}",
             )
             files.append((png, "spectrum_png", "spectrum snapshot around the emission, licensed channels marked"))
@@ -241,6 +245,17 @@ def capture_evidence(
     for p in problems:
         log.warning("evidence for %s: %s", case_id, p)
     return EvidenceCapture(case_id, folder, recorded, tuple(problems))
+
+
+def _draw(isolate: bool, *args, **kwargs) -> Path:
+    if isolate:
+        from station.childproc import ChildFailed, call_in_child
+
+        try:
+            return call_in_child(snapshot_png, *args, **kwargs)
+        except ChildFailed as exc:
+            log.warning("%s; drawing the spectrum snapshot in-process", exc)
+    return snapshot_png(*args, **kwargs)
 
 
 def _fresh_folder(folder: Path) -> Path:

@@ -408,6 +408,7 @@ class Pipeline:
             position=(st.latitude, st.longitude), spectrum=spec, receiver=receiver, nearby=nearby,
             measurement={"band": band}, settings=EvidenceSettings(iq_duration_s=ev.iq_duration_s,
                                                                   iq_sample_rate_hz=ev.sample_rate_hz),
+            isolate=True,  # matplotlib in a short-lived child, never in the long-running station
         )
         return cap.files
 
@@ -481,9 +482,15 @@ class Pipeline:
         """Export every violation case in the configured formats (station/exports) into ``out_dir``."""
         if self.cases is None:
             return []
-        from station.exports import export_cases
+        from station.childproc import ChildFailed, call_in_child
+        from station.exports import export_cases, export_db
 
-        return export_cases(self.cases, self.config.export.formats, Path(out_dir), lang=self.config.export.lang)
+        formats, lang = tuple(self.config.export.formats), self.config.export.lang
+        try:  # in a short-lived child: fpdf2/openpyxl never load into the station (the store is WAL SQLite)
+            return call_in_child(export_db, self.cases.path, formats, Path(out_dir), lang=lang)
+        except ChildFailed as exc:
+            log.warning("%s; exporting in-process", exc)
+        return export_cases(self.cases, formats, Path(out_dir), lang=lang)
 
     def close(self) -> None:
         for closer in (self.outputs.close, self.state.close, getattr(self.cases, "close", None)):

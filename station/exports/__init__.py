@@ -56,4 +56,13 @@ def export_cases(store, formats: Sequence[str], out_dir: str | Path, *, since: d
     return paths
 
 
-__all__ = ["REGISTRY", "export_cases", "exporter"]
+def export_db(db_path: str | Path, formats: Sequence[str], out_dir: str | Path, **kwargs) -> list[Path]:
+    """:func:`export_cases` of the case store in the SQLite file ``db_path`` (opened and closed here): what the
+    daemon runs in a short-lived child process (station.childproc) at the end of a bounded run."""
+    from station.cases import CaseStore
+
+    with CaseStore(db_path) as store:
+        return export_cases(store, formats, out_dir, **kwargs)
+
+
+__all__ = ["REGISTRY", "export_cases", "export_db", "exporter"]
