@@ -13,7 +13,8 @@ module needs (numpy and matplotlib, not numba) and exits when the function retur
 The function, its arguments and its result travel pickled (the function by its module and name, so it must be
 a module-level function). An exception raised by the function is re-raised in the parent as it is (pickled
 back); a child that cannot start, dies, or runs out of time raises :class:`ChildFailed` (callers fall back to
-running in-process). The child's stderr is the parent's (its log lines and tracebacks show up in the journal).
+running in-process). The child's stderr is the parent's (its log lines and tracebacks show up in the journal). The child ignores
+SIGINT and SIGTERM: stopping is the station's business, and the child's job takes about a second.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ log = logging.getLogger(__name__)
 #: the folder holding the station, dsp and detectors packages (the child imports them from here)
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
-_CHILD_CODE = "import station.childproc as c; c._child_main()"
+#: stop signals ignored first thing (see _child_main), then the call
+_CHILD_CODE = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+               "signal.signal(signal.SIGTERM, signal.SIG_IGN); import station.childproc as c; c._child_main()")
 
 
 class ChildFailed(RuntimeError):
@@ -46,7 +49,7 @@ def call_in_child(fn, *args, timeout_s: float = 120.0, **kwargs):
     t0 = time.monotonic()
     try:
         p = subprocess.run([sys.executable, "-c", _CHILD_CODE], input=payload, stdout=subprocess.PIPE,
-                           stderr=None, env=env, timeout=timeout_s)
+                           stderr=None, env=env, timeout=timeout_s, start_new_session=True)
     except subprocess.TimeoutExpired:
         raise ChildFailed(f"{_name(fn)} did not finish within {timeout_s:g} s in its child process") from None
     except OSError as exc:
@@ -69,6 +72,13 @@ def _name(fn) -> str:
 
 def _child_main() -> None:
     """The child's side: read the pickled call on stdin, write the pickled outcome on stdout."""
+    import signal
+
+    # a Ctrl-C (the terminal's process group: the child has its own session anyway) or systemd's stop (the
+    # whole cgroup) is the station's to handle: the child finishes its short job (bounded by the parent's
+    # timeout) instead of dying mid-way
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything the function prints must not corrupt the result
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -5,6 +5,7 @@ fpdf2 never load into the station process (issue 8: peak RSS)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,11 @@ def test_result_and_exception_come_back():
     assert call_in_child(os.path.join, "a", "b") == "a/b"
     with pytest.raises(ValueError, match="invalid literal"):
         call_in_child(int, "not a number")
+
+
+def test_the_child_leaves_stop_signals_to_the_station():
+    assert call_in_child(signal.getsignal, signal.SIGINT) == signal.SIG_IGN
+    assert call_in_child(signal.getsignal, signal.SIGTERM) == signal.SIG_IGN
 
 
 def test_a_dead_or_hung_child_is_child_failed():
