@@ -21,26 +21,35 @@ def mark_multiresolution(ratio, widths, thresholds, marked):
     csum = np.zeros(n + 1)
     for i in range(n):
         csum[i + 1] = csum[i] + ratio[i]
-    prev = np.zeros(n + 1, np.int64)
+    prev = np.zeros(n + 1, np.int64)  # marked bins before each index, recounted only when marks were added
+    new = np.zeros(n, np.bool_)
     hits = 0
+    stale = True
     for level in range(widths.shape[0]):
         m = widths[level]
         if m > n:
             break
         thr = thresholds[level] * m
-        prev[0] = 0
-        for i in range(n):
-            prev[i + 1] = prev[i] + (1 if marked[i] else 0)
-        new = np.zeros(n, np.bool_)
+        if stale:
+            for i in range(n):
+                prev[i + 1] = prev[i] + (1 if marked[i] else 0)
+            stale = False
+        any_new = False
+        done = 0  # bins [.., done) of this level already set in ``new``
         for i in range(n - m + 1):
             if csum[i + m] - csum[i] > thr:
                 hits += 1
                 if prev[i + m] - prev[i] == 0:
-                    for j in range(i, i + m):
+                    for j in range(max(i, done), i + m):
                         new[j] = True
-        for i in range(n):
-            if new[i]:
-                marked[i] = True
+                    done = i + m
+                    any_new = True
+        if any_new:
+            for i in range(n):
+                if new[i]:
+                    marked[i] = True
+                    new[i] = False
+            stale = True
     return hits
 
 
@@ -68,6 +77,59 @@ def runs_of(mask, bridge):
         else:
             i += 1
     return starts[:k], stops[:k]
+
+
+@njit(cache=True)
+def split_valleys(level_db, starts, stops, split_db):
+    """Split each run [starts[r], stops[r]) (int64) at valleys ``split_db`` below the lower of the highest
+    levels on either side, recursively (a run under 5 bins stays whole; the deepest valley first, the first
+    of equals); ``level_db`` (n,) float64. Returns (starts, stops) of the pieces, in order."""
+    n_out = 0
+    out_a = np.empty(level_db.shape[0], np.int64)
+    out_b = np.empty(level_db.shape[0], np.int64)
+    stack_a = np.empty(level_db.shape[0] + 1, np.int64)
+    stack_b = np.empty(level_db.shape[0] + 1, np.int64)
+    left = np.empty(level_db.shape[0])
+    right = np.empty(level_db.shape[0])
+    for r in range(starts.shape[0]):
+        top = 0
+        stack_a[0] = starts[r]
+        stack_b[0] = stops[r]
+        top = 1
+        while top > 0:
+            top -= 1
+            a = stack_a[top]
+            b = stack_b[top]
+            n = b - a
+            k = -1
+            if n >= 5:
+                left[0] = level_db[a]
+                for j in range(1, n):
+                    v = level_db[a + j]
+                    left[j] = v if v > left[j - 1] else left[j - 1]
+                right[n - 1] = level_db[b - 1]
+                for j in range(n - 2, -1, -1):
+                    v = level_db[a + j]
+                    right[j] = v if v > right[j + 1] else right[j + 1]
+                best = 0.0
+                for j in range(1, n - 1):
+                    d = min(left[j], right[j]) - level_db[a + j]
+                    if k < 0 or d > best:
+                        best = d
+                        k = j
+                if best < split_db:
+                    k = -1
+            if k < 0:
+                out_a[n_out] = a
+                out_b[n_out] = b
+                n_out += 1
+            else:  # the left part first: push the right one under it
+                stack_a[top] = a + k
+                stack_b[top] = b
+                stack_a[top + 1] = a
+                stack_b[top + 1] = a + k
+                top += 2
+    return out_a[:n_out], out_b[:n_out]
 
 
 @njit(cache=True)
@@ -151,6 +213,29 @@ def measure_kernel(freqs, x, nf, bin_hz, beta):
 
 
 @njit(cache=True)
+def measure_many(freqs, x, nf, starts, stops, bin_hz, beta):
+    """:func:`measure_kernel` of each region ``[starts[r], stops[r])`` (R,) int64 of the same arrays. Returns
+    (R, 7) float64 (f_lo, f_hi, centroid, total_power, inband_signal, inband_noise, noise_density) and the
+    peak index of each region, (R,) int64, relative to its start."""
+    r_n = starts.shape[0]
+    out = np.empty((r_n, 7))
+    k_peak = np.empty(r_n, np.int64)
+    for r in range(r_n):
+        a = starts[r]
+        b = stops[r]
+        lo, hi, c, k, tp, sig, noise, nd = measure_kernel(freqs[a:b], x[a:b], nf[a:b], bin_hz, beta)
+        out[r, 0] = lo
+        out[r, 1] = hi
+        out[r, 2] = c
+        out[r, 3] = tp
+        out[r, 4] = sig
+        out[r, 5] = noise
+        out[r, 6] = nd
+        k_peak[r] = k
+    return out, k_peak
+
+
+@njit(cache=True)
 def _bisect(buf, m, v):
     lo = 0
     hi = m
@@ -164,10 +249,35 @@ def _bisect(buf, m, v):
 
 
 @njit(cache=True)
+def _replace_sorted(buf, m, old, v):
+    """Replace one ``old`` by ``v`` in the sorted ``buf[:m]``, shifting only the values between them. Both
+    positions are lower bounds: binary search in a short buffer, branch-free counts in a long one."""
+    if m <= 48:
+        j_old = _bisect(buf, m, old)
+        j_new = _bisect(buf, m, v)
+    else:  # branch-free counts, one pass (vectorised)
+        j_old = 0
+        j_new = 0
+        for t in range(m):
+            b = buf[t]
+            j_old += 1 if b < old else 0
+            j_new += 1 if b < v else 0
+    if j_new > j_old:
+        for t in range(j_old, j_new - 1):
+            buf[t] = buf[t + 1]
+        buf[j_new - 1] = v
+    else:
+        for t in range(j_old, j_new, -1):
+            buf[t] = buf[t - 1]
+        buf[j_new] = v
+
+
+@njit(cache=True)
 def running_quantile(vals, seg_bounds, half, q):
     """Running quantile ``q`` (0..1, the nearest order statistic) of ``vals`` (n,) float64 over windows
     [i - half, i + half] truncated at the bounds of the segment holding i; ``seg_bounds`` (k+1,) int64 are
-    segment starts then the end (n). A sorted window buffer slides along each segment: O(n * half)."""
+    segment starts then the end (n). A sorted window buffer slides along each segment: O(n * half); once the
+    window is full each step replaces the leaving value by the entering one in a single shift."""
     n = vals.shape[0]
     out = np.empty(n)
     buf = np.empty(2 * half + 2)
@@ -180,13 +290,17 @@ def running_quantile(vals, seg_bounds, half, q):
         for i in range(a, b):
             while hi < b and hi <= i + half:
                 v = vals[hi]
-                j = _bisect(buf, m, v)
-                t = m
-                while t > j:
-                    buf[t] = buf[t - 1]
-                    t -= 1
-                buf[j] = v
-                m += 1
+                if lo < i - half:  # one value leaves as this one enters: move only the values between them
+                    _replace_sorted(buf, m, vals[lo], v)
+                    lo += 1
+                else:
+                    j = _bisect(buf, m, v)
+                    t = m
+                    while t > j:
+                        buf[t] = buf[t - 1]
+                        t -= 1
+                    buf[j] = v
+                    m += 1
                 hi += 1
             while lo < i - half:
                 j = _bisect(buf, m, vals[lo])
@@ -233,8 +347,10 @@ def floor_over_clean(x, clean, window, bias):
         for i in range(n):
             out[i] = med[i] / bias
         return out
-    logm = np.log(med)
     k = 0
+    k_log = -1  # logs of med[k], med[k + 1], taken only where an occupied gap is interpolated
+    log0 = 0.0
+    log1 = 0.0
     for i in range(n):
         if i <= idx[0]:
             out[i] = med[0] / bias
@@ -246,8 +362,12 @@ def floor_over_clean(x, clean, window, bias):
             if idx[k + 1] == i:
                 out[i] = med[k + 1] / bias
             else:
+                if k_log != k:
+                    log0 = np.log(med[k])
+                    log1 = np.log(med[k + 1])
+                    k_log = k
                 f = (i - idx[k]) / (idx[k + 1] - idx[k])
-                out[i] = np.exp(logm[k] + f * (logm[k + 1] - logm[k])) / bias
+                out[i] = np.exp(log0 + f * (log1 - log0)) / bias
     return out
 
 
@@ -290,3 +410,35 @@ def fcme_loop(x, fl, widths, thr_first, thr_rest, guard, window, bias, iteration
         clean = new_clean
         fl = floor_over_clean(x, clean, window, bias)
     return fl, clean
+
+
+@njit(cache=True)
+def curvature_bias_db(fdb, seg_bounds, window):
+    """Running-median curvature bias (dB, >= 0, at most 3) of a floor ``fdb`` (n,) float64 in dB, per segment
+    (``seg_bounds`` (k+1,) int64: starts then n; a segment shorter than a window + 1 gets 0): the floor is
+    smoothed by a box mean over ``window | 1`` bins (edges repeated), its second difference taken over half a
+    window h (edges repeated), and the bias is window^2/24 * max(-d2 / h^2, 0) (see
+    :func:`detectors.noise._curvature`)."""
+    n = fdb.shape[0]
+    out = np.zeros(n)
+    h = max(1, window // 2)
+    coef = window * window / 24.0
+    for s in range(seg_bounds.shape[0] - 1):
+        a = seg_bounds[s]
+        nseg = seg_bounds[s + 1] - a
+        if nseg < 2 * h + 1:
+            continue
+        k = min(window | 1, nseg if nseg % 2 else nseg - 1)
+        r = k // 2
+        c = np.empty(nseg + 2 * r + 1)  # cumulative sum of the edge-padded floor, c[0] = 0
+        c[0] = 0.0
+        c[1] = fdb[a]
+        for j in range(1, nseg + 2 * r):
+            c[j + 1] = c[j] + fdb[a + min(max(j - r, 0), nseg - 1)]
+        sm = np.empty(nseg)
+        for j in range(nseg):
+            sm[j] = (c[j + k] - c[j]) / k
+        for j in range(nseg):
+            d2 = (sm[min(j + h, nseg - 1)] - 2.0 * sm[j] + sm[max(j - h, 0)]) / (h * h)
+            out[a + j] = min(coef * max(-d2, 0.0), 3.0)
+    return out

@@ -46,6 +46,19 @@ class ArtifactParams:
             raise ValueError(f"edge_rolloff_db must be > 0, got {self.edge_rolloff_db}")
 
 
+def _median(a: np.ndarray) -> float:
+    """``np.median`` of a 1-D array, the same value from a partition at the middle only (no copy of the
+    whole machinery; NaN falls back to np.median)."""
+    n = a.shape[0]
+    h = n // 2
+    if n == 0 or np.isnan(a).any():
+        return float(np.median(a))
+    if n % 2:
+        return float(np.partition(a, h)[h])
+    part = np.partition(a, (h - 1, h))
+    return float((part[h - 1] + part[h]) / 2.0)
+
+
 class ArtifactClassifier:
     """Marks receiver artifacts among emissions (see module docstring)."""
 
@@ -63,21 +76,35 @@ class ArtifactClassifier:
     ) -> list[Emission]:
         """Return ``emissions`` with artifacts marked. ``freqs_hz``/``floor_dbfs_hz`` (n_bins,) and the bin
         ``hop_slices`` enable the hop-edge test; without them it is skipped."""
-        centers = np.asarray(hop_centers_hz, dtype=float).ravel()
-        medians = None
-        if freqs_hz is not None and floor_dbfs_hz is not None and hop_slices:
-            medians = [float(np.median(floor_dbfs_hz[sl])) for sl in hop_slices]
-        out: list[Emission] = []
-        for e in emissions:
-            reason = self._reason(e, emissions, centers, bin_hz, freqs_hz, floor_dbfs_hz, hop_slices, medians)
-            out.append(dataclasses.replace(e, artifact=reason is not None, artifact_reason=reason) if reason else e)
-        return out
+        reasons = self.reasons(emissions, hop_centers_hz, bin_hz, freqs_hz, floor_dbfs_hz, hop_slices)
+        return [
+            dataclasses.replace(e, artifact=True, artifact_reason=reason) if reason else e
+            for e, reason in zip(emissions, reasons)
+        ]
 
-    def _reason(self, e, emissions, centers, bin_hz, freqs_hz, floor_db, slices, medians) -> str | None:
+    def reasons(
+        self,
+        emissions,
+        hop_centers_hz: np.ndarray,
+        bin_hz: float,
+        freqs_hz: np.ndarray | None = None,
+        floor_dbfs_hz: np.ndarray | None = None,
+        hop_slices: list[slice] | None = None,
+    ) -> list[str | None]:
+        """The artifact reason of each of ``emissions`` (None: a transmitter), as :meth:`classify` marks them.
+        Anything with ``center_hz``, ``peak_hz``, ``bandwidth_hz`` and ``power_dbfs`` will do (an
+        :class:`Emission`, or a :class:`detectors.measure.Measurement` before the emission is built)."""
+        centers = [float(c) for c in np.asarray(hop_centers_hz, dtype=float).ravel()]
+        edge = None
+        if freqs_hz is not None and floor_dbfs_hz is not None and hop_slices:
+            edge = (np.asarray(freqs_hz), floor_dbfs_hz, hop_slices, {})  # hop medians: computed when first needed
+        return [self._reason(e, emissions, centers, bin_hz, edge) for e in emissions]
+
+    def _reason(self, e, emissions, centers, bin_hz, edge) -> str | None:
         p = self.params
-        if centers.size:
-            d = np.abs(centers - e.peak_hz)
-            hop = int(np.argmin(d))
+        if centers:
+            d = [abs(c - e.peak_hz) for c in centers]
+            hop = d.index(min(d))  # the first nearest, as argmin
             if d[hop] <= p.dc_tolerance_bins * bin_hz and e.bandwidth_hz <= p.dc_max_bandwidth_bins * bin_hz:
                 return "dc_spike"
             for c in centers:
@@ -91,11 +118,15 @@ class ArtifactClassifier:
         for f in p.spurs_hz:
             if abs(e.peak_hz - f) <= p.spur_tolerance_hz and e.bandwidth_hz <= p.spur_max_bandwidth_hz:
                 return "spur"
-        if medians is not None:
-            k = int(np.clip(np.searchsorted(freqs_hz, e.center_hz), 0, len(freqs_hz) - 1))
-            for sl, ref in zip(slices, medians):
+        if edge is not None:
+            freqs_hz, floor_db, slices, medians = edge
+            k = min(max(int(freqs_hz.searchsorted(e.center_hz)), 0), len(freqs_hz) - 1)
+            for i, sl in enumerate(slices):
                 if sl.start <= k < sl.stop:
-                    if floor_db[k] < ref - p.edge_rolloff_db and (k - sl.start < 0.15 * (sl.stop - sl.start) or sl.stop - k <= 0.15 * (sl.stop - sl.start)):
-                        return "hop_edge"
+                    if k - sl.start < 0.15 * (sl.stop - sl.start) or sl.stop - k <= 0.15 * (sl.stop - sl.start):
+                        if i not in medians:
+                            medians[i] = _median(floor_db[sl])
+                        if floor_db[k] < medians[i] - p.edge_rolloff_db:
+                            return "hop_edge"
                     break
         return None

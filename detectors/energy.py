@@ -27,11 +27,19 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from detectors import stats
-from detectors._kernels import mark_multiresolution, runs_of
+from detectors._kernels import mark_multiresolution, runs_of, split_valleys
 from detectors.artifacts import ArtifactClassifier, ArtifactParams
 from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks, on_mean_lin
-from detectors.measure import measure_region
-from detectors.noise import NoiseFloor, NoiseFloorEstimator, NoiseFloorParams, hop_slices, spectrum_rel_var
+from detectors.measure import measure_region, measure_regions
+from detectors.noise import (
+    NoiseFloor,
+    NoiseFloorEstimator,
+    NoiseFloorParams,
+    doubling_widths,
+    hop_slices,
+    spectrum_rel_var,
+    width_thresholds,
+)
 from detectors.records import Emission
 from dsp.spectrum import Spectrum
 
@@ -80,11 +88,7 @@ class DetectorParams:
 
 
 def _widths(n_bins: int, max_width: int) -> np.ndarray:
-    top = max_width or min(1024, max(1, n_bins // 4))
-    w = [1]
-    while w[-1] * 2 <= top:
-        w.append(w[-1] * 2)
-    return np.asarray(w, dtype=np.int64)
+    return doubling_widths(max_width or min(1024, max(1, n_bins // 4)))
 
 
 def _frames_per_row(spectrum: Spectrum) -> int:
@@ -99,25 +103,7 @@ def _frames_per_row(spectrum: Spectrum) -> int:
 
 def window_thresholds(spectrum: Spectrum, floor: NoiseFloor, widths: np.ndarray, pfa: float, n_frames=None) -> np.ndarray:
     """Window-mean thresholds (ratio to the floor) for each width in ``widths`` at ``pfa`` per test."""
-    return np.array(
-        [stats.gamma_threshold(spectrum_rel_var(spectrum, int(m), n_frames) + floor.floor_rel_var, pfa) for m in widths]
-    )
-
-
-def _split_valleys(level_db: np.ndarray, start: int, stop: int, split_db: float) -> list[tuple[int, int]]:
-    """Split [start, stop) at valleys ``split_db`` below the lower of the peaks on either side.
-    ``level_db`` (n_bins,) is the PSD in dB smoothed over 3 bins (one noisy bin does not split)."""
-    sm = level_db[start:stop]
-    n = sm.size
-    if n < 5:
-        return [(start, stop)]
-    left_max = np.maximum.accumulate(sm)
-    right_max = np.maximum.accumulate(sm[::-1])[::-1]
-    depth = np.minimum(left_max, right_max) - sm
-    k = int(np.argmax(depth[1:-1])) + 1
-    if depth[k] < split_db:
-        return [(start, stop)]
-    return _split_valleys(level_db, start, start + k, split_db) + _split_valleys(level_db, start + k, stop, split_db)
+    return width_thresholds(spectrum, widths, floor.floor_rel_var, pfa, n_frames)
 
 
 class EmissionDetector:
@@ -134,7 +120,10 @@ class EmissionDetector:
     def detection_mask(self, spectrum: Spectrum, floor: NoiseFloor | None = None) -> np.ndarray:
         """Bins (n_bins,) bool marked by the matched-width test on the averaged spectrum."""
         floor = floor or self.noise_floor(spectrum)
-        x = 10.0 ** (np.asarray(spectrum.psd_dbfs_hz, dtype=np.float64) / 10.0)
+        return self._mask(10.0 ** (np.asarray(spectrum.psd_dbfs_hz, dtype=np.float64) / 10.0), spectrum, floor)
+
+    def _mask(self, x: np.ndarray, spectrum: Spectrum, floor: NoiseFloor) -> np.ndarray:
+        """:meth:`detection_mask` of the linear PSD ``x`` (n_bins,) of ``spectrum``."""
         ratio = np.ascontiguousarray(x / floor.test_floor_lin)
         widths = _widths(spectrum.n_bins, self.params.max_width_bins)
         thr = window_thresholds(spectrum, floor, widths, self.params.pfa)
@@ -275,8 +264,8 @@ class EmissionDetector:
             raise ValueError("spectrum PSD contains NaN or infinite values")
         self._bin_hz = float(spectrum.bin_hz)
         floor = self.noise_floor(spectrum)
-        self._floor_db = floor.floor_dbfs_hz
-        marked = self.detection_mask(spectrum, floor)
+        self._floor_db = floor_db = floor.floor_dbfs_hz
+        marked = self._mask(x, spectrum, floor)
         avg_marked = marked.copy()
         blocks = None  # block-averaged spectrogram, raw (powers while on are measured on it)
         keyed = None  # the same, each block divided by its own broadband level (for every time decision)
@@ -291,8 +280,9 @@ class EmissionDetector:
             bias = stats.gamma_median(spectrum_rel_var(spectrum, 1, n_frames_block))
             wide = max(31, spectrum.n_bins // 8) | 1
             keyed_lin = np.empty_like(blocks.lin)  # filled a block at a time: no full-size level array
+            test_floor = floor.test_floor_lin
             for b in range(n_b):
-                ratio = blocks.lin[b] / floor.test_floor_lin
+                ratio = blocks.lin[b] / test_floor
                 level = np.maximum(median_filter(ratio, size=wide, mode="mirror") / bias, 1.0)
                 np.divide(blocks.lin[b], level, out=keyed_lin[b])
             keyed = Blocks(lin=keyed_lin, t0_s=blocks.t0_s, t1_s=blocks.t1_s,
@@ -301,14 +291,12 @@ class EmissionDetector:
                 widths = _widths(spectrum.n_bins, p.max_width_bins)
                 thr = window_thresholds(spectrum, floor, widths, p.pfa / n_b, n_frames_block)
                 for b in range(n_b):
-                    ratio = np.ascontiguousarray(keyed.lin[b] / floor.test_floor_lin)
+                    ratio = np.ascontiguousarray(keyed.lin[b] / test_floor)
                     mark_multiresolution(ratio, widths, thr, marked)
         starts, stops = runs_of(marked, p.bridge_bins)
         level_db = 10.0 * np.log10(np.maximum(np.convolve(x, np.ones(3) / 3, mode="same"), 1e-30))
-        regions: list[tuple[int, int]] = []
-        for a, b in zip(starts, stops):
-            regions.extend(_split_valleys(level_db, int(a), int(b), p.split_db))
-        regions = [(a, b) for a, b in regions if b - a >= p.min_width_bins]
+        piece_a, piece_b = split_valleys(level_db, starts, stops, float(p.split_db))
+        regions = [(a, b) for a, b in zip(piece_a.tolist(), piece_b.tolist()) if b - a >= p.min_width_bins]
 
         def block_rel_var(m: int) -> float:
             return spectrum_rel_var(spectrum, m, n_frames_block) + floor.floor_rel_var
@@ -345,16 +333,19 @@ class EmissionDetector:
             regions, acts = self._split_by_keying(keyed, floor.floor_lin, regions, acts, act_of)
             regions, acts = self._join_fsk(level_db, regions, acts, act_of)
 
-        emissions: list[Emission] = []
-        n = spectrum.n_bins
+        found = []  # [measurement, occupancy, first, last, n_bursts] of each emission, in frequency order
+        n, freqs, floor_lin = spectrum.n_bins, spectrum.freqs_hz, floor.floor_lin
+        on_avg = []  # (index in found, lo, hi): measured on the averaged PSD, all at once below
         for (a, b), act in zip(regions, acts):
             if not avg_marked[a:b].any() and (act is None or not act.resolved or not act.on.any()):
                 continue  # found in one block only and not confirmed by its own on/off test: a fluke
             lo, hi = max(0, a - p.pad_bins), min(n, b + p.pad_bins)
-            source = x[lo:hi]
+            m = None
             if act is not None and act.resolved and act.on.any() and (act.occupancy < 0.95 or not avg_marked[a:b].any()):
                 source = on_mean_lin(blocks, act.on, slice(lo, hi))  # a burst: measured while it is on
-            m = measure_region(spectrum.freqs_hz[lo:hi], source, floor.floor_lin[lo:hi], spectrum.bin_hz, spectrum.enbw_hz)
+                m = measure_region(freqs[lo:hi], source, floor_lin[lo:hi], spectrum.bin_hz, spectrum.enbw_hz)
+            else:
+                on_avg.append((len(found), lo, hi))
             occupancy, n_bursts = 1.0, 0
             first, last = spectrum.start_utc, spectrum.end_utc
             if act is not None:
@@ -365,6 +356,20 @@ class EmissionDetector:
                 # else: too weak to decide block by block; reported as on for the whole dwell
             elif spectrum.above_counts is not None and spectrum.n_frames > 0:
                 occupancy = float(np.max(spectrum.above_counts[a:b])) / spectrum.n_frames
+            found.append([m, occupancy, first, last, n_bursts])
+        if on_avg:
+            idx, los, his = zip(*on_avg)
+            for i, m in zip(idx, measure_regions(freqs, x, floor_lin, np.array(los), np.array(his), spectrum.bin_hz,
+                                                 spectrum.enbw_hz)):
+                found[i][0] = m
+        # artifacts are judged on the measurements, so that each Emission is built once, already marked
+        reasons = self._artifacts.reasons(
+            [m for m, *_ in found], spectrum.hop_centers_hz, spectrum.bin_hz, freqs, floor_db, hop_slices(spectrum)
+        )
+        emissions: list[Emission] = []
+        for (m, occupancy, first, last, n_bursts), reason in zip(found, reasons):
+            if reason is not None and not p.keep_artifacts:
+                continue
             emissions.append(
                 Emission(
                     center_hz=m.center_hz,
@@ -382,16 +387,8 @@ class EmissionDetector:
                     first_seen=first,
                     last_seen=last,
                     n_bursts=n_bursts,
+                    artifact=reason is not None,
+                    artifact_reason=reason,
                 )
             )
-        emissions = self._artifacts.classify(
-            emissions,
-            spectrum.hop_centers_hz,
-            spectrum.bin_hz,
-            spectrum.freqs_hz,
-            floor.floor_dbfs_hz,
-            hop_slices(spectrum),
-        )
-        if not p.keep_artifacts:
-            emissions = [e for e in emissions if not e.artifact]
         return emissions

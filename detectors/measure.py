@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors._kernels import measure_kernel
+from detectors._kernels import measure_many
 
 XDB_DB = 26.0
 XDB_MEASURABLE_MARGIN_DB = 3.0
@@ -38,10 +38,6 @@ class Measurement:
     peak_dbfs: float
     snr_db: float
     noise_dbfs_hz: float
-
-
-def _db(x: float) -> float:
-    return float(10.0 * np.log10(max(x, 1e-30)))
 
 
 def beta_band(freqs_hz: np.ndarray, excess: np.ndarray, bin_hz: float, beta: float = 0.01) -> tuple[float, float]:
@@ -94,35 +90,70 @@ def measure_region(
     nf = np.ascontiguousarray(floor_lin, dtype=np.float64)
     if not (f.shape == x.shape == nf.shape) or f.ndim != 1 or f.size == 0:
         raise ValueError(f"freqs, psd and floor must be equal non-empty 1-D arrays, got {f.shape}, {x.shape}, {nf.shape}")
-    lo, hi, center, k, total_power, inband_signal, inband_noise, noise_density = measure_kernel(f, x, nf, float(bin_hz), 0.01)
-    k = int(k)
-    bw = hi - lo
-    peak_hz = float(f[k])
-    if 0 < k < len(x) - 1:
-        a, b, c = np.log(np.maximum(x[k - 1 : k + 2], 1e-30))
-        den = a - 2 * b + c
-        if den < 0:
-            peak_hz = float(f[k] + 0.5 * (a - c) / den * bin_hz)
-    peak_dbfs = _db(float(x[k])) + _db(enbw_hz)
-    snr_db = _db(max(inband_signal, 1e-30)) - _db(max(inband_noise, 1e-30))
-    # x-dB bandwidth with its validity
-    peak_over_floor_db = _db(float(x[k])) - _db(float(nf[k]))
-    if peak_over_floor_db >= XDB_DB + XDB_MEASURABLE_MARGIN_DB:
-        xlo, xhi = xdb_band(f, x)
-        xdb_bw: float | None = xhi - xlo
-        xdb_valid = peak_over_floor_db >= XDB_DB + XDB_VALID_MARGIN_DB
-    else:
-        xdb_bw, xdb_valid = None, False
-    return Measurement(
-        center_hz=center,
-        peak_hz=peak_hz,
-        f_lo_hz=lo,
-        f_hi_hz=hi,
-        bandwidth_hz=bw,
-        xdb_bandwidth_hz=xdb_bw,
-        xdb_valid=xdb_valid,
-        power_dbfs=_db(total_power),
-        peak_dbfs=peak_dbfs,
-        snr_db=snr_db,
-        noise_dbfs_hz=_db(noise_density),
-    )
+    return measure_regions(f, x, nf, np.array([0]), np.array([f.size]), bin_hz, enbw_hz)[0]
+
+
+def measure_regions(
+    freqs_hz: np.ndarray,
+    psd_lin: np.ndarray,
+    floor_lin: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    bin_hz: float,
+    enbw_hz: float,
+) -> list[Measurement]:
+    """:func:`measure_region` of each region ``[starts[r], stops[r])`` (bins, padding included) of the same
+    (n,) arrays, with one kernel call and one log per kind for all of them: the same figures, faster for many
+    regions."""
+    f = np.ascontiguousarray(freqs_hz, dtype=np.float64)
+    x = np.ascontiguousarray(psd_lin, dtype=np.float64)
+    nf = np.ascontiguousarray(floor_lin, dtype=np.float64)
+    a = np.ascontiguousarray(starts, dtype=np.int64)
+    b = np.ascontiguousarray(stops, dtype=np.int64)
+    if not (f.shape == x.shape == nf.shape) or f.ndim != 1 or a.shape != b.shape:
+        raise ValueError("freqs, psd and floor must be equal 1-D arrays, starts and stops of one length")
+    if a.size == 0:
+        return []
+    if (a < 0).any() or (b > f.size).any() or (b <= a).any():
+        raise ValueError("every region must be a non-empty slice of the arrays")
+    figs, k_rel = measure_many(f, x, nf, a, b, float(bin_hz), 0.01)
+    k = a + k_rel  # peak bin of each region
+    inner = (k_rel > 0) & (k < b - 1)  # a neighbour on each side: log-parabolic peak interpolation
+    ki = k[inner]
+    logs = np.log(np.maximum(np.stack((x[ki - 1], x[ki], x[ki + 1]), axis=1), 1e-30)).tolist()
+    enbw = float(max(enbw_hz, 1e-30))
+    levels = (10.0 * np.log10(np.maximum(np.stack(
+        (x[k], np.full(a.size, enbw), figs[:, 4], figs[:, 5], nf[k], figs[:, 3], figs[:, 6]), axis=1), 1e-30))).tolist()
+    out: list[Measurement] = []
+    j = 0
+    for r, (lo, hi, center, _tp, _sig, _noise, _nd) in enumerate(figs.tolist()):
+        kr = int(k[r])
+        peak_hz = float(f[kr])
+        if inner[r]:
+            la, lb, lc = logs[j]
+            j += 1
+            den = la - 2 * lb + lc
+            if den < 0:
+                peak_hz = float(f[kr] + 0.5 * (la - lc) / den * bin_hz)
+        peak_db, enbw_db, signal_db, noise_db, floor_peak_db, power_db, noise_density_db = levels[r]
+        peak_over_floor_db = peak_db - floor_peak_db
+        if peak_over_floor_db >= XDB_DB + XDB_MEASURABLE_MARGIN_DB:
+            xlo, xhi = xdb_band(f[a[r] : b[r]], x[a[r] : b[r]])
+            xdb_bw: float | None = xhi - xlo
+            xdb_valid = peak_over_floor_db >= XDB_DB + XDB_VALID_MARGIN_DB
+        else:
+            xdb_bw, xdb_valid = None, False
+        out.append(Measurement(
+            center_hz=center,
+            peak_hz=peak_hz,
+            f_lo_hz=lo,
+            f_hi_hz=hi,
+            bandwidth_hz=hi - lo,
+            xdb_bandwidth_hz=xdb_bw,
+            xdb_valid=xdb_valid,
+            power_dbfs=power_db,
+            peak_dbfs=peak_db + enbw_db,
+            snr_db=signal_db - noise_db,
+            noise_dbfs_hz=noise_density_db,
+        ))
+    return out

@@ -23,12 +23,13 @@ in ``benchmarks/detection.txt`` (section 5) and docs/DETECTION.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.ndimage import percentile_filter
 
 from detectors import stats
-from detectors._kernels import fcme_loop, floor_over_clean, running_quantile
+from detectors._kernels import curvature_bias_db, fcme_loop, floor_over_clean, running_quantile
 from dsp.spectrum import Spectrum
 
 
@@ -92,15 +93,47 @@ class NoiseFloor:
         return 10.0 * np.log10(self.floor_lin)
 
 
+def _frames_for_var(spectrum: Spectrum, n_frames: int | None) -> int:
+    """Frames averaged, as the variance law counts them: spectra averaged by "max"/"min" are treated as single
+    frames (a conservative, wider law)."""
+    k = int(n_frames if n_frames is not None else spectrum.n_frames)
+    if spectrum.average != "mean" or k < 1:
+        k = 1
+    return k
+
+
 def spectrum_rel_var(spectrum: Spectrum, n_bins: int = 1, n_frames: int | None = None) -> float:
     """Relative variance of ``n_bins`` summed bins of ``spectrum`` under noise (see :mod:`detectors.stats`).
 
     Spectra averaged by "max"/"min" are treated as single frames (a conservative, wider law).
     """
-    k = int(n_frames if n_frames is not None else spectrum.n_frames)
-    if spectrum.average != "mean" or k < 1:
-        k = 1
+    k = _frames_for_var(spectrum, n_frames)
     return stats.relative_variance(spectrum.window, spectrum.nfft, spectrum.overlap, k, n_bins)
+
+
+def doubling_widths(top: int) -> np.ndarray:
+    """Window widths 1, 2, 4, ... up to ``top`` bins, (L,) int64: the ladder of the matched-width test, the
+    same for the detector and for the floor's excision."""
+    w = [1]
+    while w[-1] * 2 <= top:
+        w.append(w[-1] * 2)
+    return np.asarray(w, dtype=np.int64)
+
+
+@lru_cache(maxsize=256)
+def _rel_vars(window: str, nfft: int, overlap: float, n_frames: int, widths: tuple[int, ...]) -> tuple[float, ...]:
+    return tuple(stats.relative_variance(window, nfft, overlap, n_frames, m) for m in widths)
+
+
+def width_thresholds(spectrum: Spectrum, widths: np.ndarray, extra_rel_var: float, pfa: float,
+                     n_frames: int | None = None) -> np.ndarray:
+    """Window-mean thresholds (ratio to the floor), (L,) float64, for each of ``widths`` (bins) at ``pfa`` per
+    test: the Gamma law of ``spectrum`` averaged over ``n_frames`` frames (default its own) and summed over
+    that many bins, its relative variance widened by ``extra_rel_var`` (the floor's own uncertainty). The
+    variances depend only on (window, nfft, overlap, frames, widths) and are cached per combination."""
+    k = _frames_for_var(spectrum, n_frames)
+    rel = _rel_vars(spectrum.window, spectrum.nfft, spectrum.overlap, k, tuple(int(m) for m in widths))
+    return np.array([stats.gamma_threshold(v + extra_rel_var, pfa) for v in rel])
 
 
 def hop_slices(spectrum: Spectrum) -> list[slice]:
@@ -153,32 +186,12 @@ def _curvature(floor: np.ndarray, window: int, spectrum: Spectrum) -> np.ndarray
     """Factor >= 1 per bin: where the floor bends down (a ripple peak, the knee of the roll-off) a running
     median over ``window`` bins reads low by about window^2/24 times the second derivative of the floor in dB.
     The curvature is taken at the window's own scale (second difference over half a window of the floor
-    smoothed over a window), so the estimate's bin-to-bin jitter does not count; at most 3 dB, per hop group."""
-    out = np.ones_like(floor)
+    smoothed over a window), so the estimate's bin-to-bin jitter does not count; at most 3 dB, per hop
+    (:func:`detectors._kernels.curvature_bias_db`)."""
     fdb = 10.0 * np.log10(floor)
-    for sl in hop_slices(spectrum):
-        seg = fdb[sl]
-        n = seg.size
-        h = max(1, window // 2)
-        if n < 2 * h + 1:
-            continue
-        k = min(window | 1, n if n % 2 else n - 1)
-        r = k // 2
-        padded = np.concatenate((np.full(r, seg[0]), seg, np.full(r, seg[-1])))
-        c = np.concatenate(([0.0], np.cumsum(padded)))
-        sm = (c[k:] - c[:-k]) / k  # box mean over k bins, same length as seg
-        pad = np.concatenate((np.full(h, sm[0]), sm, np.full(h, sm[-1])))
-        d2 = (pad[2 * h:] - 2.0 * pad[h:-h] + pad[: -2 * h]) / (h * h)
-        bias_db = np.minimum(window * window / 24.0 * np.maximum(-d2, 0.0), 3.0)
-        out[sl] = np.exp(bias_db * (np.log(10.0) / 10.0))
-    return out
-
-
-def _excision_widths(window: int) -> np.ndarray:
-    w = [1]
-    while w[-1] * 2 <= window:
-        w.append(w[-1] * 2)
-    return np.asarray(w, dtype=np.int64)
+    bounds = np.array([sl.start for sl in hop_slices(spectrum)] + [floor.shape[0]], dtype=np.int64)
+    bias_db = curvature_bias_db(np.ascontiguousarray(fdb, dtype=np.float64), bounds, int(window))
+    return np.exp(bias_db * (np.log(10.0) / 10.0))
 
 
 def _dilate(mask: np.ndarray, guard: int) -> np.ndarray:
@@ -226,15 +239,11 @@ class NoiseFloorEstimator:
         bias = stats.gamma_median(rel_var)
         q25_bias = stats.gamma_quantile(rel_var, 0.25)
         model = (10 ** (p.model_db / 10) - 1) ** 2
-
-        def t_widths(widths: np.ndarray) -> np.ndarray:
-            return np.array([stats.gamma_threshold(spectrum_rel_var(spectrum, int(m), n_frames) + model, p.excision_pfa)
-                             for m in widths])
         floor = np.empty_like(x)
         clean_all = np.ones(x.shape, dtype=bool)
         window_used = 0
         for sl in floor_groups(spectrum, p.min_group_bins):
-            xs = x[sl]
+            xs = np.ascontiguousarray(x[sl])
             n = xs.size
             window = self.window_for(n)
             window_used = max(window_used, window)
@@ -251,8 +260,8 @@ class NoiseFloorEstimator:
             wide = max(window, (n // 8) | 1)
             q25 = percentile_filter(xs, 25, size=min(wide, n | 1), mode="mirror") / q25_bias
             fl = np.minimum(q25 * allowance, float(core.min()) * 10 ** (p.cap_allowance_db / 10))
-            widths = _excision_widths(window)
-            thr = t_widths(widths)
+            widths = doubling_widths(window)
+            thr = width_thresholds(spectrum, widths, model, p.excision_pfa, n_frames)
             min_clean = max(3, int(p.min_clean_fraction * n))
             fl, clean = fcme_loop(np.ascontiguousarray(xs), np.ascontiguousarray(fl), widths, thr,
                                   thr * 10 ** (p.excision_margin_db / 10), p.guard_bins, window, bias, p.iterations,

@@ -98,3 +98,97 @@ def test_fcme_loop_excises_an_emission_and_keeps_the_floor():
     fl_py, clean_py = fcme_loop.py_func(x, np.full(1024, 1.0), widths, thr, thr * 1.05, 2, 33, 1.0, 6, 102)
     np.testing.assert_allclose(fl_py, fl, rtol=1e-12)
     assert np.array_equal(clean_py, clean)
+
+
+def ref_split(level_db, start, stop, split_db):
+    """The valley split as plain recursive numpy (what ``split_valleys`` must reproduce)."""
+    sm = level_db[start:stop]
+    if sm.size < 5:
+        return [(start, stop)]
+    left_max = np.maximum.accumulate(sm)
+    right_max = np.maximum.accumulate(sm[::-1])[::-1]
+    depth = np.minimum(left_max, right_max) - sm
+    k = int(np.argmax(depth[1:-1])) + 1
+    if depth[k] < split_db:
+        return [(start, stop)]
+    return ref_split(level_db, start, start + k, split_db) + ref_split(level_db, start + k, stop, split_db)
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_split_valleys_matches_recursive_reference(fn):
+    from detectors._kernels import split_valleys
+
+    kernel = split_valleys if fn == "jit" else split_valleys.py_func
+    rng = np.random.default_rng(6)
+    for trial in range(300):
+        n = int(rng.integers(1, 90))
+        level = rng.normal(0, 12, n)
+        if trial % 3 == 0:
+            level = np.round(level)  # ties: the first deepest valley
+        if trial % 5 == 0:
+            level = np.repeat(rng.normal(0, 25, n // 4 + 1), 4)[:n]  # flat steps
+        cuts = np.sort(rng.choice(n + 1, size=min(n + 1, int(rng.integers(2, 7))), replace=False)).astype(np.int64)
+        starts, stops = kernel(level, cuts[:-1], cuts[1:], 15.0)
+        ref = [piece for a, b in zip(cuts[:-1], cuts[1:]) for piece in ref_split(level, int(a), int(b), 15.0)]
+        assert list(zip(starts.tolist(), stops.tolist())) == ref
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_running_quantile_long_window(fn):
+    """Windows over 48 values take the branch-free path of the sorted-buffer update."""
+    rng = np.random.default_rng(8)
+    vals = np.round(rng.random(400) * 50)  # ties
+    bounds = np.array([0, 250, 400], dtype=np.int64)
+    half = 40
+    kernel = running_quantile if fn == "jit" else running_quantile.py_func
+    out = kernel(vals, bounds, half, 0.5)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        for i in range(a, b):
+            w = np.sort(vals[max(a, i - half): min(b, i + half + 1)])
+            assert out[i] == w[int(0.5 * (w.size - 1) + 0.5)]
+
+
+def ref_curvature_db(fdb, slices, window):
+    """The curvature bias in dB as plain numpy, hop by hop."""
+    out = np.zeros_like(fdb)
+    for sl in slices:
+        seg = fdb[sl]
+        n = seg.size
+        h = max(1, window // 2)
+        if n < 2 * h + 1:
+            continue
+        k = min(window | 1, n if n % 2 else n - 1)
+        r = k // 2
+        padded = np.concatenate((np.full(r, seg[0]), seg, np.full(r, seg[-1])))
+        c = np.concatenate(([0.0], np.cumsum(padded)))
+        sm = (c[k:] - c[:-k]) / k
+        pad = np.concatenate((np.full(h, sm[0]), sm, np.full(h, sm[-1])))
+        d2 = (pad[2 * h:] - 2.0 * pad[h:-h] + pad[: -2 * h]) / (h * h)
+        out[sl] = np.minimum(window * window / 24.0 * np.maximum(-d2, 0.0), 3.0)
+    return out
+
+
+@pytest.mark.parametrize("fn", ["jit", "py"])
+def test_curvature_bias_db_matches_numpy_reference(fn):
+    from detectors._kernels import curvature_bias_db
+
+    kernel = curvature_bias_db if fn == "jit" else curvature_bias_db.py_func
+    rng = np.random.default_rng(9)
+    i = np.arange(1000)
+    fdb = -80 + 1.0 * np.sin(i / 40.0) - 12 * ((np.abs(i % 500 - 250) / 250.0) ** 8) + rng.normal(0, 0.1, 1000)
+    bounds = np.array([0, 500, 520, 1000], dtype=np.int64)  # a 20-bin hop is too short: no bias there
+    slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    for window in (31, 33, 64):
+        got = kernel(fdb, bounds, window)
+        assert np.array_equal(got, ref_curvature_db(fdb, slices, window))
+        assert got.max() > 0.1 and not got[500:520].any()
+
+
+def test_artifact_median_is_numpys():
+    from detectors.artifacts import _median
+
+    rng = np.random.default_rng(10)
+    for n in (1, 2, 3, 10, 11, 1024):
+        for a in (rng.normal(-80, 5, n), np.round(rng.normal(0, 2, n))):
+            assert _median(a) == float(np.median(a))
+    assert np.isnan(_median(np.array([1.0, np.nan, 2.0])))

@@ -115,3 +115,24 @@ def test_kernels_run_without_jit():
         outs.append(r.stdout)
     assert outs[0] == outs[1]
     assert len(eval(outs[0])) == 2
+
+
+def test_measure_regions_equals_measure_region_one_by_one():
+    """The batched measurement gives exactly the figures of measure_region on each region."""
+    from detectors.measure import measure_regions
+
+    rng = np.random.default_rng(11)
+    f = _axis(600)
+    floor = 1e-9 * (1.0 + 0.2 * np.sin(np.arange(600) / 50.0))
+    x = floor * rng.gamma(50, 1 / 50, 600)
+    x[100:130] += 1e-6 * np.hanning(30)  # strong: x-dB measured
+    x[300:304] += 3e-9  # weak, narrow
+    x[590:600] += 1e-8  # at the edge: the peak may sit on the last bin
+    starts = np.array([0, 97, 297, 420, 587])
+    stops = np.array([3, 133, 307, 421, 600])
+    got = measure_regions(f, x, floor, starts, stops, BIN, 1.5 * BIN)
+    assert got == [measure_region(f[a:b], x[a:b], floor[a:b], BIN, 1.5 * BIN) for a, b in zip(starts, stops)]
+    assert got[1].xdb_bandwidth_hz is not None
+    assert measure_regions(f, x, floor, np.array([], int), np.array([], int), BIN, BIN) == []
+    with pytest.raises(ValueError, match="non-empty slice"):
+        measure_regions(f, x, floor, np.array([5]), np.array([5]), BIN, BIN)
