@@ -1,6 +1,6 @@
 """Station budget on the simulated receiver (issue 8): per-hop time split receive / dsp / detect / compliance /
-sinks, CPU per second of 2.4 MS/s samples, peak RSS of a whole `specmon run`, start-up to the first hop with a
-warm numba cache.
+sinks, CPU per second of 2.4 MS/s samples, peak RSS of a whole `specmon run` (the default demo, and a longer run
+with evidence capture: 24 sweeps per band), start-up to the first hop with a warm numba cache.
 
     .venv/bin/python benchmarks/budget.py             # prints the figures; commit them as benchmarks/budget.txt
 
@@ -120,6 +120,49 @@ def startup_and_rss(data_dir: Path) -> list[str]:
                f"--sweeps 2, {default_rss_kb / 1024:.0f} MB for the default demo   target < 300 MB")
     out.append(f"peak RSS of the station process with the simulator behind rtl_tcp (as with a real dongle): "
                f"{station_rss_over_rtltcp(data_dir):.0f} MB")
+    out += long_run_rss(data_dir / "long", LONG_SWEEPS)
+    return out
+
+
+LONG_SWEEPS = 24
+
+#: run `specmon run` in-process, then print its peak/final RSS and the heavy modules it holds (stderr)
+_RSS_WRAPPER = (
+    "import logging, re, sys; from station.cli import main; "
+    "logging.getLogger('station.childproc').setLevel(logging.DEBUG); rc = main(sys.argv[1:]); "
+    "st = open('/proc/self/status').read(); "
+    "print('VmHWM', re.search(r'VmHWM:\\s+(\\d+)', st).group(1), 'VmRSS', re.search(r'VmRSS:\\s+(\\d+)', st).group(1), "
+    "'heavy', ','.join(m for m in ('matplotlib', 'fpdf', 'openpyxl', 'PIL') if m in sys.modules) or '-', "
+    "file=sys.stderr); sys.exit(rc)")
+
+
+def long_run_rss(data_dir: Path, sweeps: int) -> list[str]:
+    """A longer demo run with evidence capture and the CSV+PDF export at the end (`specmon run --sweeps N` in an
+    empty folder): the station's peak and final RSS, and the peak RSS of the short-lived child processes that
+    draw the evidence snapshots and write the export (station.childproc), read from its debug log."""
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, "run", "--data-dir", str(data_dir), "--sweeps",
+                        str(sweeps), "--tui", "off"], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"specmon run --sweeps {sweeps} failed: {p.stderr[-2000:]}")
+    m = re.search(r"VmHWM (\d+) VmRSS (\d+) heavy (\S+)", p.stderr)
+    hwm, rss, heavy = int(m.group(1)) / 1024, int(m.group(2)) / 1024, m.group(3)
+    children = [(name, float(t), float(mb)) for name, t, mb in re.findall(
+        r"(\S+) ran in a child process in ([0-9.]+) s, its peak RSS ([0-9.]+) MB", p.stderr)]
+    snaps = [c for c in children if c[0].endswith("snapshot_png")]
+    exports = [c for c in children if c[0].endswith("export_db")]
+    cases = re.search(r"violation cases \((\d+)", p.stdout + p.stderr)
+    out = [f"peak RSS of a longer run with evidence (`specmon run --sweeps {sweeps}` in an empty folder: "
+           f"{cases.group(1) if cases else '?'} cases with evidence, CSV+PDF export): {hwm:.0f} MB for the station "
+           f"process ({rss:.0f} MB at its end; heavy modules loaded in it: {heavy}); {wall:.0f} s wall   "
+           f"aim < 250 MB"]
+    if snaps:
+        out.append(f"  evidence snapshots drawn in {len(snaps)} short-lived child processes: "
+                   f"{min(c[1] for c in snaps):.2f}-{max(c[1] for c in snaps):.2f} s each, peak RSS "
+                   f"{max(c[2] for c in snaps):.0f} MB (while one runs, station + child)")
+    if exports:
+        out.append(f"  export in a child process at the end: {exports[0][1]:.2f} s, peak RSS {exports[0][2]:.0f} MB")
     return out
 
 

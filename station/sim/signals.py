@@ -86,7 +86,9 @@ class KnotSource:
             a = rng.standard_normal(self.group) * self.scale
             a -= a.mean()
         prefix = np.concatenate(([0.0], np.cumsum(a)[:-1]))
-        if len(self._cache) >= 4:
+        # two groups: a window spans at most two (a hop or an IQ recording is far shorter than a group) and the
+        # simulated time only moves forward; a group is cheap to redo (seeded), 20 sources x 4 groups held ~20 MB
+        if len(self._cache) >= 2:
             self._cache.pop(next(iter(self._cache)))
         self._cache[g] = (a, prefix)
         return a, prefix
