@@ -313,19 +313,65 @@ def running_quantile(vals, seg_bounds, half, q):
 
 
 @njit(cache=True)
-def floor_over_clean(x, clean, window, bias):
-    """Running median of ``x`` (n,) over its clean bins (``clean`` (n,) bool), ``window`` clean bins long, clean
-    runs separated by more than half a window filtered separately, divided by ``bias`` and interpolated
-    linearly in log across occupied bins (constant beyond the first/last clean bin)."""
-    n = x.shape[0]
-    idx = np.flatnonzero(clean)
+def _running_quantile_need(vals, seg_bounds, half, q, need, out):
+    """:func:`running_quantile` written into ``out`` (n,) only where ``need`` (n,) bool is set (``out`` keeps
+    its value elsewhere): the sorted window is rebuilt where a needed run starts and slides along the run."""
+    buf = np.empty(2 * half + 2)
+    for s in range(seg_bounds.shape[0] - 1):
+        a = seg_bounds[s]
+        b = seg_bounds[s + 1]
+        m = 0
+        hi = a
+        lo = a
+        valid = True  # the buffer holds the window of the previous index
+        for i in range(a, b):
+            if not need[i]:
+                valid = False
+                continue
+            if not valid:  # rebuild: the window [max(a, i - half), min(b - 1, i + half)]
+                lo = max(a, i - half)
+                hi = lo
+                m = 0
+                while hi < b and hi <= i + half:
+                    v = vals[hi]
+                    j = _bisect(buf, m, v)
+                    t = m
+                    while t > j:
+                        buf[t] = buf[t - 1]
+                        t -= 1
+                    buf[j] = v
+                    m += 1
+                    hi += 1
+                valid = True
+            else:
+                while hi < b and hi <= i + half:
+                    v = vals[hi]
+                    if lo < i - half:
+                        _replace_sorted(buf, m, vals[lo], v)
+                        lo += 1
+                    else:
+                        j = _bisect(buf, m, v)
+                        t = m
+                        while t > j:
+                            buf[t] = buf[t - 1]
+                            t -= 1
+                        buf[j] = v
+                        m += 1
+                    hi += 1
+                while lo < i - half:
+                    j = _bisect(buf, m, vals[lo])
+                    for t in range(j, m - 1):
+                        buf[t] = buf[t + 1]
+                    m -= 1
+                    lo += 1
+            out[i] = buf[int(q * (m - 1) + 0.5)]
+
+
+@njit(cache=True)
+def _clean_segments(idx, window):
+    """Segment bounds (k+1,) int64 of the clean indices ``idx`` (m,): runs separated by more than half a
+    window."""
     m = idx.shape[0]
-    out = np.empty(n)
-    if m == 0:
-        med = np.median(x)
-        for i in range(n):
-            out[i] = med / bias
-        return out
     half_gap = max(1, window // 2)
     n_cuts = 0
     for k in range(1, m):
@@ -339,10 +385,15 @@ def floor_over_clean(x, clean, window, bias):
             bounds[c] = k
             c += 1
     bounds[c] = m
-    vals = np.empty(m)
-    for k in range(m):
-        vals[k] = x[idx[k]]
-    med = running_quantile(vals, bounds, window // 2, 0.5)
+    return bounds
+
+
+@njit(cache=True)
+def _interp_clean(med, idx, n, bias):
+    """Floor (n,) from the medians ``med`` (m,) at the clean bins ``idx`` (m,): divided by ``bias``,
+    interpolated linearly in log across occupied bins (constant beyond the first/last clean bin)."""
+    m = idx.shape[0]
+    out = np.empty(n)
     if m == n:
         for i in range(n):
             out[i] = med[i] / bias
@@ -372,28 +423,124 @@ def floor_over_clean(x, clean, window, bias):
 
 
 @njit(cache=True)
+def floor_over_clean(x, clean, window, bias):
+    """Running median of ``x`` (n,) over its clean bins (``clean`` (n,) bool), ``window`` clean bins long, clean
+    runs separated by more than half a window filtered separately, divided by ``bias`` and interpolated
+    linearly in log across occupied bins (constant beyond the first/last clean bin)."""
+    n = x.shape[0]
+    idx = np.flatnonzero(clean)
+    m = idx.shape[0]
+    if m == 0:
+        out = np.empty(n)
+        med = np.median(x)
+        for i in range(n):
+            out[i] = med / bias
+        return out
+    bounds = _clean_segments(idx, window)
+    vals = np.empty(m)
+    for k in range(m):
+        vals[k] = x[idx[k]]
+    med = running_quantile(vals, bounds, window // 2, 0.5)
+    return _interp_clean(med, idx, n, bias)
+
+
+@njit(cache=True)
+def _floor_over_clean_update(x, clean, prev_clean, med_bin, prev_floor, window, bias):
+    """:func:`floor_over_clean` of ``clean`` given the medians ``med_bin`` (n,) of the previous clean set
+    ``prev_clean`` (n,) bool at its clean bins (updated in place for ``clean``) and its floor ``prev_floor`` (n,). A clean bin's median depends
+    only on the clean bins of its window and on where the window is cut; where the bins from the clean bin
+    before its window to the clean bin after it kept their status, the window and its median are unchanged
+    and reused. The others are recomputed, so the result is the same as :func:`floor_over_clean`'s."""
+    n = x.shape[0]
+    idx = np.flatnonzero(clean)
+    m = idx.shape[0]
+    if m == 0:
+        return floor_over_clean(x, clean, window, bias)
+    bounds = _clean_segments(idx, window)
+    half = window // 2
+    changed = np.zeros(n + 1, np.int64)  # changed[i]: bins before i whose status changed
+    for i in range(n):
+        changed[i + 1] = changed[i] + (1 if clean[i] != prev_clean[i] else 0)
+    vals = np.empty(m)
+    med = np.empty(m)
+    need = np.zeros(m, np.bool_)
+    for s in range(bounds.shape[0] - 1):
+        a = bounds[s]
+        b = bounds[s + 1]
+        for k in range(a, b):
+            vals[k] = x[idx[k]]
+            lo = max(a, k - half)
+            hi = min(b - 1, k + half)
+            first = idx[lo - 1] + 1 if lo > 0 else 0
+            last = idx[hi + 1] - 1 if hi + 1 < m else n - 1
+            if changed[last + 1] - changed[first] == 0:
+                med[k] = med_bin[idx[k]]
+            else:
+                need[k] = True
+    _running_quantile_need(vals, bounds, half, 0.5, need, med)
+    for k in range(m):
+        med_bin[idx[k]] = med[k]
+    if m == n:
+        return _interp_clean(med, idx, n, bias)
+    # an occupied gap between two clean bins whose medians were reused and with no status change from one
+    # to the other was interpolated between the same two values last time: keep ``prev_floor`` there
+    out = np.empty(n)
+    for i in range(0, idx[0] + 1):
+        out[i] = med[0] / bias
+    for i in range(idx[m - 1], n):
+        out[i] = med[m - 1] / bias
+    for k in range(m - 1):
+        a = idx[k]
+        b = idx[k + 1]
+        out[b] = med[k + 1] / bias
+        if b - a > 1:
+            if not need[k] and not need[k + 1] and changed[b + 1] - changed[a] == 0:
+                for i in range(a + 1, b):
+                    out[i] = prev_floor[i]
+            else:
+                log0 = np.log(med[k])
+                log1 = np.log(med[k + 1])
+                for i in range(a + 1, b):
+                    f = (i - a) / (b - a)
+                    out[i] = np.exp(log0 + f * (log1 - log0)) / bias
+    return out
+
+
+@njit(cache=True)
 def fcme_loop(x, fl, widths, thr_first, thr_rest, guard, window, bias, iterations, min_clean):
     """The excision iterations of the noise floor (see :mod:`detectors.noise`): mark occupied bins with the
     matched-width test of ``x / fl`` (thresholds ``thr_first`` on the first pass, ``thr_rest`` after), widen
     by ``guard``, re-estimate the floor over the clean bins; stop when the clean set repeats. Keeps at least
-    ``min_clean`` of the lowest bins clean. Returns (floor (n,), clean (n,) bool)."""
+    ``min_clean`` of the lowest bins clean. Returns (floor (n,), clean (n,) bool). Each pass recomputes the
+    running median only where the clean set changed (:func:`_floor_over_clean_update`)."""
+    n = x.shape[0]
+    return _fcme(x, fl, widths, thr_first, thr_rest, guard, window, bias, iterations, min_clean,
+                 np.zeros(n, np.bool_), np.empty(n), fl)
+
+
+@njit(cache=True)
+def _fcme(x, fl, widths, thr_first, thr_rest, guard, window, bias, iterations, min_clean, prev, med_bin,
+          prev_floor):
+    """:func:`fcme_loop` given the running medians ``med_bin`` (n,) of a clean set ``prev`` (n,) bool at its
+    clean bins and the floor ``prev_floor`` (n,) computed from them (both updated as the passes go)."""
     n = x.shape[0]
     clean = np.ones(n, np.bool_)
+    marks = np.empty(n, np.bool_)
+    n_marks = np.zeros(n + 1, np.int64)
+    ratio = np.empty(n)
     for it in range(iterations):
-        marks = np.zeros(n, np.bool_)
-        ratio = x / fl
-        mark_multiresolution(ratio, widths, thr_first if it == 0 else thr_rest, marks)
-        new_clean = np.ones(n, np.bool_)
-        count = 0
+        marks[:] = False
         for i in range(n):
-            lo = max(0, i - guard)
-            hi = min(n, i + guard + 1)
-            for j in range(lo, hi):
-                if marks[j]:
-                    new_clean[i] = False
-                    break
-            if new_clean[i]:
-                count += 1
+            ratio[i] = x[i] / fl[i]
+        mark_multiresolution(ratio, widths, thr_first if it == 0 else thr_rest, marks)
+        for i in range(n):
+            n_marks[i + 1] = n_marks[i] + (1 if marks[i] else 0)
+        new_clean = np.empty(n, np.bool_)
+        count = 0
+        for i in range(n):  # clean: no mark within ``guard`` bins
+            c = n_marks[min(n, i + guard + 1)] - n_marks[max(0, i - guard)] == 0
+            new_clean[i] = c
+            count += 1 if c else 0
         if count < min_clean:
             order = np.argsort(x)
             new_clean[:] = False
@@ -408,8 +555,45 @@ def fcme_loop(x, fl, widths, thr_first, thr_rest, guard, window, bias, iteration
             if same:
                 break
         clean = new_clean
-        fl = floor_over_clean(x, clean, window, bias)
+        fl = _floor_over_clean_update(x, clean, prev, med_bin, prev_floor, window, bias)
+        prev[:] = clean
+        prev_floor = fl
     return fl, clean
+
+
+@njit(cache=True)
+def noise_floor_group(x, q25, window, bias, q25_bias, edge, allowance, cap, widths, thr_first, thr_rest, guard,
+                      iterations, min_clean):
+    """The noise floor of one group of hops (see :mod:`detectors.noise`), x (n,) float64 linear PSD: the
+    first-pass floor (``q25`` (n,), the running lower quartile over a wide window, over ``q25_bias`` times
+    ``allowance``, at most ``cap`` times the lowest running median (over all bins, ``window`` long, over
+    ``bias``) of the bins ``[edge, n - edge)`` (all bins if fewer than a window)), then :func:`fcme_loop`
+    starting from the running medians already taken. Returns (floor (n,), clean (n,) bool)."""
+    n = x.shape[0]
+    half = window // 2
+    bounds = np.empty(2, np.int64)
+    bounds[0] = 0
+    bounds[1] = n
+    med_bin = running_quantile(x, bounds, half, 0.5)
+    med = np.empty(n)
+    for i in range(n):
+        med[i] = med_bin[i] / bias
+    a = edge
+    b = n - edge
+    if n - 2 * edge < window:
+        a = 0
+        b = n
+    lowest = med[a]
+    for i in range(a + 1, b):
+        if med[i] < lowest:
+            lowest = med[i]
+    lim = lowest * cap
+    fl = np.empty(n)
+    for i in range(n):
+        v = q25[i] / q25_bias * allowance
+        fl[i] = v if v < lim else lim
+    return _fcme(x, fl, widths, thr_first, thr_rest, guard, window, bias, iterations, min_clean,
+                 np.ones(n, np.bool_), med_bin, med)
 
 
 @njit(cache=True)

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.ndimage import percentile_filter
 
 from detectors import stats
-from detectors._kernels import curvature_bias_db, fcme_loop, floor_over_clean, running_quantile
+from detectors._kernels import curvature_bias_db, noise_floor_group, running_quantile
 from dsp.spectrum import Spectrum
 
 
@@ -247,25 +247,20 @@ class NoiseFloorEstimator:
             n = xs.size
             window = self.window_for(n)
             window_used = max(window_used, window)
-            clean = np.ones(n, dtype=bool)
             # first pass: a running lower quartile over a wide window (n/8; robust to emissions covering up to
             # 3/4 of it), capped by the lowest running median of the passband (the hop without its outer
             # ``edge_fraction`` on each side, where the anti-alias filter rolls off) so that an emission wider
             # than the wide window cannot pull it up either; ``initial_allowance_db`` covers the ripple it
-            # does not follow
-            med = floor_over_clean(np.ascontiguousarray(xs), clean, window, bias)
-            e = int(p.edge_fraction * n)
-            core = med[e : n - e] if n - 2 * e >= window else med
-            allowance = 10 ** (p.initial_allowance_db / 10)
-            wide = max(window, (n // 8) | 1)
-            q25 = percentile_filter(xs, 25, size=min(wide, n | 1), mode="mirror") / q25_bias
-            fl = np.minimum(q25 * allowance, float(core.min()) * 10 ** (p.cap_allowance_db / 10))
+            # does not follow; then the excision passes, in one kernel with the first pass (no Python between)
             widths = doubling_widths(window)
             thr = width_thresholds(spectrum, widths, model, p.excision_pfa, n_frames)
             min_clean = max(3, int(p.min_clean_fraction * n))
-            fl, clean = fcme_loop(np.ascontiguousarray(xs), np.ascontiguousarray(fl), widths, thr,
-                                  thr * 10 ** (p.excision_margin_db / 10), p.guard_bins, window, bias, p.iterations,
-                                  min(min_clean, n))
+            wide = max(window, (n // 8) | 1)
+            q25 = percentile_filter(xs, 25, size=min(wide, n | 1), mode="mirror")
+            fl, clean = noise_floor_group(
+                xs, q25, window, bias, q25_bias, int(p.edge_fraction * n),
+                10 ** (p.initial_allowance_db / 10), 10 ** (p.cap_allowance_db / 10), widths, thr,
+                thr * 10 ** (p.excision_margin_db / 10), p.guard_bins, p.iterations, min(min_clean, n))
             floor[sl] = fl
             clean_all[sl] = clean
         win_eff = max(1, min(window_used, int(clean_all.sum())))
