@@ -30,6 +30,7 @@ from detectors.records import ComplianceResult, Emission
 from dsp.spectrum import Spectrum
 from station.config import BandConfig, Config
 from station.errors import SinkError
+from station.spool import open_wal
 
 log = logging.getLogger("specmon.pipeline")
 
@@ -114,9 +115,7 @@ class StateStore:
         self.path = Path(db_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = open_wal(self.path)
             self._db.executescript(_STATE_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise SinkError(f"cannot open the station store: {exc}", where=str(self.path)) from exc
