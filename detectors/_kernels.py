@@ -249,6 +249,17 @@ def _bisect(buf, m, v):
 
 
 @njit(cache=True)
+def _insert_sorted(buf, m, v):
+    """Insert ``v`` into the ascending ``buf[:m]`` (the caller then counts m + 1)."""
+    j = _bisect(buf, m, v)
+    t = m
+    while t > j:
+        buf[t] = buf[t - 1]
+        t -= 1
+    buf[j] = v
+
+
+@njit(cache=True)
 def _replace_sorted(buf, m, old, v):
     """Replace one ``old`` by ``v`` in the sorted ``buf[:m]``, shifting only the values between them. Both
     positions are lower bounds: binary search in a short buffer, branch-free counts in a long one."""
@@ -280,35 +291,7 @@ def running_quantile(vals, seg_bounds, half, q):
     window is full each step replaces the leaving value by the entering one in a single shift."""
     n = vals.shape[0]
     out = np.empty(n)
-    buf = np.empty(2 * half + 2)
-    for s in range(seg_bounds.shape[0] - 1):
-        a = seg_bounds[s]
-        b = seg_bounds[s + 1]
-        m = 0
-        hi = a  # next index to add
-        lo = a  # next index to remove
-        for i in range(a, b):
-            while hi < b and hi <= i + half:
-                v = vals[hi]
-                if lo < i - half:  # one value leaves as this one enters: move only the values between them
-                    _replace_sorted(buf, m, vals[lo], v)
-                    lo += 1
-                else:
-                    j = _bisect(buf, m, v)
-                    t = m
-                    while t > j:
-                        buf[t] = buf[t - 1]
-                        t -= 1
-                    buf[j] = v
-                    m += 1
-                hi += 1
-            while lo < i - half:
-                j = _bisect(buf, m, vals[lo])
-                for t in range(j, m - 1):
-                    buf[t] = buf[t + 1]
-                m -= 1
-                lo += 1
-            out[i] = buf[int(q * (m - 1) + 0.5)]
+    _running_quantile_need(vals, seg_bounds, half, q, np.ones(n, dtype=np.bool_), out)
     return out
 
 
@@ -333,13 +316,7 @@ def _running_quantile_need(vals, seg_bounds, half, q, need, out):
                 hi = lo
                 m = 0
                 while hi < b and hi <= i + half:
-                    v = vals[hi]
-                    j = _bisect(buf, m, v)
-                    t = m
-                    while t > j:
-                        buf[t] = buf[t - 1]
-                        t -= 1
-                    buf[j] = v
+                    _insert_sorted(buf, m, vals[hi])
                     m += 1
                     hi += 1
                 valid = True
@@ -350,12 +327,7 @@ def _running_quantile_need(vals, seg_bounds, half, q, need, out):
                         _replace_sorted(buf, m, vals[lo], v)
                         lo += 1
                     else:
-                        j = _bisect(buf, m, v)
-                        t = m
-                        while t > j:
-                            buf[t] = buf[t - 1]
-                            t -= 1
-                        buf[j] = v
+                        _insert_sorted(buf, m, v)
                         m += 1
                     hi += 1
                 while lo < i - half:
