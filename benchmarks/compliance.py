@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detectors.compliance import ComplianceChecker  # noqa: E402
+from station.compliance.checker import ComplianceChecker  # noqa: E402
 from detectors.records import Emission  # noqa: E402
-from station.register import COLUMNS, load_exempt_bands_strict, load_register, write_register_json  # noqa: E402
+from station.compliance.register import COLUMNS, load_exempt_bands_strict, load_register, write_register_json  # noqa: E402
 
 N_ROWS = 100_000
 N_EMISSIONS = 10_000
@@ -136,7 +136,7 @@ def main() -> int:
     real = ROOT.parent / "shared" / "data" / "register" / "ourairports_airport-frequencies.csv"
     t_real = None
     if real.is_file():
-        from station.register import import_register
+        from station.compliance.register import import_register
 
         t_real = best_of(lambda: import_register([real], "ourairports"), 3)
         n_real = import_register([real], "ourairports").rows_read

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from station.sinks import SinkRunner, open_sink  # noqa: E402
-from station.spool import Spool  # noqa: E402
+from station.outputs.sinks import SinkRunner, open_sink  # noqa: E402
+from station.outputs.spool import Spool  # noqa: E402
 from tests._influx_helpers import sweep_points  # noqa: E402
 from tests.services import InfluxServer  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Check dashboard JSON against the stored-name vocabulary.
 
 :func:`check_names` reads every InfluxQL text in a dashboard (panel targets and template-variable queries)
-and reports each measurement, field or tag that :data:`station.vocabulary.MEASUREMENTS` lacks. It parses the
+and reports each measurement, field or tag that :data:`station.outputs.vocabulary.MEASUREMENTS` lacks. It parses the
 restricted InfluxQL that :mod:`dashboards.queries` writes (every identifier double-quoted, every output column
 aliased with ``AS``), so a hand edit of the JSON that names something the writer never stores is caught too.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from station.vocabulary import MEASUREMENTS
+from station.outputs.vocabulary import MEASUREMENTS
 
 _FROM = re.compile(r'\bFROM\s+"([^"]+)"', re.IGNORECASE)
 _ALIAS = re.compile(r'\bAS\s+"([^"]+)"', re.IGNORECASE)

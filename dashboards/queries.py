@@ -1,4 +1,4 @@
-"""InfluxQL text built only from the stored-name vocabulary (:data:`station.vocabulary.MEASUREMENTS`).
+"""InfluxQL text built only from the stored-name vocabulary (:data:`station.outputs.vocabulary.MEASUREMENTS`).
 
 A :class:`Select` names a measurement, its output columns and its filters; constructing one with a
 measurement, field or tag that the vocabulary lacks raises ``ValueError`` at dashboard-build time, so a
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station.vocabulary import MEASUREMENTS, MeasurementSpec
+from station.outputs.vocabulary import MEASUREMENTS, MeasurementSpec
 
 #: aggregate functions allowed in dashboard queries (portable to InfluxDB 1.x, 2.x v1 API and 3.x InfluxQL)
 AGGREGATES = frozenset({"mean", "max", "min", "last", "first", "count", "sum", "spread", "median"})
@@ -36,17 +36,17 @@ def spec(measurement: str) -> MeasurementSpec:
     try:
         return MEASUREMENTS[measurement]
     except KeyError:
-        raise ValueError(f"measurement {measurement!r} is not in station/vocabulary.py") from None
+        raise ValueError(f"measurement {measurement!r} is not in station/outputs/vocabulary.py") from None
 
 
 def check_field(measurement: str, name: str) -> None:
     if name not in spec(measurement).fields:
-        raise ValueError(f"{measurement}: field {name!r} is not in station/vocabulary.py")
+        raise ValueError(f"{measurement}: field {name!r} is not in station/outputs/vocabulary.py")
 
 
 def check_tag(measurement: str, name: str) -> None:
     if name not in spec(measurement).tags:
-        raise ValueError(f"{measurement}: tag {name!r} is not in station/vocabulary.py")
+        raise ValueError(f"{measurement}: tag {name!r} is not in station/outputs/vocabulary.py")
 
 
 def unit_of(measurement: str, name: str) -> str:

@@ -596,11 +596,11 @@ _SINK_INT_OPTIONS = ("batch",)
 
 
 def _check_sink_uri(uri: str, where: str) -> None:
-    """Parse ``uri`` as the sinks will (:func:`station.sinks.parse_uri`: scheme, host, port, database/bucket,
+    """Parse ``uri`` as the sinks will (:func:`station.outputs.sinks.parse_uri`: scheme, host, port, database/bucket,
     known options, precision, consistency) and check the option values; ConfigError at ``where``
     (file:store.sinks[i]) naming the problem, with the URI's password masked. Secrets (env var, file) are
     resolved when the sink opens, not here: ``specmon config check`` runs where they may not be readable."""
-    from station.sinks import mask_uri, parse_uri
+    from station.outputs.sinks import mask_uri, parse_uri
 
     try:
         target = parse_uri(uri)

@@ -26,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.records import ComplianceResult, Emission
+from detectors.records import Emission
+from station.compliance.records import ComplianceResult
 from dsp.spectrum import Spectrum
 from station.config import BandConfig, Config
 from station.errors import SinkError
-from station.spool import open_wal
+from station.outputs.spool import open_wal
 
 log = logging.getLogger("specmon.pipeline")
 
@@ -279,7 +280,7 @@ class Pipeline:
                                         position=(st.latitude, st.longitude),
                                         settings={"band": band.name, "rbw_hz": spec.enbw_hz, "nfft": spec.nfft,
                                                   "window": spec.window, "dwell_s": spec.dwell_s})
-                from station.points import ViolationObservation
+                from station.outputs.points import ViolationObservation
 
                 observed = [ViolationObservation(o.result, o.case_id, o.state) for o in obs]
                 new_cases = [o.case_id for o in obs if o.opened]
@@ -295,7 +296,7 @@ class Pipeline:
             tracks=tuple(tracks), new_cases=tuple(c for c in new_cases), n_violations=len(violations),
             noise_median_dbfs_hz=float(np.median(noise)) if np.size(noise) else None, spectrum=spec,
         )
-        from station.points import PointContext
+        from station.outputs.points import PointContext
 
         self._last_ctx[band.name] = PointContext.from_spectrum(spec, station=self.config.station.id, band=band.name)
         try:
@@ -396,7 +397,7 @@ class Pipeline:
         return done
 
     def _capture(self, band: str, result: ComplianceResult, case_id: str, spec: Spectrum, receiver):
-        from station.evidence import EvidenceSettings, capture_evidence
+        from station.compliance.evidence import EvidenceSettings, capture_evidence
 
         st = self.config.station
         ev = self.config.evidence
@@ -438,7 +439,7 @@ class Pipeline:
             if not records:
                 continue
             band = self.config.band(name)
-            from station import points as P
+            from station.outputs import points as P
 
             ctx = P.PointContext(self.config.station.id, name, band.rbw_hz, 0, band.dwell_s)
             last = self._last_ctx.get(name)
@@ -478,11 +479,11 @@ class Pipeline:
         return case_lines(self.cases, limit)
 
     def export(self, out_dir: Path) -> list[Path]:
-        """Export every violation case in the configured formats (station/exports) into ``out_dir``."""
+        """Export every violation case in the configured formats (station/compliance/exports) into ``out_dir``."""
         if self.cases is None:
             return []
         from station.childproc import ChildFailed, call_in_child
-        from station.exports import export_cases, export_db
+        from station.compliance.exports import export_cases, export_db
 
         formats, lang = tuple(self.config.export.formats), self.config.export.lang
         try:  # in a short-lived child: fpdf2/openpyxl never load into the station (the store is WAL SQLite)
@@ -502,14 +503,14 @@ class Pipeline:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# outputs: points -> spool -> sinks (station.sinks owns the spool, batching and retries)
+# outputs: points -> spool -> sinks (station.outputs.sinks owns the spool, batching and retries)
 # ---------------------------------------------------------------------------------------------------------
 class Outputs:
-    """Every configured sink URI as a :class:`station.sinks.Output` (spool + sender thread). A point is
+    """Every configured sink URI as a :class:`station.outputs.sinks.Output` (spool + sender thread). A point is
     durable in each sink's spool when :meth:`put` returns; a sink that is down only grows its spool."""
 
     def __init__(self, config: Config):
-        from station.sinks import open_output
+        from station.outputs.sinks import open_output
 
         self.config = config
         n = len(config.store.sinks)
@@ -525,7 +526,7 @@ class Outputs:
     # ---- points ------------------------------------------------------------------------------------------
     def sweep_points(self, station: str, band: BandConfig, spec: Spectrum, noise, results, observed,
                      occupancy_records) -> list:
-        from station import points as P
+        from station.outputs import points as P
 
         ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name)
         pts = P.spectrum_points(spec, ctx, n_points=self.config.store.spectrum_points, noise_dbfs_hz=noise)
@@ -546,7 +547,7 @@ class Outputs:
         return pts
 
     def health_point(self, station: str, health: dict, spec: Spectrum | None, band: str):
-        from station import points as P
+        from station.outputs import points as P
 
         ctx = P.PointContext.from_spectrum(spec, station=station, band=band) if spec is not None else None
         at = spec.end_utc if spec is not None else _utc_now()
@@ -664,8 +665,8 @@ def make_checker(config: Config):
     bad rows is refused (DataError naming file:line:column): a half-read register would open false cases."""
     if config.compliance.register is None:
         return None
-    from detectors.compliance import ComplianceChecker
-    from station.register import load_exempt_bands_strict, load_register
+    from station.compliance.checker import ComplianceChecker
+    from station.compliance.register import load_exempt_bands_strict, load_register
 
     reg = load_register(config.compliance.register)
     reg.raise_for_errors()
@@ -720,10 +721,10 @@ def make_occupancy(band: BandConfig, state: dict | None):
 
 
 def open_case_store(config: Config):
-    """The violation case store (station.cases) in the station's SQLite file; None without a register."""
+    """The violation case store (station.compliance.cases) in the station's SQLite file; None without a register."""
     if config.compliance.register is None:
         return None
-    from station.cases import CaseStore
+    from station.compliance.cases import CaseStore
 
     return CaseStore(config.store.db_path)
 

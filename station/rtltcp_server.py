@@ -169,7 +169,7 @@ class RtlTcpServer:
         r = self.receiver
         if r.info.native_format == "cu8":
             return r.read_raw(n).tobytes()
-        from station.sigmf import complex_to_native
+        from station.formats.sigmf import complex_to_native
 
         return complex_to_native(r.read(n), "cu8").tobytes()
 

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from detectors.records import ComplianceClass, ComplianceResult, Emission, OccupancyRecord
+from detectors.records import Emission, OccupancyRecord
+from station.compliance.records import ComplianceClass, ComplianceResult
 from dsp.spectrum import Spectrum
-from station.points import (
+from station.outputs.points import (
     PointContext,
     ViolationObservation,
     emission_points,

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from station.sinks.sqlite import read_series
+from station.outputs.sinks.sqlite import read_series
 
 
 def stored_rows(db: str | Path, measurement: str) -> list[dict]:

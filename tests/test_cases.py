@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from detectors.compliance import ComplianceChecker
-from detectors.records import ComplianceClass
-from station.cases import CaseStore, open_store, sha256_of
+from station.compliance.checker import ComplianceChecker
+from station.compliance.records import ComplianceClass
+from station.compliance.cases import CaseStore, open_store, sha256_of
 from station.errors import UsageError
-from station.register import builtin_path, load_exempt_bands_strict, load_register
+from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
 from tests.test_compliance import CITY, HANOI, em
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)

@@ -46,13 +46,13 @@ def test_isolated_evidence_and_export_keep_matplotlib_and_fpdf_out_of_the_caller
         import sys
         from pathlib import Path
         from station.childproc import call_in_child
-        from station.exports import export_db
+        from station.compliance.exports import export_db
         from tests.test_exports import T0, NOW, _spectrum, HANOI
         from tests.test_compliance import em
-        from station.cases import CaseStore
-        from station.evidence import capture_evidence
-        from station.register import builtin_path, load_exempt_bands_strict, load_register
-        from detectors.compliance import ComplianceChecker
+        from station.compliance.cases import CaseStore
+        from station.compliance.evidence import capture_evidence
+        from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
+        from station.compliance.checker import ComplianceChecker
 
         tmp = Path({str(tmp_path)!r})
         reg = load_register(builtin_path("demo_register.csv"))

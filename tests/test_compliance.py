@@ -9,16 +9,17 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from detectors.compliance import (
+from station.compliance.checker import (
     Assignment,
     ComplianceChecker,
     ComplianceParams,
     ExemptBand,
     FrequencyIndex,
 )
-from detectors.designator import format_bandwidth, parse_designator
-from detectors.records import ComplianceClass, Emission, Track
-from station.register import builtin_path, load_exempt_bands_strict, load_register
+from station.compliance.designator import format_bandwidth, parse_designator
+from detectors.records import Emission, Track
+from station.compliance.records import ComplianceClass
+from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
 
 T = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 HANOI = (21.0285, 105.8542)
@@ -336,7 +337,7 @@ def _reference_class(chk: ComplianceChecker, e: Emission, when: datetime) -> str
         if not (a.f_lo_hz - tol <= e.center_hz <= a.f_hi_hz + tol):
             continue
         if a.has_site and chk.station_position is not None:
-            from detectors.compliance import haversine_m
+            from station.compliance.checker import haversine_m
 
             d = float(haversine_m(*chk.station_position, np.array([a.latitude_deg]), np.array([a.longitude_deg]))[0])
             if d > (a.radius_m or 0.0) + chk.monitoring_range_m:

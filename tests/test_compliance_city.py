@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from detectors.compliance import ComplianceChecker
-from station.cases import CaseStore
-from station.register import builtin_path, load_exempt_bands_strict, load_register
+from station.compliance.checker import ComplianceChecker
+from station.compliance.cases import CaseStore
+from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
 from tests.test_compliance import CITY, HANOI
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Sink URIs are validated at start-up with station.sinks.parse_uri: a bad option is a config error naming
+"""Sink URIs are validated at start-up with station.outputs.sinks.parse_uri: a bad option is a config error naming
 the file and key, and the URI in the message has its password masked."""
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def near(mhz: float, hz: float, tol_hz: float = 3e3) -> bool:
 def check_store(cfg, summary):
     db = cfg.store.db_path
     assert summary.stopped_by == "sweeps" and summary.sweeps_per_band == {"vhf": 8, "uhf": 8}
-    from station.cases import CaseStore
+    from station.compliance.cases import CaseStore
 
     store = CaseStore(db)
     try:

@@ -206,7 +206,7 @@ def test_rtltcp_server_killed_and_restarted_station_reopens(tmp_path):
 
 
 def test_sighup_reloads_the_register_and_keeps_state(tmp_path):
-    from station.register import builtin_path
+    from station.compliance.register import builtin_path
 
     reg = tmp_path / "register.csv"
     reg.write_text(builtin_path("demo_register.csv").read_text())
@@ -325,7 +325,7 @@ def test_sigterm_with_a_hung_influxdb_still_exits_within_5_s(tmp_path):
     assert rc == 0, log.read_text()[-2000:]
     assert elapsed < 5.0, elapsed
     # nothing was lost: the influx spool still holds the points the hung server never acknowledged
-    from station.spool import Spool
+    from station.outputs.spool import Spool
 
     spools = [p for p in (tmp_path / "data" / "spool").glob("influx*.sqlite")]
     assert len(spools) == 1

@@ -9,7 +9,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from detectors.records import ComplianceClass, ComplianceResult, Emission
+from detectors.records import Emission
+from station.compliance.records import ComplianceClass, ComplianceResult
 from station.pipeline import STAGES, Judged, SweepReport
 from station.tui import LogReporter, TtyReporter, make_reporter
 from tests.test_daemon_unit import ScriptedPipeline, ScriptedReceiver, make_daemon

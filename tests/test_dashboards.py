@@ -12,7 +12,7 @@ pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk (th
 import dashboards  # noqa: E402
 from dashboards import lint, queries
 from dashboards.common import UIDS, UNIT_MAP
-from station.vocabulary import MEASUREMENTS
+from station.outputs.vocabulary import MEASUREMENTS
 
 
 @pytest.fixture(scope="module")

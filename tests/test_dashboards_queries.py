@@ -2,9 +2,9 @@
 and returns the columns the panel (and its transformations) expect.
 
 The data: two stations of the simulated city (hn-01 Hanoi, hn-02) sweeping the demo bands 'fm' and 'vhf'
-for 12 sweeps 30 s apart, written through the real point builders (station/points.py: band_spectrum,
+for 12 sweeps 30 s apart, written through the real point builders (station/outputs/points.py: band_spectrum,
 noise_floor, station_health) and vocabulary-checked hand-built points where a builder needs full detector
-records (emission, violation, occupancy), encoded with station/lineprotocol.py and posted to influxd /write.
+records (emission, violation, occupancy), encoded with station/outputs/lineprotocol.py and posted to influxd /write.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk (th
 import dashboards  # noqa: E402
 from dashboards import grafana_sim
 from dashboards.lint import _ALIAS
-from station.vocabulary import Point, check_point
+from station.outputs.vocabulary import Point, check_point
 from tests.dashboard_helpers import grafana_query, resolve_variables
 
 pytestmark = pytest.mark.influx
@@ -64,7 +64,7 @@ def _spectrum(band: str, start: datetime, rng: np.random.Generator):
 
 
 def station_points() -> list[Point]:
-    from station.points import PointContext, health_point, noise_floor_point, spectrum_points
+    from station.outputs.points import PointContext, health_point, noise_floor_point, spectrum_points
 
     rng = np.random.default_rng(7)
     out: list[Point] = []
@@ -128,7 +128,7 @@ def _emissions(station: str, band: str, start: datetime, ctx) -> list[Point]:
 
 @pytest.fixture(scope="module")
 def influx(influxdb):
-    from station.lineprotocol import encode_points
+    from station.outputs.lineprotocol import encode_points
 
     influxdb.drop_database(DB)
     influxdb.create_database(DB)

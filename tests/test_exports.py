@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import station.exports
-from detectors.compliance import ComplianceChecker
+import station.compliance.exports
+from station.compliance.checker import ComplianceChecker
 from dsp.spectrum import Spectrum
-from station.cases import CaseStore, sha256_of
+from station.compliance.cases import CaseStore, sha256_of
 from station.errors import UsageError
-from station.evidence import capture_evidence
-from station.exports import REGISTRY, export_cases, exporter
-from station.exports._common import COLUMNS, LABELS
-from station.register import builtin_path, load_exempt_bands_strict, load_register
-from station.vocabulary import MEASUREMENTS
+from station.compliance.evidence import capture_evidence
+from station.compliance.exports import REGISTRY, export_cases, exporter
+from station.compliance.exports._common import COLUMNS, LABELS
+from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
+from station.outputs.vocabulary import MEASUREMENTS
 from tests.test_cases import sweep
 from tests.test_compliance import HANOI, em
 
@@ -57,7 +57,7 @@ def store(tmp_path, checker):
 
 
 def test_every_export_module_is_registered():
-    modules = {m.name for m in pkgutil.iter_modules(station.exports.__path__) if not m.name.startswith("_")}
+    modules = {m.name for m in pkgutil.iter_modules(station.compliance.exports.__path__) if not m.name.startswith("_")}
     assert modules == {target.rsplit(".", 1)[1] for target in REGISTRY.values()}
     for fmt in REGISTRY:
         mod = exporter(fmt)
@@ -231,14 +231,14 @@ def _spectrum(center_hz: float, bw_hz: float) -> Spectrum:
 
 def test_evidence_capture_and_pdf_page(tmp_path, checker):
     from station.receivers import open_receiver
-    from station.sigmf import read_meta
+    from station.formats.sigmf import read_meta
 
     store = CaseStore(tmp_path / "specmon.db")
     (obs,) = store.record(checker.check([em(453.0435e6, 11e3)], T0), station="hn-01", when=T0, position=HANOI)
     rx = open_receiver("sim://city")
     rx.set_sample_rate(2.4e6)
     rx.set_center_freq(150e6)
-    from station.evidence import EvidenceSettings
+    from station.compliance.evidence import EvidenceSettings
 
     cap = capture_evidence(store, obs.case_id, obs.result, out_dir=tmp_path / "evidence", station_id="hn-01",
                            position=HANOI, spectrum=_spectrum(453.0435e6, 11e3), receiver=rx,
@@ -302,7 +302,7 @@ def test_evidence_problems_do_not_stop_capture(tmp_path, checker):
 
 
 def test_pdf_font_and_its_licence_ship_with_matplotlib():
-    from station.exports.pdf import font_paths
+    from station.compliance.exports.pdf import font_paths
 
     regular, bold = font_paths()
     assert regular.is_file() and bold.is_file()

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from station.cases import CaseStore
+from station.compliance.cases import CaseStore
 from station.cli import main
 from tests.test_cases import T0, sweep
 from tests.test_compliance import HANOI

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from station.sinks import SinkRunner, SinkTransient, open_output, open_sink
-from station.spool import Spool
-from station.vocabulary import Point
+from station.outputs.sinks import SinkRunner, SinkTransient, open_output, open_sink
+from station.outputs.spool import Spool
+from station.outputs.vocabulary import Point
 from tests._influx_helpers import T0, sweep_points
 
 pytestmark = pytest.mark.influx
@@ -193,7 +193,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {root!r})
-    from station.sinks import open_output
+    from station.outputs.sinks import open_output
     from tests._influx_helpers import sweep_points
     out = open_output({uri!r}, data_dir={data_dir!r}, batch_points=300, flush_interval_s=0.05,
                       backoff_initial_s=0.05, backoff_max_s=0.2)

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from station.sinks.sqlite import read_series
-from station.spool import Spool
+from station.outputs.sinks.sqlite import read_series
+from station.outputs.spool import Spool
 from tests.station_helpers import specmon_argv, unbuffered_env, wait_until
 
 pytestmark = [pytest.mark.influx, pytest.mark.slow]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from station.sinks import SinkRunner, SinkTransient, open_sink
-from station.spool import Spool
+from station.outputs.sinks import SinkRunner, SinkTransient, open_sink
+from station.outputs.spool import Spool
 from tests._influx_helpers import sweep_points
 from tests.services import INFLUXD, InfluxServer, binary
 

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 import pytest
 
 from station.errors import ConfigError
-from station.sinks import SinkRunner, SinkTransient, open_sink
-from station.spool import Spool
+from station.outputs.sinks import SinkRunner, SinkTransient, open_sink
+from station.outputs.spool import Spool
 from tests._influx_helpers import make_emission, make_spectrum
-from station.points import PointContext, emission_points, spectrum_points
+from station.outputs.points import PointContext, emission_points, spectrum_points
 
 
 def _wait_export(vm, selector: str, n_values: int) -> list[dict]:
@@ -131,6 +131,6 @@ def test_v2_refused_point_is_dead_lettered_and_503_honours_retry_after(tmp_path,
 
 
 def _pt(i: int, reason: str):
-    from station.vocabulary import Point
+    from station.outputs.vocabulary import Point
 
     return Point("violation", {"station": "s", "band": "b"}, {"reason": reason, "snr_db": float(i)}, 10**18 + i)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.lineprotocol import LineProtocolError, encode_point, encode_points, format_field, parse_line
-from station.vocabulary import Point
+from station.outputs.lineprotocol import LineProtocolError, encode_point, encode_points, format_field, parse_line
+from station.outputs.vocabulary import Point
 
 
 def test_exact_encoding_sorted_tags_and_types():

@@ -1,4 +1,4 @@
-"""station.plot and ``specmon plot``: PNGs of sweep files, labelled in MHz and dBFS."""
+"""station.formats.plot and ``specmon plot``: PNGs of sweep files, labelled in MHz and dBFS."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from station.cli import main
-from station.plot import save_spectrum_png, spectrum_figure, sweeps_figure, waterfall_matrix
+from station.formats.plot import save_spectrum_png, spectrum_figure, sweeps_figure, waterfall_matrix
 from station.sweep import SweepPlan, run_sweep
 
 from .conftest import shared_file
@@ -56,7 +56,7 @@ def test_cli_plot_real_file(tmp_path, capsys):
 
 
 def test_cli_plot_multi_band_file(tmp_path, capsys):
-    from station.sweepio import format_rtl_power
+    from station.formats.sweepio import format_rtl_power
 
     rx = InstantReceiver(tones=[(100.3e6, 0.1)], noise_rms=0.01)
     plan = SweepPlan.make([("a", 100e6, 101e6), ("b", 144e6, 146e6)], 10e3, 2.4e6, 0.005)

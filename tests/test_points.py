@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from detectors.records import ComplianceClass, ComplianceResult, OccupancyRecord
-from station.points import (
+from detectors.records import OccupancyRecord
+from station.compliance.records import ComplianceClass, ComplianceResult
+from station.outputs.points import (
     PointContext,
     ViolationObservation,
     channel_label,
@@ -22,7 +23,7 @@ from station.points import (
     time_ns,
     violation_points,
 )
-from station.vocabulary import MEASUREMENTS, SETTINGS_FIELDS, check_point
+from station.outputs.vocabulary import MEASUREMENTS, SETTINGS_FIELDS, check_point
 from tests._influx_helpers import T0, make_emission, make_spectrum, sweep_points
 
 

@@ -8,7 +8,7 @@ import pytest
 from station.errors import DataError, EndOfRecording, TuningError, UsageError
 from station.receivers import open_receiver
 from station.receivers.file import FileReceiver, parse_rtl433_name
-from station.sigmf import complex_to_native, write_recording
+from station.formats.sigmf import complex_to_native, write_recording
 from tests.conftest import shared_file
 
 RATE = 250e3

@@ -11,7 +11,7 @@ import pytest
 from station.cli import main
 from station.errors import UsageError
 from station.receivers import open_receiver
-from station.sigmf import read_meta
+from station.formats.sigmf import read_meta
 from station.units import format_hz, parse_duration_s, parse_gain_db, parse_hz, parse_positive_hz
 from tests.conftest import shared_file
 
@@ -72,7 +72,7 @@ def test_record_converts_datatype_and_replays(tmp_path):
     src = tmp_path / "tone_100M_250k.cu8"
     t = np.arange(50000) / 250e3
     x = 0.5 * np.exp(2j * np.pi * 25e3 * t)
-    from station.sigmf import complex_to_native
+    from station.formats.sigmf import complex_to_native
 
     complex_to_native(x.astype(np.complex64), "cu8").tofile(src)
     assert main(["record", "--source", f"file:{src}", "--center-freq", "100M", "--sample-rate", "250k",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from station.errors import DataError
-from station.register import (
+from station.compliance.register import (
     COLUMNS,
     ImportOptions,
     builtin_path,

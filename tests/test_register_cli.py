@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from station.cli import main
-from station.register import builtin_path, load_register
+from station.compliance.register import builtin_path, load_register
 from tests.conftest import shared_file
 
 FIXTURE = Path(__file__).parent / "data" / "register_with_bad_rows.csv"

@@ -19,7 +19,7 @@ from station.receivers import open_receiver
 from station.receivers.base import Receiver, ReceiverInfo
 from station.receivers.rtltcp import COMMANDS, RtlTcpReceiver, pack_command, parse_header
 from station.rtltcp_server import RtlTcpServer
-from station.sigmf import complex_to_native
+from station.formats.sigmf import complex_to_native
 
 RATE = 250e3
 CENTER = 433.92e6

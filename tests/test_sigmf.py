@@ -1,4 +1,4 @@
-"""SigMF read/write helpers (station/sigmf.py): round trips, metadata contents, and every bad input."""
+"""SigMF read/write helpers (station/formats/sigmf.py): round trips, metadata contents, and every bad input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from station import sigmf
+from station.formats import sigmf
 from station.errors import DataError, UsageError
-from station.sigmf import Annotation, Geolocation, SigmfWriter, read_meta, write_recording
+from station.formats.sigmf import Annotation, Geolocation, SigmfWriter, read_meta, write_recording
 
 START = datetime(2026, 11, 29, 12, 0, 0, 250000, tzinfo=timezone.utc)
 

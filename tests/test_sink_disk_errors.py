@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from station.errors import SinkError
-from station.sinks import SinkRunner
-from station.spool import Spool, write_error_reason
+from station.outputs.sinks import SinkRunner
+from station.outputs.spool import Spool, write_error_reason
 
 from .test_spool import ScriptedSink, _emission
 
@@ -48,7 +48,7 @@ def test_sender_thread_reports_a_refusing_spool_disk_as_a_one_line_state(tmp_pat
         sp.put([_emission(i) for i in range(50)])
         sink = ScriptedSink()
         r = SinkRunner(sink, sp, batch_points=20, backoff_initial_s=5.0, flush_interval_s=0.05)
-        with caplog.at_level(logging.DEBUG, logger="station.sinks"):
+        with caplog.at_level(logging.DEBUG, logger="station.outputs.sinks"):
             r.start()
             deadline = time.monotonic() + 10
             while r.stats.consecutive_failures == 0 and time.monotonic() < deadline:
@@ -57,7 +57,7 @@ def test_sender_thread_reports_a_refusing_spool_disk_as_a_one_line_state(tmp_pat
         assert r.stats.consecutive_failures >= 1
         assert "cannot remove 20 sent points from the spool: disk full" in r.stats.last_error
         assert sp.depth() == 50  # nothing lost: the batch is sent again once the disk has room
-        lines = [rec for rec in caplog.records if rec.name == "station.sinks"]
+        lines = [rec for rec in caplog.records if rec.name == "station.outputs.sinks"]
         assert lines and all(rec.exc_info is None for rec in lines)
         assert not any("unexpected" in rec.getMessage() for rec in lines)
         assert any(rec.levelno == logging.WARNING and "disk full" in rec.getMessage() for rec in lines)
@@ -79,8 +79,8 @@ def test_spool_errors_are_sink_errors(tmp_path):
 SCRIPT = textwrap.dedent("""
     import json, logging, resource, signal, sys, time
     from pathlib import Path
-    from station.sinks import SinkRunner
-    from station.spool import Spool
+    from station.outputs.sinks import SinkRunner
+    from station.outputs.spool import Spool
     from tests.test_spool import ScriptedSink, _emission
 
     logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -111,5 +111,5 @@ def test_a_real_file_size_limit_under_the_spool_is_a_clear_error_state(tmp_path)
     assert "cannot remove 500 sent points from the spool: file-size limit (65536 bytes) reached" in out["last_error"]
     assert out["depth_after"] == out["depth_before"] == 3000
     assert "Traceback" not in p.stderr and "unexpected" not in p.stderr
-    warnings = [line for line in p.stderr.splitlines() if line.startswith("WARNING station.sinks")]
+    warnings = [line for line in p.stderr.splitlines() if line.startswith("WARNING station.outputs.sinks")]
     assert warnings and "file-size limit" in warnings[0], p.stderr[-2000:]

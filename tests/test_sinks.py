@@ -8,13 +8,13 @@ import pkgutil
 
 import pytest
 
-import station.sinks as sinks
+import station.outputs.sinks as sinks
 from station.cli import main
 from station.errors import ConfigError, SinkError
-from station.sinks import SinkRunner, mask_uri, open_output, open_sink, parse_uri
-from station.sinks.sqlite import read_series
-from station.spool import Spool
-from station.vocabulary import MEASUREMENTS
+from station.outputs.sinks import SinkRunner, mask_uri, open_output, open_sink, parse_uri
+from station.outputs.sinks.sqlite import read_series
+from station.outputs.spool import Spool
+from station.outputs.vocabulary import MEASUREMENTS
 from tests._influx_helpers import sweep_points
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from station.errors import SinkError
-from station.lineprotocol import parse_line
-from station.sinks import Sink, SinkRejected, SinkRunner, SinkTransient
-from station.spool import NEVER_DROPPED, THIN_ORDER, Spool
-from station.vocabulary import MEASUREMENTS, Point
+from station.outputs.lineprotocol import parse_line
+from station.outputs.sinks import Sink, SinkRejected, SinkRunner, SinkTransient
+from station.outputs.spool import NEVER_DROPPED, THIN_ORDER, Spool
+from station.outputs.vocabulary import MEASUREMENTS, Point
 from tests._influx_helpers import sweep_points
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +144,7 @@ PUTTER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {root!r})
-    from station.spool import Spool
+    from station.outputs.spool import Spool
     from tests._influx_helpers import sweep_points
     sp = Spool({path!r})
     k = 0
@@ -186,7 +186,7 @@ class ScriptedSink(Sink):
     """Refuses (400) any batch holding a point whose time is in ``bad``; fails transiently while ``down``."""
 
     def __init__(self, bad=(), down=False):
-        from station.sinks import parse_uri
+        from station.outputs.sinks import parse_uri
 
         super().__init__(parse_uri("sqlite:/dev/null"))
         self.bad, self.down, self.requests, self.stored = set(bad), down, 0, []
@@ -241,7 +241,7 @@ def test_runner_backoff_grows_with_jitter_caps_and_resets(tmp_path):
 
 
 def test_output_thread_delivers_and_reports_health(tmp_path):
-    from station.sinks import Output
+    from station.outputs.sinks import Output
 
     sp = Spool(tmp_path / "s.sqlite")
     sink = ScriptedSink()

@@ -1,4 +1,4 @@
-"""station.sweepio and the sweep/import/plot CLI: rtl_power byte compatibility, real logs, round trips, errors."""
+"""station.formats.sweepio and the sweep/import/plot CLI: rtl_power byte compatibility, real logs, round trips, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from station.cli import main
 from station.errors import DataError, UsageError
 from station.sweep import SweepPlan, run_sweep
-from station.sweepio import (
+from station.formats.sweepio import (
     format_rtl_power,
     iter_csv_sweeps,
     parse_tz,

@@ -7,7 +7,7 @@ import re
 
 from station.cli import main
 from station.commands.vocabulary import render_markdown
-from station.vocabulary import COMMON_TAGS, MEASUREMENTS, SETTINGS_FIELDS
+from station.outputs.vocabulary import COMMON_TAGS, MEASUREMENTS, SETTINGS_FIELDS
 from tests.conftest import PROJECT_ROOT
 
 

@@ -64,7 +64,7 @@ def run(args) -> int:
 
 def _masked(uri: str) -> str:
     try:
-        from station.sinks._uri import mask_uri
+        from station.outputs.sinks._uri import mask_uri
 
         return mask_uri(uri)
     except ImportError:  # pragma: no cover - the sinks package ships with specmon

@@ -159,7 +159,7 @@ def print_table(rows: list[dict], out=None) -> None:
 
 def detect_sweeps(args, detector) -> tuple[dict, list[dict]]:
     from detectors.tracking import Tracker
-    from station.sweepio import read_sweeps
+    from station.formats.sweepio import read_sweeps
 
     spectra = read_sweeps(args.recording)
     tracker = Tracker()

@@ -60,7 +60,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from station.errors import DataError
-    from station.sweepio import format_for_path, iter_csv_sweeps, parse_tz, read_sweeps, write_spectra
+    from station.formats.sweepio import format_for_path, iter_csv_sweeps, parse_tz, read_sweeps, write_spectra
 
     parse_tz(args.tz)  # a bad zone is a usage error before any file is read
     out_fmt = args.format or format_for_path(args.output) if args.output else None
@@ -100,7 +100,7 @@ def run(args) -> int:
 
 
 def _looks_json(path) -> bool:
-    from station.sweepio import _open_text
+    from station.formats.sweepio import _open_text
 
     with _open_text(path) as fh:
         return fh.readline().lstrip().startswith(("{", "["))

@@ -40,8 +40,8 @@ def run(args) -> int:
     import sys
 
     from station.errors import UsageError
-    from station.plot import save_sweeps_png
-    from station.sweepio import read_sweeps
+    from station.formats.plot import save_sweeps_png
+    from station.formats.sweepio import read_sweeps
     from station.units import parse_hz
 
     if args.max_sweeps < 1:

@@ -45,7 +45,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def _geolocation(args):
     from station.errors import UsageError
-    from station.sigmf import Geolocation
+    from station.formats.sigmf import Geolocation
 
     if (args.lat is None) != (args.lon is None):
         raise UsageError("--lat and --lon go together; give both or neither")
@@ -59,7 +59,7 @@ def _geolocation(args):
 def _config_geolocation(path: str):
     """The station location (``[station] latitude/longitude/altitude_m``) of a config file."""
     from station.config import load_config
-    from station.sigmf import Geolocation
+    from station.formats.sigmf import Geolocation
 
     st = load_config(path).station
     return Geolocation(float(st.latitude), float(st.longitude), float(st.altitude_m))
@@ -71,7 +71,7 @@ def run(args) -> int:
 
     from station.errors import EndOfRecording, ReceiverError, UsageError
     from station.receivers import open_receiver
-    from station.sigmf import NATIVE_TO_SIGMF, SigmfWriter, complex_to_native
+    from station.formats.sigmf import NATIVE_TO_SIGMF, SigmfWriter, complex_to_native
     from station.units import format_hz, parse_duration_s, parse_gain_db, parse_positive_hz
 
     log = logging.getLogger("specmon.record")

@@ -68,7 +68,7 @@ def _print_counts(reg) -> None:
 
 
 def run_check(args) -> int:
-    from station.register import load_exempt_bands, load_register
+    from station.compliance.register import load_exempt_bands, load_register
 
     if args.exempt:
         bands, problems = load_exempt_bands(args.file)
@@ -90,7 +90,7 @@ def run_import(args) -> int:
     from pathlib import Path
 
     from station.errors import UsageError
-    from station.register import ImportOptions, import_register, write_register_csv, write_register_json
+    from station.compliance.register import ImportOptions, import_register, write_register_csv, write_register_json
     from station.units import parse_positive_hz
 
     out = Path(args.out)

@@ -82,7 +82,7 @@ def _data_dir(args):
 
 def _spool_files(args) -> list:
     from station.errors import UsageError
-    from station.sinks import parse_uri, spool_path
+    from station.outputs.sinks import parse_uri, spool_path
 
     d = _data_dir(args)
     if args.sink:
@@ -105,7 +105,7 @@ def _age(s: float | None) -> str:
 def run_status(args) -> int:
     import json
 
-    from station.spool import Spool
+    from station.outputs.spool import Spool
 
     files = _spool_files(args)
     report = []
@@ -143,10 +143,10 @@ def run_flush(args) -> int:
     import time
 
     from station.errors import SinkError, UsageError
-    from station.sinks import SinkRunner, SinkTransient, open_sink
-    from station.spool import Spool
+    from station.outputs.sinks import SinkRunner, SinkTransient, open_sink
+    from station.outputs.spool import Spool
 
-    log = logging.getLogger("station.sinks")
+    log = logging.getLogger("station.outputs.sinks")
     total_left = 0
     for path in _spool_files(args):
         with Spool(path) as sp:
@@ -184,7 +184,7 @@ def run_dead_letters(args) -> int:
     import json
     from datetime import datetime, timezone
 
-    from station.spool import Spool
+    from station.outputs.spool import Spool
 
     out = []
     for path in _spool_files(args):

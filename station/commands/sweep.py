@@ -82,7 +82,7 @@ def run(args) -> int:
     from station.errors import EndOfRecording, TuningError, UsageError
     from station.receivers import open_receiver
     from station.sweep import SweepPlan, run_sweep
-    from station.sweepio import format_for_path, write_spectra
+    from station.formats.sweepio import format_for_path, write_spectra
     from station.units import parse_duration_s, parse_gain_db, parse_positive_hz
 
     log = logging.getLogger("specmon.sweep")

@@ -124,7 +124,7 @@ def parse_since(text: str | None):
 
 
 def _store(args):
-    from station.cases import open_store
+    from station.compliance.cases import open_store
 
     return open_store(db_path(args))
 
@@ -187,7 +187,7 @@ def run_show(args) -> int:
 
 
 def run_export(args) -> int:
-    from station.exports import export_cases
+    from station.compliance.exports import export_cases
 
     formats = _formats(args.format)
     since = parse_since(args.since)

@@ -143,7 +143,7 @@ class FileReceiver(Receiver):
         except ValueError:
             raise UsageError(f"option settle={opts['settle']!r} must be an integer number of samples",
                              where=uri) from None
-        from station import sigmf
+        from station.formats import sigmf
 
         if sigmf.is_sigmf_path(path):
             if opts.get("format"):

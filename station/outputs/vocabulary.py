@@ -1,8 +1,8 @@
 """The one vocabulary of stored names: measurements, tags, fields and units.
 
 InfluxDB, the embedded SQLite store, the Grafana dashboards and the exports are all built from this module.
-Drift fails tests: the spool refuses a point naming anything not listed here (``station.spool.coerce``,
-tests/test_spool.py), the embedded store's tables are generated from it (station/sinks/sqlite.py), the
+Drift fails tests: the spool refuses a point naming anything not listed here (``station.outputs.spool.coerce``,
+tests/test_spool.py), the embedded store's tables are generated from it (station/outputs/sinks/sqlite.py), the
 dashboards' queries are checked against it (tests/test_dashboards*.py), and docs/VOCABULARY.md must equal
 ``specmon vocabulary --markdown`` (tests/test_vocabulary_doc.py). Names are stable: add, never rename.
 

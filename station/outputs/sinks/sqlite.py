@@ -1,7 +1,7 @@
 """The embedded store (``sqlite:PATH``): the default when no InfluxDB is configured, so the station works the
 same without a server. PATH is relative to the station's data directory unless absolute.
 
-One table per measurement, ``series_<measurement>``, built from :mod:`station.vocabulary`: ``time_ns`` (UTC
+One table per measurement, ``series_<measurement>``, built from :mod:`station.outputs.vocabulary`: ``time_ns`` (UTC
 epoch ns), one TEXT column per tag (absent tag = ''), one column per field (REAL, INTEGER, TEXT; bool as
 INTEGER 0/1; absent field = NULL). The primary key is (time_ns, tags...), as a series + time is in InfluxDB:
 a resent point updates the fields it carries and never duplicates. Fields added to the vocabulary later are
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from station.errors import SinkError
-from station.lineprotocol import LineProtocolError, parse_line
-from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.spool import immediate_transaction, open_wal, write_error_reason
-from station.vocabulary import MEASUREMENTS, Point
+from station.outputs.lineprotocol import LineProtocolError, parse_line
+from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
+from station.outputs.spool import immediate_transaction, open_wal, write_error_reason
+from station.outputs.vocabulary import MEASUREMENTS, Point
 
 SCHEMES = ("sqlite",)
 TABLE_PREFIX = "series_"

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Sequence
 
 from station.errors import ConfigError
-from station.sinks._base import Sink, SinkRejected, SinkTransient
+from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
 
 SCHEMES = ("influx", "influxs")
 

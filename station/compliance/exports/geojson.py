@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from station.exports._common import COLUMNS, Report, atomic_write
+from station.compliance.exports._common import COLUMNS, Report, atomic_write
 
 EXTENSION = ".geojson"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from station.exports._common import COLUMNS, Report, atomic_write, neutralise
+from station.compliance.exports._common import COLUMNS, Report, atomic_write, neutralise
 
 EXTENSION = ".csv"
 

@@ -1,6 +1,6 @@
 """Sinks, chosen by URI scheme. Each sink module implements connect / write(lines) / close
-(:class:`station.sinks._base.Sink`) and ``open_sink(target)``; the framework (``_runner``: spool, batching,
-retries, dead letters) is shared. URIs and options: :mod:`station.sinks._uri` and docs/INFLUXDB.md.
+(:class:`station.outputs.sinks._base.Sink`) and ``open_sink(target)``; the framework (``_runner``: spool, batching,
+retries, dead letters) is shared. URIs and options: :mod:`station.outputs.sinks._uri` and docs/INFLUXDB.md.
 
 Daemon use::
 
@@ -15,17 +15,17 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.sinks._runner import Output, SinkRunner, spool_path
-from station.sinks._uri import SinkTarget, mask_uri, parse_uri
+from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
+from station.outputs.sinks._runner import Output, SinkRunner, spool_path
+from station.outputs.sinks._uri import SinkTarget, mask_uri, parse_uri
 
 #: URI scheme -> sink module (a test checks every sink module is listed here)
 REGISTRY: dict[str, str] = {
-    "influx": "station.sinks.influx",
-    "influxs": "station.sinks.influx",
-    "influx2": "station.sinks.influx2",
-    "influx2s": "station.sinks.influx2",
-    "sqlite": "station.sinks.sqlite",
+    "influx": "station.outputs.sinks.influx",
+    "influxs": "station.outputs.sinks.influx",
+    "influx2": "station.outputs.sinks.influx2",
+    "influx2s": "station.outputs.sinks.influx2",
+    "sqlite": "station.outputs.sinks.sqlite",
 }
 
 #: the embedded store used when no sink is configured (relative to the data directory)
@@ -59,7 +59,7 @@ def open_output(
     :class:`SinkRunner` (batch_points, flush_interval_s, backoff_initial_s, backoff_max_s, jitter...);
     ``batch=N`` in the URI sets batch_points. With ``start`` the sender thread runs (and holds the spool's
     sender lock). Points left from an earlier run are sent first."""
-    from station.spool import Spool
+    from station.outputs.spool import Spool
 
     target = parse_uri(uri)
     sink = open_sink(target, data_dir=data_dir)

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from detectors.records import ComplianceClass, ComplianceResult
+from station.compliance.records import ComplianceClass, ComplianceResult
 from station.errors import SinkError, UsageError
-from station.spool import open_wal
+from station.outputs.spool import open_wal
 
 #: case states in order; transitions allowed by :data:`TRANSITIONS`
 STATES = ("new", "confirmed", "exported", "closed")
@@ -386,7 +386,7 @@ class CaseStore:
         seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM cases").fetchone()[0]
         case_id = f"VC-{seq:06d}"
         previous = self._closed_match(r)
-        from station.register import assignment_to_fields
+        from station.compliance.register import assignment_to_fields
 
         register = [assignment_to_fields(a) for a in r.assignments]
         self._db.execute(

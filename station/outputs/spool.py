@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.errors import SinkError
-from station.lineprotocol import encode_point
-from station.vocabulary import MEASUREMENTS, Point, check_point
+from station.outputs.lineprotocol import encode_point
+from station.outputs.vocabulary import MEASUREMENTS, Point, check_point
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from detectors.compliance import Assignment
-from detectors.records import ComplianceResult
+from station.compliance.checker import Assignment
+from station.compliance.records import ComplianceResult
 from dsp.spectrum import Spectrum
-from station.cases import CaseStore, EvidenceFile, sha256_of
+from station.compliance.cases import CaseStore, EvidenceFile, sha256_of
 from station.errors import SpecmonError
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def snapshot_png(
     """Draw the spectrum around ``result.emission`` with the nearest licensed channels marked; write PNG.
 
     Raises ValueError when the spectrum does not cover the emission."""
-    from station.plot import spectrum_figure
+    from station.formats.plot import spectrum_figure
 
     e = result.emission
     if not (spectrum.f_lo_hz <= e.center_hz <= spectrum.f_hi_hz):
@@ -103,7 +103,7 @@ def snapshot_png(
 def _record_iq(receiver, result: ComplianceResult, base: Path, *, case_id: str, station_id: str,
                position: tuple[float, float] | None, when: datetime, settings: EvidenceSettings):
     """Retune ``receiver`` next to the emission, record, restore its previous tuning. Returns the recording."""
-    from station.sigmf import Annotation, Geolocation, SigmfWriter
+    from station.formats.sigmf import Annotation, Geolocation, SigmfWriter
 
     e = result.emission
     previous_hz, previous_rate = receiver.center_freq_hz, receiver.sample_rate_hz

@@ -1,4 +1,4 @@
-"""InfluxDB line protocol: encode :class:`station.vocabulary.Point` to lines and parse them back.
+"""InfluxDB line protocol: encode :class:`station.outputs.vocabulary.Point` to lines and parse them back.
 
 Format (one point per line, timestamps in nanoseconds: every request says ``precision=ns``)::
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from station.vocabulary import Point
+from station.outputs.vocabulary import Point
 
 _MEAS_ESC = str.maketrans({",": "\\,", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
 _KEY_ESC = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from station.errors import ConfigError
-from station.sinks._base import Sink, SinkRejected, SinkTransient
+from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
 
 SCHEMES = ("influx2", "influx2s")
 

@@ -5,7 +5,7 @@ Records: :class:`Assignment` (one register row: a channel or a block), :class:`E
 class-licensed band), :class:`ComplianceParams`. :class:`FrequencyIndex` is an interval index over the
 assigned channels (sorted arrays per width tier + ``searchsorted``; a query touches only the assignments whose
 channel can overlap, never all rows). :class:`ComplianceChecker` judges a batch of emissions in numpy and
-returns one :class:`~detectors.records.ComplianceResult` per emission (artifacts are skipped).
+returns one :class:`~station.compliance.records.ComplianceResult` per emission (artifacts are skipped).
 
 Rules (docs/REGISTER.md, "Compliance"):
   * An assignment's channel is ``centre +/- B/2`` where B is the necessary bandwidth of its emission designator
@@ -35,7 +35,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from detectors.records import ComplianceClass, ComplianceResult, Emission, Track
+from detectors.records import Emission, Track
+from station.compliance.records import ComplianceClass, ComplianceResult
 
 #: assignment status values (lower case); others are rejected by the register loader
 STATUSES = ("current", "expired", "cancelled", "suspended", "pending")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from station.exports._common import COLUMNS, LABELS, Report, atomic_write, label, neutralise
-from station.register import COLUMNS as REGISTER_COLUMNS
+from station.compliance.exports._common import COLUMNS, LABELS, Report, atomic_write, label, neutralise
+from station.compliance.register import COLUMNS as REGISTER_COLUMNS
 
 EXTENSION = ".xlsx"
 

@@ -1,5 +1,5 @@
 """What every export format shares: the report model (cases with their events and evidence), the column
-list (names from station/vocabulary.py's ``violation`` measurement where one exists), labels in English and
+list (names from station/outputs/vocabulary.py's ``violation`` measurement where one exists), labels in English and
 Vietnamese, spreadsheet formula-injection neutralisation, and atomic file writing."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from station.cases import CaseDetail, CaseStore
+from station.compliance.cases import CaseDetail, CaseStore
 from station.errors import UsageError
 
 LANGS = ("en", "vi")

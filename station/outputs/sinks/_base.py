@@ -1,5 +1,5 @@
 """The narrow interface every sink implements: connect / write(lines) / close. The framework
-(:mod:`station.sinks._runner`) owns batching, retries, back-pressure and dead letters; a sink only says
+(:mod:`station.outputs.sinks._runner`) owns batching, retries, back-pressure and dead letters; a sink only says
 whether a batch was accepted, refused as malformed, or could not be delivered now."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class SinkRejected(SinkError):
 
 class Sink(abc.ABC):
     """A destination for line-protocol points. Implementations are one module each, registered by URI
-    scheme in :data:`station.sinks.REGISTRY`; they are built with the parsed :class:`SinkTarget`."""
+    scheme in :data:`station.outputs.sinks.REGISTRY`; they are built with the parsed :class:`SinkTarget`."""
 
     def __init__(self, target):
         self.target = target

@@ -1,5 +1,5 @@
 """Builders from typed records (Spectrum, Emission, ComplianceResult, OccupancyRecord, health) to stored
-:class:`~station.vocabulary.Point`s, named only from :mod:`station.vocabulary`.
+:class:`~station.outputs.vocabulary.Point`s, named only from :mod:`station.outputs.vocabulary`.
 
 Every point carries the tags ``station`` and ``band`` and, except station-wide health, the DSP settings that
 produced it (``rbw_hz``, ``nfft``, ``dwell_s`` from the Spectrum).
@@ -23,9 +23,10 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from detectors.records import ComplianceResult, Emission, OccupancyRecord
+from detectors.records import Emission, OccupancyRecord
+from station.compliance.records import ComplianceResult
 from dsp.spectrum import Spectrum
-from station.vocabulary import MEASUREMENTS, Point, check_point
+from station.outputs.vocabulary import MEASUREMENTS, Point, check_point
 
 #: default number of points a band sweep is decimated to for ``band_spectrum``
 DEFAULT_SPECTRUM_POINTS = 512

@@ -1,6 +1,6 @@
 """The framework every sink runs in: one :class:`SinkRunner` per sink owns batching, retries with
 exponential backoff and jitter, back-pressure and the 4xx split / dead-letter handling, reading from a
-:class:`station.spool.Spool`; :class:`Output` ties a spool, a sink and its runner together for the daemon.
+:class:`station.outputs.spool.Spool`; :class:`Output` ties a spool, a sink and its runner together for the daemon.
 
 Flow: ``Output.write(points)`` commits the points to the spool (durable on return, never blocked by the
 network) and wakes the sender when a full batch is waiting; the sender thread takes the oldest
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.errors import SinkError
-from station.sinks._base import Sink, SinkRejected, SinkTransient
-from station.spool import Batch, PutReport, Spool, write_error_reason
+from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
+from station.outputs.spool import Batch, PutReport, Spool, write_error_reason
 
-log = logging.getLogger("station.sinks")
+log = logging.getLogger("station.outputs.sinks")
 
 
 @dataclass

@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache, partial
 from pathlib import Path
 
-from detectors.compliance import STATUSES, Assignment, ExemptBand
-from detectors.designator import parse_designator
+from station.compliance.checker import STATUSES, Assignment, ExemptBand
+from station.compliance.designator import parse_designator
 from station.errors import DataError
 
 #: canonical column names, in file order (docs/REGISTER.md describes each)
@@ -683,7 +683,7 @@ def write_register_json(assignments: Iterable[Assignment], path: str | os.PathLi
 # ---- exempt bands --------------------------------------------------------------------------------------
 def builtin_path(name: str) -> Path:
     """A file shipped in station/data/ (``demo_register.csv``, ``exempt_bands.csv``)."""
-    return Path(__file__).resolve().parent / "data" / name
+    return Path(__file__).resolve().parent.parent / "data" / name
 
 
 def load_exempt_bands(path: str | os.PathLike | None = None) -> tuple[list[ExemptBand], list[Problem]]:

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import timezone
 from pathlib import Path
 
-from station.exports._common import LABELS, Report, atomic_write, label
+from station.compliance.exports._common import LABELS, Report, atomic_write, label
 
 EXTENSION = ".pdf"
 _FONT = "DejaVu"

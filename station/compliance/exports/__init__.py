@@ -17,12 +17,12 @@ from pathlib import Path
 
 from station.errors import UsageError
 
-#: format name -> module (``station.exports.NAME``)
+#: format name -> module (``station.compliance.exports.NAME``)
 REGISTRY: dict[str, str] = {
-    "csv": "station.exports.csv",
-    "xlsx": "station.exports.xlsx",
-    "geojson": "station.exports.geojson",
-    "pdf": "station.exports.pdf",
+    "csv": "station.compliance.exports.csv",
+    "xlsx": "station.compliance.exports.xlsx",
+    "geojson": "station.compliance.exports.geojson",
+    "pdf": "station.compliance.exports.pdf",
 }
 
 
@@ -37,10 +37,10 @@ def exporter(fmt: str):
 def export_cases(store, formats: Sequence[str], out_dir: str | Path, *, since: datetime | None = None,
                  states: Sequence[str] = (), lang: str = "en", now: datetime | None = None,
                  mark_exported: bool = True) -> list[Path]:
-    """Write the selected cases of ``store`` (a :class:`station.cases.CaseStore`) in each format into
+    """Write the selected cases of ``store`` (a :class:`station.compliance.cases.CaseStore`) in each format into
     ``out_dir`` (created if missing). Confirmed cases among them become ``exported`` when
     ``mark_exported``. Returns the files written. Zero cases give valid empty reports."""
-    from station.exports._common import build_report
+    from station.compliance.exports._common import build_report
 
     modules = [exporter(f) for f in formats]  # validate every name before writing anything
     out = Path(out_dir)
@@ -59,7 +59,7 @@ def export_cases(store, formats: Sequence[str], out_dir: str | Path, *, since: d
 def export_db(db_path: str | Path, formats: Sequence[str], out_dir: str | Path, **kwargs) -> list[Path]:
     """:func:`export_cases` of the case store in the SQLite file ``db_path`` (opened and closed here): what the
     daemon runs in a short-lived child process (station.childproc) at the end of a bounded run."""
-    from station.cases import CaseStore
+    from station.compliance.cases import CaseStore
 
     with CaseStore(db_path) as store:
         return export_cases(store, formats, out_dir, **kwargs)
