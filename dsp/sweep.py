@@ -110,6 +110,9 @@ class BandPlan:
         return out
 
 
+RBW_RTOL = 1e-9  # relative slack when comparing a computed resolution with the requested rbw
+
+
 def choose_nfft(rbw_hz: float, sample_rate_hz: float, window: str = "hann") -> int:
     """Smallest power-of-two FFT size whose RBW (window ENBW) is <= ``rbw_hz``; at least MIN_NFFT.
 
@@ -131,7 +134,9 @@ def choose_nfft(rbw_hz: float, sample_rate_hz: float, window: str = "hann") -> i
             f"(coarsest rbw at this rate with {window}: {e * fs / MIN_NFFT:g} Hz)"
         )
     nfft = MIN_NFFT
-    while e * fs / nfft > rbw:
+    # a relative tolerance at the boundary: an rbw equal to a size's resolution selects that size on every CPU
+    # (the window's ENBW sum differs in its last bit between machines, e.g. 1.5 vs 1.5000000000000002 bins)
+    while e * fs / nfft > rbw * (1.0 + RBW_RTOL):
         nfft *= 2
         if nfft > MAX_NFFT:
             raise ValueError(

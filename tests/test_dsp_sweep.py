@@ -153,3 +153,14 @@ def test_plan_fixed_center_grid_and_errors():
     assert f[0] >= 99.5e6 and f[0] - fixed.bin_hz < 99.5e6 and f[-1] < 100.5e6 <= f[-1] + fixed.bin_hz
     with pytest.raises(BandOutOfRange, match="a receiver fixed at 100.000000 MHz covers"):
         plan_fixed_center(plan_band(98e6, 102e6, 10e3, FS), 100e6)
+
+
+@pytest.mark.parametrize("enbw", [1.4999999999999998, 1.5, 1.5000000000000002])
+def test_choose_nfft_boundary_is_the_same_on_every_cpu(monkeypatch, enbw):
+    """An rbw equal to a size's resolution picks that size whether the ENBW sum lands a last bit above or below
+    1.5 (AMD EPYC without AVX-512 computes 1.5000000000000002 for Hann)."""
+    import dsp.sweep
+
+    monkeypatch.setattr(dsp.sweep, "enbw_bins", lambda window, n=4096: enbw)
+    assert choose_nfft(7031.25, 2.4e6, "hann") == 512
+    assert choose_nfft(7031.0, 2.4e6, "hann") == 1024
