@@ -18,29 +18,38 @@ measurement (``thinned:<measurement>`` counters).
 Tables (all in the spool file): ``spool`` (the queue), ``dead_letter``, ``spool_counters`` (cumulative counts
 and the exact depth, updated in the same transactions), ``spool_meta`` (the sink URI, secrets removed).
 One sender at a time: :meth:`Spool.acquire_sender` takes an exclusive ``flock`` on ``<file>.send.lock``.
+
+The SQLite helpers (:func:`open_wal`, :func:`immediate_transaction`, :func:`write_error_reason`) live in
+:mod:`station.outputs.sqlitefile` and the vocabulary check :func:`coerce` in :mod:`station.outputs.vocabulary`;
+both are re-exported here for existing callers. What remains is one cohesive thing, the queue (its records and
+the :class:`Spool` class, whose put/peek/ack/dead-letter/thinning share one connection, lock and schema), so it
+stays one module.
 """
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import logging
 import math
 import os
-import resource
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from station.errors import SinkError
 from station.outputs.lineprotocol import encode_point
-from station.outputs.vocabulary import MEASUREMENTS, Point, check_point
+from station.outputs.sqlitefile import immediate_transaction, open_wal, write_error_reason
+from station.outputs.vocabulary import MEASUREMENTS, Point, coerce
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "LOW_WATER", "NEVER_DROPPED", "THIN_ORDER", "Batch", "DeadLetter", "PutReport", "Spool", "SpoolStatus", "coerce",
+    "immediate_transaction", "open_wal", "write_error_reason",
+]
 
 #: thinning order under the disk quota; measurements not listed here are never dropped
 THIN_ORDER = ("band_spectrum", "noise_floor", "station_health")
@@ -48,61 +57,6 @@ THIN_ORDER = ("band_spectrum", "noise_floor", "station_health")
 NEVER_DROPPED = tuple(m for m in MEASUREMENTS if m not in THIN_ORDER)
 #: fraction of the quota the spool is thinned down to
 LOW_WATER = 0.9
-
-
-def write_error_reason(exc: BaseException, path: str | Path) -> str:
-    """One line saying why the disk refused a write to the SQLite file ``path``: ``disk full`` (ENOSPC,
-    SQLITE_FULL, or a disk I/O error with no space left), ``file-size limit (N MB) reached`` (EFBIG: the
-    process's RLIMIT_FSIZE, which SQLite reports as a disk I/O error), else the error's own text."""
-    text = str(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "database or disk is full" in text:
-        return f"disk full ({text})"
-    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-        return f"file too large: file-size limit reached ({text})"
-    if isinstance(exc, sqlite3.Error) and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_IOERR"):
-        path = Path(path)
-        try:
-            st = os.statvfs(path.parent)
-            if st.f_bavail * st.f_frsize < (1 << 20):
-                return f"disk full ({text})"
-        except OSError:
-            pass
-        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-        if soft != resource.RLIM_INFINITY:
-            sizes = []
-            for f in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
-                try:
-                    sizes.append(f.stat().st_size)
-                except OSError:
-                    pass
-            if sizes and max(sizes) + (1 << 16) >= soft:
-                limit = f"{soft / 1e6:.1f} MB" if soft >= 100_000 else f"{soft} bytes"
-                return f"file-size limit ({limit}) reached ({text})"
-    return text
-
-
-def open_wal(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    """A connection to the SQLite file ``path`` as the station's stores use it: autocommit (transactions are
-    explicit, see :func:`immediate_transaction`), usable from any thread, waiting up to 30 s for a lock, WAL
-    journal, ``PRAGMA synchronous=<synchronous>``."""
-    db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(f"PRAGMA synchronous={synchronous}")
-    return db
-
-
-@contextmanager
-def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` on ``db`` (autocommit mode), ``COMMIT`` when the block ends, ``ROLLBACK`` and re-raise
-    on any exception while a transaction is still open (SQLite rolls back by itself on SQLITE_FULL)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 _SCHEMA = """
@@ -518,60 +472,3 @@ class Spool:
     def __exit__(self, *exc):
         self.close()
 
-
-_FAST_TYPES = {"float": float, "int": int, "str": str, "bool": bool}
-#: (measurement, field names, tag names) already checked against the vocabulary -> per-field expected type
-_checked: dict[tuple, tuple] = {}
-
-
-def coerce(point: Point) -> Point:
-    """Check a point against the vocabulary and convert field values to the vocabulary's type (an int given
-    for a float field becomes a float, so InfluxDB never sees a field-type conflict). ValueError when the
-    point names something the vocabulary lacks or a value cannot be converted."""
-    fields = point.fields
-    key = (point.measurement, tuple(fields), tuple(point.tags))
-    types = _checked.get(key)
-    if types is None:
-        check_point(point)
-        spec = MEASUREMENTS[point.measurement].fields
-        types = tuple(_FAST_TYPES[spec[k].type] for k in fields)
-        if len(_checked) > 4096:
-            _checked.clear()
-        _checked[key] = types
-    changed = None
-    for (k, value), want in zip(fields.items(), types):
-        if type(value) is want or value is None:
-            continue  # None is left out (and counted) by the encoder
-        new = _convert(point.measurement, k, value, want)
-        if changed is None:
-            changed = dict(fields)
-        changed[k] = new
-    t = point.time_ns
-    if type(t) is not int:
-        if t != int(t):
-            raise ValueError(f"{point.measurement}: time_ns must be a whole number of ns, got {t!r}")
-        t = int(t)
-    elif changed is None:
-        return point
-    return Point(point.measurement, point.tags, fields if changed is None else changed, t)
-
-
-def _convert(measurement: str, key: str, value, want: type):
-    try:
-        if want is float:
-            return float(value)
-        if want is int:
-            new = int(value)
-            if new != value:
-                raise ValueError
-            return new
-        if want is bool:
-            if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
-                raise ValueError
-            return bool(value)
-        raise ValueError
-    except (TypeError, ValueError):
-        kind = {float: "float", int: "int", bool: "bool", str: "str"}[want]
-        raise ValueError(
-            f"{measurement}: field {key!r} must be {kind}, got {value!r} ({type(value).__name__})"
-        ) from None

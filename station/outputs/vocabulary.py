@@ -1,7 +1,7 @@
 """The one vocabulary of stored names: measurements, tags, fields and units.
 
 InfluxDB, the embedded SQLite store, the Grafana dashboards and the exports are all built from this module.
-Drift fails tests: the spool refuses a point naming anything not listed here (``station.outputs.spool.coerce``,
+Drift fails tests: the spool refuses a point naming anything not listed here (:func:`coerce`,
 tests/test_spool.py), the embedded store's tables are generated from it (station/outputs/sinks/sqlite.py), the
 dashboards' queries are checked against it (tests/test_dashboards*.py), and docs/VOCABULARY.md must equal
 ``specmon vocabulary --markdown`` (tests/test_vocabulary_doc.py). Names are stable: add, never rename.
@@ -188,3 +188,61 @@ def check_point(point: Point) -> None:
     for key in point.fields:
         if key not in spec.fields:
             raise ValueError(f"{point.measurement}: field {key!r} is not in the vocabulary")
+
+
+_FAST_TYPES = {"float": float, "int": int, "str": str, "bool": bool}
+#: (measurement, field names, tag names) already checked against the vocabulary -> per-field expected type
+_checked: dict[tuple, tuple] = {}
+
+
+def coerce(point: Point) -> Point:
+    """Check a point against the vocabulary and convert field values to the vocabulary's type (an int given
+    for a float field becomes a float, so InfluxDB never sees a field-type conflict). ValueError when the
+    point names something the vocabulary lacks or a value cannot be converted."""
+    fields = point.fields
+    key = (point.measurement, tuple(fields), tuple(point.tags))
+    types = _checked.get(key)
+    if types is None:
+        check_point(point)
+        spec = MEASUREMENTS[point.measurement].fields
+        types = tuple(_FAST_TYPES[spec[k].type] for k in fields)
+        if len(_checked) > 4096:
+            _checked.clear()
+        _checked[key] = types
+    changed = None
+    for (k, value), want in zip(fields.items(), types):
+        if type(value) is want or value is None:
+            continue  # None is left out (and counted) by the encoder
+        new = _convert(point.measurement, k, value, want)
+        if changed is None:
+            changed = dict(fields)
+        changed[k] = new
+    t = point.time_ns
+    if type(t) is not int:
+        if t != int(t):
+            raise ValueError(f"{point.measurement}: time_ns must be a whole number of ns, got {t!r}")
+        t = int(t)
+    elif changed is None:
+        return point
+    return Point(point.measurement, point.tags, fields if changed is None else changed, t)
+
+
+def _convert(measurement: str, key: str, value, want: type):
+    try:
+        if want is float:
+            return float(value)
+        if want is int:
+            new = int(value)
+            if new != value:
+                raise ValueError
+            return new
+        if want is bool:
+            if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+                raise ValueError
+            return bool(value)
+        raise ValueError
+    except (TypeError, ValueError):
+        kind = {float: "float", int: "int", bool: "bool", str: "str"}[want]
+        raise ValueError(
+            f"{measurement}: field {key!r} must be {kind}, got {value!r} ({type(value).__name__})"
+        ) from None

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from station.errors import SinkError
 from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
-from station.outputs.spool import Batch, PutReport, Spool, write_error_reason
+from station.outputs.spool import Batch, PutReport, Spool
+from station.outputs.sqlitefile import write_error_reason
 
 log = logging.getLogger("station.outputs.sinks")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from station.errors import SinkError
 from station.outputs.lineprotocol import LineProtocolError, parse_line
 from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
-from station.outputs.spool import immediate_transaction, open_wal, write_error_reason
+from station.outputs.sqlitefile import immediate_transaction, open_wal, write_error_reason
 from station.outputs.vocabulary import MEASUREMENTS, Point
 
 SCHEMES = ("sqlite",)
