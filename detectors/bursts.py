@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detectors import stats
-from detectors._kernels import block_means_lin, runs_of
+from detectors._energy_kernels import block_means_lin, runs_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Pipeline of :meth:`EmissionDetector.detect`:
 
 1. noise floor per bin (:mod:`detectors.noise`);
-2. matched-width energy test (:func:`detectors._kernels.mark_multiresolution`): the PSD-over-floor ratio is
+2. matched-width energy test (:func:`detectors._energy_kernels.mark_multiresolution`): the PSD-over-floor ratio is
    averaged over windows of 1, 2, 4, ... bins; each width has its own threshold from the Gamma law of an
    averaged periodogram summed over that many bins (:mod:`detectors.stats`, window and overlap included),
    widened by the floor estimate's own variance, at ``pfa`` per test. A 7.6 kHz emission spanning a few
@@ -27,7 +27,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from detectors import stats
-from detectors._kernels import mark_multiresolution, runs_of, split_valleys
+from detectors._energy_kernels import mark_multiresolution, runs_of, split_valleys
 from detectors.artifacts import ArtifactClassifier, ArtifactParams
 from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks, on_mean_lin
 from detectors.measure import measure_region, measure_regions

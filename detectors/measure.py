@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors._kernels import measure_many
+from detectors._energy_kernels import measure_many
 
 XDB_DB = 26.0
 XDB_MEASURABLE_MARGIN_DB = 3.0

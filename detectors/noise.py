@@ -29,7 +29,7 @@ import numpy as np
 from scipy.ndimage import percentile_filter
 
 from detectors import stats
-from detectors._kernels import curvature_bias_db, noise_floor_group, running_quantile
+from detectors._floor_kernels import curvature_bias_db, noise_floor_group, running_quantile
 from dsp.spectrum import Spectrum
 
 
@@ -187,7 +187,7 @@ def _curvature(floor: np.ndarray, window: int, spectrum: Spectrum) -> np.ndarray
     median over ``window`` bins reads low by about window^2/24 times the second derivative of the floor in dB.
     The curvature is taken at the window's own scale (second difference over half a window of the floor
     smoothed over a window), so the estimate's bin-to-bin jitter does not count; at most 3 dB, per hop
-    (:func:`detectors._kernels.curvature_bias_db`)."""
+    (:func:`detectors._floor_kernels.curvature_bias_db`)."""
     fdb = 10.0 * np.log10(floor)
     bounds = np.array([sl.start for sl in hop_slices(spectrum)] + [floor.shape[0]], dtype=np.int64)
     bias_db = curvature_bias_db(np.ascontiguousarray(fdb, dtype=np.float64), bounds, int(window))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors._kernels import block_means_lin, mark_multiresolution, running_quantile, runs_of
+from detectors._energy_kernels import block_means_lin, mark_multiresolution, runs_of
+from detectors._floor_kernels import running_quantile
 
 
 def ref_mark(ratio, widths, thresholds):
@@ -71,7 +72,7 @@ def test_block_means_lin(fn):
 
 @pytest.mark.parametrize("fn", ["jit", "py"])
 def test_floor_over_clean_matches_numpy_reference(fn):
-    from detectors._kernels import floor_over_clean
+    from detectors._floor_kernels import floor_over_clean
     from detectors.noise import _running_floor
 
     rng = np.random.default_rng(4)
@@ -85,7 +86,7 @@ def test_floor_over_clean_matches_numpy_reference(fn):
 
 
 def test_fcme_loop_excises_an_emission_and_keeps_the_floor():
-    from detectors._kernels import fcme_loop
+    from detectors._floor_kernels import fcme_loop
 
     rng = np.random.default_rng(5)
     x = rng.gamma(500, 1 / 500, 1024)  # noise, nu = 1000
@@ -116,7 +117,7 @@ def ref_split(level_db, start, stop, split_db):
 
 @pytest.mark.parametrize("fn", ["jit", "py"])
 def test_split_valleys_matches_recursive_reference(fn):
-    from detectors._kernels import split_valleys
+    from detectors._energy_kernels import split_valleys
 
     kernel = split_valleys if fn == "jit" else split_valleys.py_func
     rng = np.random.default_rng(6)
@@ -170,7 +171,7 @@ def ref_curvature_db(fdb, slices, window):
 
 @pytest.mark.parametrize("fn", ["jit", "py"])
 def test_curvature_bias_db_matches_numpy_reference(fn):
-    from detectors._kernels import curvature_bias_db
+    from detectors._floor_kernels import curvature_bias_db
 
     kernel = curvature_bias_db if fn == "jit" else curvature_bias_db.py_func
     rng = np.random.default_rng(9)
@@ -198,7 +199,7 @@ def test_artifact_median_is_numpys():
 def test_floor_update_reuses_medians_bit_for_bit(fn):
     """Each FCME pass recomputes the running median only where the clean set changed: a sequence of clean sets
     (growing, shrinking, moving occupied runs, none clean) gives exactly floor_over_clean's result each time."""
-    from detectors._kernels import _floor_over_clean_update, floor_over_clean
+    from detectors._floor_kernels import _floor_over_clean_update, floor_over_clean
 
     rng = np.random.default_rng(6)
     update = _floor_over_clean_update if fn == "jit" else _floor_over_clean_update.py_func

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from detectors._kernels import measure_kernel
+from detectors._energy_kernels import measure_kernel
 from detectors.measure import beta_band, measure_region, xdb_band
 
 BIN = 100.0

@@ -7,7 +7,7 @@ import pytest
 from scipy import signal, stats as sps
 
 from detectors import stats
-from detectors._kernels import mark_multiresolution
+from detectors._energy_kernels import mark_multiresolution
 from detectors.energy import DetectorParams, EmissionDetector, window_thresholds, _widths
 from tests.detect_helpers import noise_spectrum
 
