@@ -24,10 +24,29 @@ from detectors.records import Emission
 
 @dataclass(frozen=True, slots=True)
 class ArtifactParams:
-    """dc_tolerance_bins: max peak distance from the hop centre (bins); dc_max_bandwidth_bins: widest DC
-    spike (99 % bandwidth, bins); image_min_rejection_db: the image is at least this much weaker than its
-    source; image_tolerance_bins: mirror match tolerance (bins); edge_rolloff_db: roll-off that defines the
-    hop edge zone; spurs_hz: listed spur frequencies; spur_tolerance_hz; spur_max_bandwidth_hz."""
+    """Parameters of :class:`ArtifactClassifier`.
+
+    Parameters
+    ----------
+    dc_tolerance_bins : float
+        A DC spike peaks at most this far from its hop's centre (bins, >= 0).
+    dc_max_bandwidth_bins : float
+        Widest DC spike, as 99 % bandwidth (bins, >= 0).
+    image_min_rejection_db : float
+        An IQ image is at least this much weaker than its source emission (dB).
+    image_tolerance_bins : float
+        Mirror match tolerance around the source's mirror frequency, added to half the source's bandwidth
+        (bins, >= 0).
+    edge_rolloff_db : float
+        An emission in the outer 15 % of a hop where the floor is this far below the hop's median floor lies in
+        the roll-off: a hop-edge artifact (dB, > 0).
+    spurs_hz : tuple of float
+        Listed spur frequencies (Hz).
+    spur_tolerance_hz : float
+        An emission peaking within this of a listed spur is that spur (Hz, >= 0).
+    spur_max_bandwidth_hz : float
+        Emissions wider than this are never a listed spur (Hz).
+    """
 
     dc_tolerance_bins: float = 2.0
     dc_max_bandwidth_bins: float = 6.0

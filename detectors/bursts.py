@@ -19,9 +19,20 @@ from detectors._energy_kernels import block_means_lin, runs_of
 
 @dataclass(frozen=True, slots=True)
 class BurstParams:
-    """block_s: block length (s) of the burst search and of activity decisions; activity_pfa: per-block
-    false-alarm probability of an emission's on/off decision; bridge_blocks: off-blocks joined inside one
-    burst; resolve_factor: on-level excess over the block threshold's excess needed to trust the decisions."""
+    """Parameters of the burst search and of an emission's on/off (activity) decisions.
+
+    Parameters
+    ----------
+    block_s : float
+        Block length of the burst search and of the activity decisions (s, > 0).
+    activity_pfa : float
+        Per-block false-alarm probability of an emission's on/off decision, in (0, 0.5).
+    bridge_blocks : int
+        Off-blocks of up to this many joined inside one burst (blocks, >= 0).
+    resolve_factor : float
+        The mean on-level excess over the floor must be at least this multiple of the block threshold's excess
+        for the on/off decisions to be trusted (resolved in time) (ratio).
+    """
 
     block_s: float = 0.01
     activity_pfa: float = 1e-3

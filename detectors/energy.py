@@ -16,6 +16,10 @@ Pipeline of :meth:`EmissionDetector.detect`:
    on/off test;
 5. measurement (:mod:`detectors.measure`; a burst on its on-blocks), activity (occupancy, bursts, first/last
    seen) and artifacts (:mod:`detectors.artifacts`). docs/DETECTION.md has the measurements behind each step.
+
+This module is one cohesive thing, the detector: its parameters and the merge/split rules of steps 4-5 share
+one spectrum's floor, blocks and activities, so it stays one module of a little over 400 lines (the
+parameters' numpydoc section is a seventh of them). The kernels live in :mod:`detectors._energy_kernels`.
 """
 
 from __future__ import annotations
@@ -46,16 +50,56 @@ from dsp.spectrum import Spectrum
 
 @dataclass(frozen=True, slots=True)
 class DetectorParams:
-    """pfa: false-alarm probability per test (one window width at one bin position); max_width_bins: widest
-    test window (0 = auto: a quarter of the bins, at most 1024); bridge_bins: gaps joined inside one emission;
-    min_width_bins: narrower detections dropped; split_db: a valley this far below both neighbouring peaks
-    splits a region in two; merge_gap_hz: neighbours closer than this (or than merge_gap_fraction of the wider one's width) are joined when they are one emission
-    (no deep valley, or the same keying in time, or a fringe ``fringe_db`` weaker than a burst, too weak to
-    be resolved in time whose power follows the burst's keying with a z score >= keyed_z);
-    keying_split_corr: a bursty region whose two sides' block powers correlate less than this is two
-    emissions; fsk_jaccard, fsk_power_db, fsk_max_gap_hz: two bursts keyed together, of about the same
-    power, this close, are the tones of one FSK emission; pad_bins: noise bins measured on each side; keep_artifacts: False drops them;
-    detect_bursts: search the per-frame spectra too (when present)."""
+    """Parameters of :class:`EmissionDetector`.
+
+    Parameters
+    ----------
+    pfa : float
+        False-alarm probability per test (one window width at one bin position), in (0, 0.5).
+    max_width_bins : int
+        Widest test window (bins); 0 = auto: a quarter of the bins, at most 1024.
+    bridge_bins : int
+        Gaps of up to this many unmarked bins are joined inside one emission (bins, >= 0).
+    min_width_bins : int
+        Detections narrower than this are dropped (bins, >= 1).
+    split_db : float
+        A valley this far below both neighbouring peaks splits a region in two (dB, > 0).
+    merge_gap_hz : float
+        Neighbours closer than this are joined when they are one emission: energy in the gap (no deep valley),
+        the same keying in time, or a weak fringe of a burst (see ``fringe_db``, ``keyed_z``) (Hz).
+    merge_gap_fraction : float
+        Neighbours closer than this fraction of the wider one's width are candidates too (ratio).
+    fringe_db : float
+        A region at least this much weaker than a burst, too weak to be resolved in time, is a fringe of that
+        burst when its power follows the burst's keying (dB).
+    keyed_z : float
+        z score of a weak region's power following a burst's on/off keying at or above which it belongs to
+        that burst (dimensionless).
+    keying_split_corr : float
+        A bursty region whose two sides' block powers correlate less than this is two emissions (correlation
+        coefficient, -1..1).
+    fsk_jaccard : float
+        Two bursts whose on-blocks overlap at least this much (Jaccard index of on-blocks, 0..1) are keyed
+        together: candidate tones of one FSK emission.
+    fsk_power_db : float
+        The two FSK tones' peaks are within this of each other (dB).
+    fsk_max_gap_hz : float
+        The two FSK tones are at most this far apart, edge to edge (Hz).
+    fsk_min_peak_db : float
+        Both FSK tones peak at least this far above the noise floor (dB).
+    pad_bins : int
+        Noise bins measured on each side of an emission (bins, >= 0).
+    keep_artifacts : bool
+        True marks artifacts (DC spike, IQ image, hop edge, spur) and keeps them; False drops them.
+    detect_bursts : bool
+        Search the per-frame spectra for bursts too (when the spectrum has them).
+    noise : NoiseFloorParams
+        Parameters of the noise-floor estimate.
+    artifacts : ArtifactParams
+        Parameters of the artifact classifier.
+    bursts : BurstParams
+        Parameters of the burst search and of the on/off decisions.
+    """
 
     pfa: float = 1e-6
     max_width_bins: int = 0

@@ -35,17 +35,37 @@ from dsp.spectrum import Spectrum
 
 @dataclass(frozen=True, slots=True)
 class NoiseFloorParams:
-    """window_bins: running-median length in clean bins (0 = auto, n_bins_per_hop / 32, at least 31);
-    excision_pfa: per-bin false-alarm probability of the excision threshold; guard_bins: bins added on each
-    side of an excised run; iterations: excision passes; min_clean_fraction: below this fraction of clean bins
-    in a hop the excision stops (the floor then comes from the lowest bins); initial_allowance_db: ripple
-    allowed above the first-pass floor (a running lower quartile over n/8 bins); cap_allowance_db: allowed
-    above the lowest running median of the hop's passband, the cap of the first pass; excision_margin_db:
-    added to the excision threshold so that ripple the running median follows imperfectly is not excised;
-    edge_fraction: outer fraction of a hop on each side left out of the first pass (roll-off); model_db: how
-    far (dB, one sigma) the floor model may be off beyond its statistical error (ripple curvature), added to
-    the detection thresholds' variance; min_group_bins: hops with fewer bins are estimated together with
-    their neighbours."""
+    """Parameters of :class:`NoiseFloorEstimator`.
+
+    Parameters
+    ----------
+    window_bins : int
+        Running-median length in clean bins (bins); 0 = auto: n_bins_per_hop / 32, at least 31.
+    excision_pfa : float
+        Per-bin false-alarm probability of the excision threshold, in (0, 0.5).
+    guard_bins : int
+        Bins added on each side of an excised run (bins, >= 0).
+    iterations : int
+        Excision passes at most (count, >= 1).
+    min_clean_fraction : float
+        Below this fraction of clean bins in a hop the excision stops and the floor comes from the lowest
+        bins (fraction, 0..1).
+    initial_allowance_db : float
+        Ripple allowed above the first-pass floor, a running lower quartile over n/8 bins (dB).
+    cap_allowance_db : float
+        Allowed above the lowest running median of the hop's passband: the cap of the first pass (dB).
+    excision_margin_db : float
+        Added to the excision threshold after the first pass, so that ripple the running median follows
+        imperfectly is not excised (dB).
+    edge_fraction : float
+        Outer fraction of a hop's bins on each side left out of the first pass, where the anti-alias filter
+        rolls off (fraction).
+    model_db : float
+        How far the floor model may be off beyond its statistical error (ripple curvature), one sigma; added
+        to the detection thresholds' variance (dB).
+    min_group_bins : int
+        Hops with fewer bins are estimated together with their neighbours (bins).
+    """
 
     window_bins: int = 0
     excision_pfa: float = 1e-3

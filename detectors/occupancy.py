@@ -23,9 +23,21 @@ from dsp.spectrum import Spectrum
 
 @dataclass(frozen=True, slots=True)
 class OccupancyParams:
-    """channels_hz: channel centres (Hz); channel_width_hz; period_s: integration period (s), periods are
-    aligned to multiples of period_s since the epoch; threshold_dbfs: fixed channel-power threshold (dBFS)
-    or None for the Pfa-derived threshold; pfa: per channel and revisit."""
+    """Parameters of :class:`OccupancyCounter`.
+
+    Parameters
+    ----------
+    channels_hz : tuple of float
+        Channel centres (Hz); at least one.
+    channel_width_hz : float
+        Width of every channel (Hz, > 0).
+    period_s : float
+        Integration period (s, > 0); periods are aligned to multiples of period_s since the epoch.
+    threshold_dbfs : float or None
+        Fixed channel-power threshold (dBFS), or None for the threshold derived from ``pfa``.
+    pfa : float
+        False-alarm probability per channel and revisit, in (0, 0.5).
+    """
 
     channels_hz: tuple[float, ...]
     channel_width_hz: float

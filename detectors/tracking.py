@@ -26,9 +26,22 @@ STATE_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class TrackerParams:
-    """min_tolerance_hz: smallest association distance (Hz); tolerance_fraction: of the wider bandwidth;
-    max_age_s: a track unseen this long is retired; smoothing: weight of the new centre/bandwidth in the
-    running estimate (exponential); include_artifacts: track artifacts too (default False)."""
+    """Parameters of :class:`Tracker`.
+
+    Parameters
+    ----------
+    min_tolerance_hz : float
+        Smallest association distance between a track and an emission (Hz, > 0).
+    tolerance_fraction : float
+        Association distance as a fraction of the wider of the two bandwidths, when above
+        ``min_tolerance_hz`` (fraction, >= 0).
+    max_age_s : float
+        A track unseen this long is retired (s, > 0).
+    smoothing : float
+        Weight of the new centre and bandwidth in the running (exponential) estimate, in (0, 1].
+    include_artifacts : bool
+        Track artifacts too (default False).
+    """
 
     min_tolerance_hz: float = 2500.0
     tolerance_fraction: float = 0.5
