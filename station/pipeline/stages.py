@@ -1,172 +1,39 @@
-"""One band sweep through the station: receiver -> dsp -> detectors -> compliance -> cases -> stores/sinks.
+"""The sweep stage: :class:`Pipeline` holds the per-station objects shared across sweeps and runs one band
+sweep through receive, dsp, detect, track, judge, cases and store (see :mod:`station.pipeline`).
 
-:class:`Pipeline` owns the per-station objects the stages share across sweeps: one emission detector and one
-tracker per band (tracks are persisted so a restart resumes them), the compliance checker built from the
-register (reloaded on SIGHUP), the violation case store, channel occupancy accumulators, and the outputs
-(every point goes through the on-disk spool before any sink). The daemon calls, per sweep::
-
-    result = pipeline.sweep(band, receiver, progress=...)      # receive + dsp (the sweep executor)
-    report = pipeline.process(band, result, revisit_s=..., receiver=...)   # detect, comply, store
-    pipeline.capture_evidence(report, receiver)                # new violation cases only
-
-Every stage's wall time is measured and reported (``SweepReport.timings_s``: receive, dsp, detect,
-compliance, sinks), per sweep and per hop, in the band's ``station_health`` point.
-"""
+The stages share the band's detector, tracker, occupancy counter, the checker, case store and outputs, and
+the evidence queue that :meth:`Pipeline.process` fills and :meth:`Pipeline.capture_evidence` drains."""
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from detectors.records import Emission
-from station.compliance.records import ComplianceResult
 from dsp.spectrum import Spectrum
+from station.compliance.records import ComplianceResult
 from station.config import BandConfig, Config
 from station.errors import SinkError
-from station.outputs.spool import open_wal
+from station.pipeline.factories import (
+    case_lines,
+    make_checker,
+    make_detector,
+    make_occupancy,
+    make_sweep_plan,
+    make_tracker,
+    match_tracks,
+    open_case_store,
+)
+from station.pipeline.outputs import Outputs, StateStore, is_disk_full
+from station.pipeline.records import Judged, SweepReport, SweepResult
 
 log = logging.getLogger("specmon.pipeline")
-
-STAGES = ("receive", "dsp", "detect", "compliance", "sinks")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# records
-# ---------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True, eq=False)
-class SweepResult:
-    """What the sweep stage hands on: the stitched band spectrum and where its time went (s)."""
-
-    spectrum: Spectrum
-    n_hops: int
-    receive_s: float  # waiting for samples (tuning and settling included)
-    dsp_s: float  # conversion, PSD, stitching
-
-
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """One emission of a sweep with its compliance result (None when not judged: no register, too weak,
-    artifact) and its track."""
-
-    emission: Emission
-    result: ComplianceResult | None
-    track_id: str | None = None
-    note: str = ""  # why it was not judged
-
-    @property
-    def klass(self) -> str:
-        return self.result.klass.value if self.result is not None else "unknown"
-
-    @property
-    def is_violation(self) -> bool:
-        return self.result is not None and self.result.klass.is_violation
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class SweepReport:
-    """The outcome of one band sweep (what the TUI, logs and the run summary show)."""
-
-    band: str
-    sweep_no: int
-    start_utc: datetime
-    end_utc: datetime
-    n_hops: int
-    duration_s: float  # wall time of the whole sweep (all stages)
-    revisit_s: float | None  # achieved revisit (None for the first sweep)
-    timings_s: dict  # stage -> seconds for this sweep (STAGES)
-    results: tuple[Judged, ...]  # every reported emission, in frequency order
-    tracks: tuple = ()
-    new_cases: tuple = ()  # case ids opened by this sweep
-    n_violations: int = 0
-    noise_median_dbfs_hz: float | None = None
-    spectrum: Spectrum | None = field(default=None, repr=False)
-    store_error: str | None = None  # set when storing failed (disk full ...): measurements continue
-
-    @property
-    def per_hop_s(self) -> dict:
-        n = max(1, self.n_hops)
-        return {k: v / n for k, v in self.timings_s.items()}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# the state table (tracker state, occupancy accumulators) in the embedded store
-# ---------------------------------------------------------------------------------------------------------
-_STATE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS station_state (
-    key         TEXT PRIMARY KEY,
-    value       TEXT NOT NULL,
-    updated_utc TEXT NOT NULL
-);
-"""
-
-
-class StateStore:
-    """Small key -> JSON table ``station_state`` in the station's SQLite file (WAL). Each save is one
-    transaction, so a SIGKILL leaves either the old or the new state, never a torn one."""
-
-    def __init__(self, db_path: Path):
-        self.path = Path(db_path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = open_wal(self.path)
-            self._db.executescript(_STATE_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise SinkError(f"cannot open the station store: {exc}", where=str(self.path)) from exc
-
-    def load(self, key: str):
-        row = self._db.execute("SELECT value FROM station_state WHERE key=?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            return json.loads(row[0])
-        except json.JSONDecodeError as exc:
-            log.error("%s: station_state[%s] is not valid JSON (%s); starting that state afresh", self.path, key, exc)
-            return None
-
-    def save_many(self, items: dict) -> None:
-        now = datetime.now(timezone.utc).isoformat()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            for key, value in items.items():
-                self._db.execute(
-                    "INSERT INTO station_state(key, value, updated_utc) VALUES(?,?,?) "
-                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_utc=excluded.updated_utc",
-                    (key, json.dumps(value, separators=(",", ":")), now),
-                )
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-            raise _store_error(exc, self.path) from exc
-
-    def close(self) -> None:
-        self._db.close()
-
-
-def _store_error(exc: BaseException, where) -> SinkError:
-    text = str(exc)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "full" in text.lower():
-        return SinkError(f"disk full: {text}", where=str(where))
-    return SinkError(text, where=str(where))
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    return "disk full" in str(exc).lower() or "database or disk is full" in str(exc).lower() or (
-        isinstance(exc, OSError) and exc.errno == errno.ENOSPC)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def crop_spectrum(spec: Spectrum, f_lo_hz: float, f_hi_hz: float) -> Spectrum:
@@ -500,243 +367,3 @@ class Pipeline:
                 closer()
             except Exception as exc:
                 log.debug("close: %s", exc)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# outputs: points -> spool -> sinks (station.outputs.sinks owns the spool, batching and retries)
-# ---------------------------------------------------------------------------------------------------------
-class Outputs:
-    """Every configured sink URI as a :class:`station.outputs.sinks.Output` (spool + sender thread). A point is
-    durable in each sink's spool when :meth:`put` returns; a sink that is down only grows its spool."""
-
-    def __init__(self, config: Config):
-        from station.outputs.sinks import open_output
-
-        self.config = config
-        n = len(config.store.sinks)
-        quota = int(config.store.spool_max_mb * 1e6 / n)
-        self.outputs = []
-        try:
-            for uri in config.store.sinks:
-                self.outputs.append(open_output(uri, data_dir=config.store.data_dir, quota_bytes=quota))
-        except BaseException:
-            self.close(0.0)
-            raise
-
-    # ---- points ------------------------------------------------------------------------------------------
-    def sweep_points(self, station: str, band: BandConfig, spec: Spectrum, noise, results, observed,
-                     occupancy_records) -> list:
-        from station.outputs import points as P
-
-        ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name)
-        pts = P.spectrum_points(spec, ctx, n_points=self.config.store.spectrum_points, noise_dbfs_hz=noise)
-        pts.append(P.noise_floor_point(spec, ctx, noise))
-        em_pts = P.emission_points([j.result if j.result is not None else j.emission for j in results], ctx,
-                                   spec.start_utc)
-        # unjudged emissions (no register, too weak, artifact) keep their track id too
-        unjudged = {float(j.emission.center_hz): j.track_id for j in results if j.result is None and j.track_id}
-        for p in em_pts:
-            tid = unjudged.get(float(p.fields.get("center_hz", float("nan"))))
-            if tid and "track_id" not in p.fields:
-                p.fields["track_id"] = tid
-        pts += em_pts
-        if observed:
-            pts += P.violation_points(observed, ctx, spec.start_utc)
-        if occupancy_records:
-            pts += P.occupancy_points(occupancy_records, ctx)
-        return pts
-
-    def health_point(self, station: str, health: dict, spec: Spectrum | None, band: str):
-        from station.outputs import points as P
-
-        ctx = P.PointContext.from_spectrum(spec, station=station, band=band) if spec is not None else None
-        at = spec.end_utc if spec is not None else _utc_now()
-        return P.health_point(health, station=station, at=at, band=band, ctx=ctx)
-
-    def put(self, points: list) -> None:
-        if not points:
-            return
-        errors = []
-        for out in self.outputs:
-            try:
-                out.write(points)
-            except (SinkError, sqlite3.Error, OSError) as exc:
-                errors.append(exc)
-        if errors:
-            raise errors[0]
-
-    # ---- state -------------------------------------------------------------------------------------------
-    def health(self) -> dict:
-        depth, age, dead, thinned, states = 0, None, 0, 0, []
-        for out in self.outputs:
-            try:
-                h = out.health()
-            except (SinkError, sqlite3.Error, OSError) as exc:
-                states.append(f"{out.name}: spool unreadable: {exc}")
-                continue
-            depth += int(h.get("spool_depth") or 0)
-            a = h.get("spool_age_s")
-            age = a if age is None or (a is not None and a > age) else age
-            dead += int(h.get("spool_dead_letters") or 0)
-            thinned += int(h.get("spool_thinned") or 0)
-            st = out.runner.stats
-            if st.consecutive_failures:
-                states.append(f"{out.name}: {st.last_error or 'failing'}")
-        return {"spool_depth": depth, "spool_age_s": age, "spool_dead_letters": dead, "spool_thinned": thinned,
-                "sink_state": "; ".join(states)[:300] if states else "ok"}
-
-    def flush(self, timeout_s: float) -> bool:
-        """Wait for the spools to drain, at most ``timeout_s`` in all; a sink that keeps failing gets at most
-        2 s (its points stay spooled for the next start)."""
-        deadline = time.monotonic() + timeout_s
-        ok = True
-        for out in self.outputs:
-            budget = max(0.0, deadline - time.monotonic())
-            if out.runner.stats.consecutive_failures >= 2:
-                budget = min(budget, 2.0)
-            ok &= out.flush(budget)
-        return ok
-
-    def close(self, flush_timeout_s: float = 0.5, budget_s: float = 1.5) -> None:
-        """Stop the senders and close the spools, waiting at most ``budget_s``: a write in flight to a server
-        that does not answer must not hold the station's exit (its batch stays in the spool, which is committed
-        on disk; the sender threads are daemon threads)."""
-        import threading
-
-        outputs, self.outputs = self.outputs, []
-
-        def close_all():
-            for out in outputs:
-                try:
-                    out.close(flush_timeout_s=flush_timeout_s)
-                except Exception as exc:
-                    log.debug("closing output %s: %s", out.name, exc)
-
-        closer = threading.Thread(target=close_all, name="close sinks", daemon=True)
-        closer.start()
-        closer.join(budget_s)
-        if closer.is_alive():
-            log.warning("a sink is still busy after %.1f s; its unsent points stay in the spool for the next start",
-                        budget_s)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# adapters: build the other parts' objects from the config (one place to read when an interface changes)
-# ---------------------------------------------------------------------------------------------------------
-def make_detector(band: BandConfig):
-    """The band's emission detector (detectors.energy) with the band's detector settings."""
-    from detectors.artifacts import ArtifactParams
-    from detectors.energy import DetectorParams, EmissionDetector
-
-    class SharedFloorDetector(EmissionDetector):
-        """Computes the noise floor of a spectrum once: the pipeline stores it and ``detect`` uses it."""
-
-        _last: tuple | None = None
-
-        def noise_floor(self, spectrum):
-            if self._last is not None and self._last[0] is spectrum:
-                return self._last[1]
-            floor = super().noise_floor(spectrum)
-            self._last = (spectrum, floor)
-            return floor
-
-    d = band.detector
-    params = DetectorParams(pfa=d.pfa, keep_artifacts=d.keep_artifacts, detect_bursts=d.bursts,
-                            artifacts=replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)))
-    return SharedFloorDetector(params)
-
-
-def make_sweep_plan(band: BandConfig, sample_rate_hz: float, tuning_range_hz=None, *, where: str = ""):
-    """The executor's plan for one band (dwell model, per-frame spectra kept for burst detection).
-    A band the receiver cannot sweep at this rbw/rate is a ConfigError naming the band."""
-    from station.errors import ConfigError
-    from station.sweep import SweepPlan
-
-    try:
-        return SweepPlan.make([(band.name, band.f_lo_hz, band.f_hi_hz)], band.rbw_hz, sample_rate_hz, band.dwell_s,
-                              window=band.window, keep_frames=band.detector.bursts, mode=band.mode,
-                              interval_s=band.interval_s, tuning_range_hz=tuning_range_hz)
-    except ValueError as exc:
-        raise ConfigError(str(exc), where=where or f"band {band.name}") from None
-
-
-def make_checker(config: Config):
-    """The compliance checker from the register and exempt bands (None without a register). A register with
-    bad rows is refused (DataError naming file:line:column): a half-read register would open false cases."""
-    if config.compliance.register is None:
-        return None
-    from station.compliance.checker import ComplianceChecker
-    from station.compliance.register import load_exempt_bands_strict, load_register
-
-    reg = load_register(config.compliance.register)
-    reg.raise_for_errors()
-    for w in reg.warnings[:5]:
-        log.warning("register: %s", w)
-    exempt = load_exempt_bands_strict(config.compliance.exempt_bands) if config.compliance.exempt_bands else []
-    ppm = max((abs(r.ppm) for r in config.receivers), default=0)
-    log.info("%s; %d exempt bands", reg.summary(), len(exempt))
-    return ComplianceChecker(
-        reg.assignments, exempt,
-        station_position=(config.station.latitude, config.station.longitude),
-        monitoring_range_m=config.compliance.monitoring_range_m,
-        receiver_uncertainty_ppm=float(max(ppm, 1)),
-    )
-
-
-def make_tracker(band: BandConfig, state: dict | None):
-    """The band's tracker (detectors.tracking), resumed from its saved state when there is one."""
-    from detectors.tracking import Tracker
-
-    if state:
-        try:
-            return Tracker.from_state(state)
-        except ValueError as exc:
-            log.error("band %s: saved tracker state unusable (%s); tracks start afresh", band.name, exc)
-    return Tracker()
-
-
-def match_tracks(emissions: list[Emission], tracks: list) -> dict[int, str]:
-    """Index of each emission -> its track id. ``Tracker.update`` returns one track per non-artifact
-    emission, in order (artifacts get none)."""
-    idx = [i for i, e in enumerate(emissions) if not e.artifact]
-    if len(tracks) != len(idx):  # include_artifacts=True: one track per emission
-        idx = list(range(len(emissions)))
-    return {i: t.track_id for i, t in zip(idx, tracks)}
-
-
-def make_occupancy(band: BandConfig, state: dict | None):
-    """The band's channel occupancy counter (detectors.occupancy, ITU-R SM.1880), with the counts of the
-    current integration period restored after a restart."""
-    from detectors.occupancy import OccupancyCounter, OccupancyParams
-
-    ch = band.channels
-    params = OccupancyParams(channels_hz=ch.centers_hz, channel_width_hz=ch.width_hz, period_s=ch.period_s,
-                             threshold_dbfs=ch.threshold_dbfs, pfa=ch.pfa)
-    if state:
-        try:
-            return OccupancyCounter.from_state(state, params)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.error("band %s: saved occupancy counts unusable (%s); the period restarts", band.name, exc)
-    return OccupancyCounter(params)
-
-
-def open_case_store(config: Config):
-    """The violation case store (station.compliance.cases) in the station's SQLite file; None without a register."""
-    if config.compliance.register is None:
-        return None
-    from station.compliance.cases import CaseStore
-
-    return CaseStore(config.store.db_path)
-
-
-def case_lines(store, limit: int = 10) -> list[str]:
-    """One line per case not closed, most recently seen first."""
-    cases = store.cases(state=("new", "confirmed", "exported"))
-    cases.sort(key=lambda c: c.last_seen, reverse=True)
-    out = []
-    for c in cases[:limit]:
-        lic = f" licence {','.join(c.licences[:2])}" if c.licences else ""
-        out.append(f"{c.case_id} {c.klass.value:<16} {c.center_hz / 1e6:11.5f} MHz {c.bandwidth_hz / 1e3:7.1f} kHz "
-                   f"max {c.max_power_dbfs:6.1f} dBFS  obs {c.n_obs:3d}  {c.state:<9} last "
-                   f"{c.last_seen.strftime('%Y-%m-%d %H:%M:%S')}Z{lic}")
-    return out
