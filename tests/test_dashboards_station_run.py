@@ -79,7 +79,7 @@ health_interval = "1s"
 @pytest.fixture(scope="module")
 def station_run(influxdb, tmp_path_factory):
     if importlib.util.find_spec("station.daemon") is None:
-        pytest.skip("`specmon run` (station/daemon.py) is not in this tree yet")
+        pytest.skip("`specmon run` (station/daemon/) is not in this tree yet")
     from tests.services import env_without_proxies
 
     tmp = tmp_path_factory.mktemp("station-run")

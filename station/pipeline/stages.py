@@ -51,9 +51,6 @@ def crop_spectrum(spec: Spectrum, f_lo_hz: float, f_hi_hz: float) -> Spectrum:
                     above_counts=cut(spec.above_counts), above_threshold_dbfs_hz=cut(spec.above_threshold_dbfs_hz))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# the pipeline
-# ---------------------------------------------------------------------------------------------------------
 class Pipeline:
     """Per-station processing state and the stages of one sweep. Owned by the daemon's main loop."""
 
