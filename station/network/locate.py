@@ -57,15 +57,23 @@ class PathLossPrior:
         Standard deviation (dB) of log-normal shadowing between a transmitter and one station.
     min_distance_m : float
         Distances below this are taken as this (antenna heights, near field).
+    level_1m_dbm : float or None
+        Prior mean of A, the level 1 m from the transmitter (EIRP minus the 1 m loss, dBm); None: A is free
+        (flat prior). A broad prior (what transmitters of the band radiate) removes far-off fits that need an
+        implausible EIRP; it needs calibrated levels (dBm at the antenna).
+    level_1m_sd_db : float
+        Prior standard deviation of A (dB).
     """
 
     exponent: float = 3.0
     exponent_sd: float = 0.5
     shadowing_db: float = 6.0
     min_distance_m: float = 30.0
+    level_1m_dbm: float | None = None
+    level_1m_sd_db: float = 15.0
 
     def __post_init__(self):
-        for name in ("exponent_sd", "shadowing_db", "min_distance_m"):
+        for name in ("exponent_sd", "shadowing_db", "min_distance_m", "level_1m_sd_db"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"PathLossPrior.{name} must be > 0, got {getattr(self, name)!r}")
 
@@ -158,16 +166,37 @@ def _profile(x, y, p, xs, ys, w, prior):
     yf = np.reshape(y, (-1, 1))
     d = np.maximum(np.hypot(xf - xs, yf - ys), prior.min_distance_m)
     big_l = 10.0 * np.log10(d)  # (G, k)
-    sw = w.sum()
-    lbar = big_l @ w / sw
-    pc = p - (p @ w) / sw
-    lc = big_l - lbar[:, None]
-    slp = lc @ (w * pc)
-    sll = (lc * lc) @ w
     inv_sn2 = 1.0 / prior.exponent_sd ** 2
-    n = (prior.exponent * inv_sn2 - slp) / (sll + inv_sn2)
-    cost = (w * pc * pc).sum() + 2.0 * n * slp + n * n * sll + (n - prior.exponent) ** 2 * inv_sn2
-    a = (p @ w) / sw + n * lbar
+    n0 = prior.exponent
+    if prior.level_1m_dbm is None:  # A free: centre on the weighted means, n in closed form
+        sw = w.sum()
+        lbar = big_l @ w / sw
+        pc = p - (p @ w) / sw
+        lc = big_l - lbar[:, None]
+        slp = lc @ (w * pc)
+        sll = (lc * lc) @ w
+        n = (n0 * inv_sn2 - slp) / (sll + inv_sn2)
+        cost = (w * pc * pc).sum() + 2.0 * n * slp + n * n * sll + (n - n0) ** 2 * inv_sn2
+        a = (p @ w) / sw + n * lbar
+        return cost.reshape(shape), n.reshape(shape), a.reshape(shape)
+    # A with a Gaussian prior: the 2x2 normal equations of (A, n) at every trial position
+    inv_sa2 = 1.0 / prior.level_1m_sd_db ** 2
+    a0 = prior.level_1m_dbm
+    sw = w.sum()
+    swl = big_l @ w
+    swll = (big_l * big_l) @ w
+    swp = float(p @ w)
+    swlp = big_l @ (w * p)
+    m11 = sw + inv_sa2
+    m12 = -swl
+    m22 = swll + inv_sn2
+    r1 = swp + inv_sa2 * a0
+    r2 = -swlp + inv_sn2 * n0
+    det = m11 * m22 - m12 * m12
+    a = (r1 * m22 - m12 * r2) / det
+    n = (m11 * r2 - m12 * r1) / det
+    e = p - a[:, None] + n[:, None] * big_l
+    cost = (e * e) @ w + (n - n0) ** 2 * inv_sn2 + (a - a0) ** 2 * inv_sa2
     return cost.reshape(shape), n.reshape(shape), a.reshape(shape)
 
 
@@ -322,7 +351,7 @@ def crb_position_m2(x_m: float, y_m: float, xs_m, ys_m, exponent: float, prior: 
     """Cramer-Rao bound (2x2, m^2) on an unbiased position estimate for a transmitter at (x, y) with path-loss
     exponent ``exponent``: parameters (x, y, A, n), A unknown, n with the prior's Gaussian information added.
 
-    Fisher information J = G^T W G + diag(0, 0, 0, 1/sn^2) with rows g_i = (dmu/dx, dmu/dy, 1, -10 log10 d_i),
+    Fisher information J = G^T W G + diag(0, 0, 1/sa^2, 1/sn^2) (1/sa^2 only with a prior on A) with rows g_i = (dmu/dx, dmu/dy, 1, -10 log10 d_i),
     dmu/dx = -(10 n / ln 10) (x - x_i) / d_i^2. Returns the position block of J^-1 (inf when singular)."""
     xs = np.asarray(xs_m, dtype=np.float64)
     ys = np.asarray(ys_m, dtype=np.float64)
@@ -334,6 +363,8 @@ def crb_position_m2(x_m: float, y_m: float, xs_m, ys_m, exponent: float, prior: 
     g = np.column_stack([c * dx / d2, c * dy / d2, np.ones_like(xs), -5.0 * np.log10(d2)])
     j = g.T @ (g * w[:, None])
     j[3, 3] += 1.0 / prior.exponent_sd ** 2
+    if prior.level_1m_dbm is not None:
+        j[2, 2] += 1.0 / prior.level_1m_sd_db ** 2
     try:
         inv = np.linalg.inv(j)
     except np.linalg.LinAlgError:
