@@ -9,16 +9,11 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from station.compliance.checker import (
-    Assignment,
-    ComplianceChecker,
-    ComplianceParams,
-    ExemptBand,
-    FrequencyIndex,
-)
+from station.compliance.checker import ComplianceChecker, ComplianceParams
 from station.compliance.designator import format_bandwidth, parse_designator
+from station.compliance.frequency_index import FrequencyIndex
 from detectors.records import Emission, Track
-from station.compliance.records import ComplianceClass
+from station.compliance.records import Assignment, ComplianceClass, ExemptBand
 from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
 
 T = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)

@@ -1,5 +1,6 @@
 """Every plugin module is registered, and every registry entry loads (rtl_433's device list / Telegraf's
-plugins/all test): receivers (station/receivers/__init__.py:REGISTRY) and subcommands (station/cli.py:COMMANDS).
+plugins/all test): receivers (station/receivers/__init__.py:REGISTRY), subcommands (station/cli.py:COMMANDS) and
+register importers (station/compliance/register/__init__.py:REGISTRY).
 
 Private helper modules (``_name.py``) and the interface (``base.py``) are not plugins."""
 
@@ -12,13 +13,19 @@ import pkgutil
 import pytest
 
 import station.commands
+import station.compliance.register
 import station.receivers
 from station.cli import COMMANDS, build_parser
+from station.commands.register import FORMATS as REGISTER_CLI_FORMATS
+from station.compliance.register import CANONICAL_FORMATS, IMPORT_FORMATS
+from station.compliance.register import REGISTRY as IMPORTERS
 from station.errors import UsageError
 from station.receivers import REGISTRY, open_receiver
 from station.receivers.base import Receiver
 
 NOT_PLUGINS = {"base"}
+#: modules of station/compliance/register/ that are the canonical format, not importers of a real register
+NOT_IMPORTERS = {"model", "canonical", "exempt", "options"}
 
 
 def _modules(package) -> set[str]:
@@ -70,3 +77,26 @@ def test_unknown_scheme_names_the_known_ones():
         open_receiver("soapy://0")
     with pytest.raises(UsageError, match="has no scheme"):
         open_receiver("/tmp/rec.cu8")
+
+
+
+def test_every_register_importer_module_is_registered():
+    modules = _modules(station.compliance.register)
+    assert NOT_IMPORTERS <= modules, f"NOT_IMPORTERS names modules that do not exist: {sorted(NOT_IMPORTERS - modules)}"
+    registered = {target.rsplit(".", 1)[1] for target in IMPORTERS.values()}
+    unregistered = modules - NOT_IMPORTERS - registered
+    assert not unregistered, f"register importer modules missing from REGISTRY: {sorted(unregistered)}"
+
+
+@pytest.mark.parametrize("fmt", sorted(IMPORTERS))
+def test_every_registered_importer_loads(fmt):
+    module = importlib.import_module(IMPORTERS[fmt])
+    assert callable(getattr(module, "read", None)), f"{IMPORTERS[fmt]} has no read(paths, options)"
+    assert list(inspect.signature(module.read).parameters) == ["paths", "options"]
+    assert isinstance(module.SEVERAL_FILES, bool)
+    assert module.DEFAULT_CHANNEL_HZ > 0
+
+
+def test_register_import_formats_are_the_registry_and_the_cli_offers_them_all():
+    assert IMPORT_FORMATS == (*IMPORTERS, *CANONICAL_FORMATS)
+    assert tuple(REGISTER_CLI_FORMATS) == IMPORT_FORMATS, "specmon register import --format drifted from REGISTRY"

@@ -1,11 +1,15 @@
 """Compare emissions with the licence register: licensed, exempt, unlicensed, off-frequency, excess
 bandwidth, expired, not yet valid.
 
-Records: :class:`Assignment` (one register row: a channel or a block), :class:`ExemptBand` (a licence-exempt,
-class-licensed band), :class:`ComplianceParams`. :class:`FrequencyIndex` is an interval index over the
-assigned channels (sorted arrays per width tier + ``searchsorted``; a query touches only the assignments whose
-channel can overlap, never all rows). :class:`ComplianceChecker` judges a batch of emissions in numpy and
-returns one :class:`~station.compliance.records.ComplianceResult` per emission (artifacts are skipped).
+:class:`ComplianceParams` holds the checker's thresholds; :class:`ComplianceChecker` judges a batch of
+emissions in numpy against the register's :class:`~station.compliance.records.Assignment` rows and
+:class:`~station.compliance.records.ExemptBand` table, finding the candidate assignments with two
+:class:`~station.compliance.frequency_index.FrequencyIndex` (in area and out of area), and returns one
+:class:`~station.compliance.records.ComplianceResult` per emission (artifacts are skipped). The checker is
+kept in one module on purpose: the vectorised judging (``_check``) and the reason builders (``_licensed``,
+``_violation``, ...) apply the same rules below, one to arrays of pairs and one in words for the inspector,
+and share the checker's per-assignment arrays and caches; split apart, a rule change would have to be made
+in two places that no longer sit side by side.
 
 Rules (docs/REGISTER.md, "Compliance"):
   * An assignment's channel is ``centre +/- B/2`` where B is the necessary bandwidth of its emission designator
@@ -36,107 +40,46 @@ from datetime import datetime, timezone
 import numpy as np
 
 from detectors.records import Emission, Track
-from station.compliance.records import ComplianceClass, ComplianceResult
-
-#: assignment status values (lower case); others are rejected by the register loader
-STATUSES = ("current", "expired", "cancelled", "suspended", "pending")
+from station.compliance.frequency_index import FrequencyIndex, _group_key
+from station.compliance.records import Assignment, ComplianceClass, ComplianceResult, ExemptBand
 
 _EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True, slots=True)
-class Assignment:
-    """One frequency assignment of the licence register. Frequencies in Hz, distances in m, times UTC.
+class ComplianceParams:
+    """Tunable thresholds of the checker.
 
-    A channel assignment has ``center_hz`` and a bandwidth (``necessary_bandwidth_hz`` from the designator,
-    else ``channel_width_hz``); a block assignment (``block=True``) spans ``center_hz +/- channel_width_hz/2``.
+    Parameters
+    ----------
+    excess_bandwidth_factor : float, ratio >= 1
+        An occupied bandwidth above ``factor`` x the necessary bandwidth (+ ``excess_bandwidth_margin_hz``)
+        is excess bandwidth.
+    excess_bandwidth_margin_hz : float, Hz >= 0
+        Added to ``factor`` x the necessary bandwidth before excess bandwidth.
+    measurement_margin_hz : float, Hz >= 0
+        Centroid accuracy added to the frequency tolerance before off_frequency.
+    measurement_margin_fraction : float, fraction of the occupied bandwidth >= 0
+        ... or this fraction of the emission's occupied bandwidth, if larger.
+    band_edge_margin_fraction : float, fraction of the occupied bandwidth >= 0
+        An emission may overrun an exempt band's edge by this fraction of its occupied bandwidth (99 % edges
+        measured at ~1 kHz RBW are coarse; PMR446 channel 1 sits on the band edge).
+    near_hz : float, Hz >= 0
+        Assignments this close to an unlicensed emission are named for context.
+    max_named : int, >= 1
+        Licences named per result.
+    judge_artifacts : bool
+        Artifacts (DC spike, image, spur) are skipped unless True.
     """
 
-    licence: str
-    licensee: str
-    service: str
-    station_name: str
-    center_hz: float
-    designator: str | None = None
-    necessary_bandwidth_hz: float | None = None
-    channel_width_hz: float | None = None
-    tolerance_hz: float | None = None
-    tolerance_ppm: float | None = None
-    latitude_deg: float | None = None  # transmitter site, WGS84; None = area/nationwide licence
-    longitude_deg: float | None = None
-    radius_m: float | None = None  # service-area radius around the site
-    max_power_dbw: float | None = None
-    power_reference: str = "erp"  # "erp" or "eirp"
-    valid_from: datetime | None = None  # inclusive
-    valid_to: datetime | None = None  # inclusive
-    status: str = "current"
-    block: bool = False
-    source: str = ""  # file:line it came from
-
-    @property
-    def bandwidth_hz(self) -> float:
-        """Bandwidth the channel spans: the necessary bandwidth, else the channel width, else 0 (Hz)."""
-        if self.block:
-            return float(self.channel_width_hz or 0.0)
-        return float(self.necessary_bandwidth_hz or self.channel_width_hz or 0.0)
-
-    @property
-    def frequency_tolerance_hz(self) -> float:
-        """Frequency tolerance in Hz (``tolerance_hz``, else ``tolerance_ppm`` of the centre, else 0)."""
-        if self.tolerance_hz is not None:
-            return float(self.tolerance_hz)
-        if self.tolerance_ppm is not None:
-            return float(self.tolerance_ppm) * self.center_hz * 1e-6
-        return 0.0
-
-    @property
-    def f_lo_hz(self) -> float:
-        return self.center_hz - self.bandwidth_hz / 2
-
-    @property
-    def f_hi_hz(self) -> float:
-        return self.center_hz + self.bandwidth_hz / 2
-
-    @property
-    def has_site(self) -> bool:
-        return self.latitude_deg is not None and self.longitude_deg is not None
-
-    def label(self) -> str:
-        """Short description for reasons: ``LIC-1 (Licensee, 150.125000 MHz 11K0F3E)``."""
-        what = self.designator or (f"{self.bandwidth_hz / 1e3:g} kHz" if self.bandwidth_hz else "no bandwidth")
-        return f"{self.licence} ({self.licensee}, {self.center_hz / 1e6:.6f} MHz {what})"
-
-
-@dataclass(frozen=True, slots=True)
-class ExemptBand:
-    """A licence-exempt (class-licensed) band: any emission inside it within its limits is lawful."""
-
-    name: str
-    f_lo_hz: float
-    f_hi_hz: float
-    max_bandwidth_hz: float | None = None  # largest occupied bandwidth allowed; None = no limit
-    max_erp_dbm: float | None = None  # informative: the station measures dBFS, not ERP
-    note: str = ""
-    source: str = ""
-
-    def __post_init__(self):
-        if not self.f_hi_hz > self.f_lo_hz:
-            raise ValueError(f"exempt band {self.name!r}: upper edge must be above the lower edge")
-
-
-@dataclass(frozen=True, slots=True)
-class ComplianceParams:
-    """Tunable thresholds of the checker."""
-
-    excess_bandwidth_factor: float = 1.5  # occupied > factor * necessary (+ margin) is excess
+    excess_bandwidth_factor: float = 1.5
     excess_bandwidth_margin_hz: float = 0.0
-    measurement_margin_hz: float = 300.0  # centroid accuracy added to the tolerance before off_frequency
-    measurement_margin_fraction: float = 0.05  # ... or this fraction of the occupied bandwidth, if larger
-    band_edge_margin_fraction: float = 0.2  # an emission may overrun an exempt band's edge by this fraction
-    # of its occupied bandwidth (99 % edges measured at ~1 kHz RBW are coarse; PMR446 channel 1 sits on the edge)
-    near_hz: float = 50_000.0  # assignments this close to the emission are named for context
-    max_named: int = 5  # licences named per result
-    judge_artifacts: bool = False  # artifacts (DC spike, image, spur) are skipped unless True
+    measurement_margin_hz: float = 300.0
+    measurement_margin_fraction: float = 0.05
+    band_edge_margin_fraction: float = 0.2
+    near_hz: float = 50_000.0
+    max_named: int = 5
+    judge_artifacts: bool = False
 
     def __post_init__(self):
         if self.excess_bandwidth_factor < 1.0:
@@ -156,70 +99,6 @@ def haversine_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) ->
     dlmb = np.radians(lon2) - math.radians(lon1)
     a = np.sin(dphi / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-class FrequencyIndex:
-    """Interval index over ``[lo_hz, hi_hz]`` intervals.
-
-    Intervals are grouped in tiers of similar width (powers of two); each tier is sorted by its lower edge.
-    A query for ``[q_lo, q_hi]`` bisects each tier for lower edges in ``[q_lo - tier_max_width, q_hi]`` and keeps
-    those whose upper edge reaches ``q_lo``: within a tier at most about half the scanned rows are rejected.
-    """
-
-    def __init__(self, lo_hz: np.ndarray, hi_hz: np.ndarray):
-        lo = np.ascontiguousarray(lo_hz, dtype=np.float64)
-        hi = np.ascontiguousarray(hi_hz, dtype=np.float64)
-        if lo.shape != hi.shape or lo.ndim != 1:
-            raise ValueError(f"lo_hz and hi_hz must be 1-D of equal length, got {lo.shape} and {hi.shape}")
-        if np.any(hi < lo) or not np.all(np.isfinite(lo)) or not np.all(np.isfinite(hi)):
-            raise ValueError("every interval needs finite edges with hi_hz >= lo_hz")
-        self.size = lo.shape[0]
-        width = hi - lo
-        tier = np.floor(np.log2(np.maximum(width, 1.0))).astype(np.int64)
-        self._tiers: list[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = []
-        for t in np.unique(tier):
-            idx = np.flatnonzero(tier == t)
-            order = idx[np.argsort(lo[idx], kind="stable")]
-            self._tiers.append((lo[order], hi[order], order, float(width[order].max())))
-
-    def query(self, q_lo_hz: np.ndarray, q_hi_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """All overlapping (query index, interval index) pairs for arrays of query intervals, int64 each."""
-        q_lo = np.asarray(q_lo_hz, dtype=np.float64)
-        q_hi = np.asarray(q_hi_hz, dtype=np.float64)
-        out_q, out_i = [], []
-        for lo, hi, order, max_w in self._tiers:
-            start = np.searchsorted(lo, q_lo - max_w, side="left")
-            end = np.searchsorted(lo, q_hi, side="right")
-            counts = np.maximum(end - start, 0)
-            total = int(counts.sum())
-            if total == 0:
-                continue
-            qi = np.repeat(np.arange(q_lo.shape[0]), counts)
-            first = np.repeat(start - (np.cumsum(counts) - counts), counts)
-            pos = first + np.arange(total)
-            keep = hi[pos] >= q_lo[qi]
-            out_q.append(qi[keep])
-            out_i.append(order[pos[keep]])
-        if not out_q:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        return np.concatenate(out_q), np.concatenate(out_i)
-
-    def overlapping(self, lo_hz: float, hi_hz: float) -> np.ndarray:
-        """Indices of the intervals overlapping ``[lo_hz, hi_hz]``."""
-        _, idx = self.query(np.array([lo_hz]), np.array([hi_hz]))
-        return np.sort(idx)
-
-
-def _group_key(group: np.ndarray, flag1, flag2, value: np.ndarray) -> np.ndarray:
-    """One float64 sort key equal to a lexsort by (group, flag1, flag2, value): ``value >= 0`` is scaled into
-    [0, 1) and added to the integer part built from the group and the boolean flags (one argsort instead of a
-    multi-key lexsort)."""
-    key = group.astype(np.float64)
-    for flag in (flag1, flag2):
-        if flag is not None:
-            key = key * 2.0 + flag
-    top = float(value.max()) if value.size else 0.0
-    return key + value / (top * (1 + 1e-9) + 1.0)
 
 
 # per-pair class codes (order = preference when several assignments are considered)
@@ -257,9 +136,21 @@ def _date(when: datetime | None) -> str:
 class ComplianceChecker:
     """Judge emissions against a register at one station.
 
-    ``register``: assignments; ``exempt_bands``: licence-exempt bands; ``station_position``: (lat, lon) degrees
-    or None (then every assignment is considered in area); ``monitoring_range_m``: how far the station hears;
-    ``receiver_uncertainty_ppm``: the receiver's own frequency uncertainty.
+    Parameters
+    ----------
+    register : sequence of Assignment
+        The licence register's assignments.
+    exempt_bands : sequence of ExemptBand
+        Licence-exempt bands.
+    station_position : (float, float) or None, degrees (latitude, longitude; WGS84)
+        Where the station is; None: every assignment is considered in area.
+    monitoring_range_m : float, m >= 0
+        How far the station hears: an assignment is in area when its site lies within its service radius +
+        this range of the station.
+    receiver_uncertainty_ppm : float, ppm >= 0
+        The receiver's own frequency uncertainty (an off_frequency it could explain is *indicative*).
+    params : ComplianceParams or None
+        Thresholds; None: the defaults.
     """
 
     def __init__(

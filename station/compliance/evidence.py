@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from station.compliance.checker import Assignment
-from station.compliance.records import ComplianceResult
+from station.compliance.records import Assignment, ComplianceResult
 from dsp.spectrum import Spectrum
 from station.compliance.cases import CaseStore, EvidenceFile, sha256_of
 from station.errors import SpecmonError
@@ -34,12 +33,27 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class EvidenceSettings:
-    """How much evidence to take. Frequencies in Hz, durations in s."""
+    """How much evidence to take.
+
+    Parameters
+    ----------
+    iq_duration_s : float, s in (0, 10]
+        Length of the IQ recording.
+    iq_sample_rate_hz : float or None, Hz
+        Sample rate of the IQ recording; None (or a rate too narrow for the emission): keep the receiver's
+        current rate.
+    min_span_hz : float, Hz
+        The spectrum snapshot shows at least this span around the emission ...
+    span_bandwidths : float, occupied bandwidths
+        ... or this many occupied bandwidths of the emission, if wider.
+    max_channels_marked : int
+        Licensed channels marked on the snapshot at most (the nearest to the emission first).
+    """
 
     iq_duration_s: float = 0.1
-    iq_sample_rate_hz: float | None = None  # None: keep the receiver's current rate
-    min_span_hz: float = 50_000.0  # the snapshot shows at least this span around the emission
-    span_bandwidths: float = 6.0  # ... or this many occupied bandwidths, if wider
+    iq_sample_rate_hz: float | None = None
+    min_span_hz: float = 50_000.0
+    span_bandwidths: float = 6.0
     max_channels_marked: int = 8
 
     def __post_init__(self):

@@ -1,6 +1,8 @@
-"""Typed, frozen records of the compliance chain: the class an emission is judged to be, and the judgement.
+"""Typed, frozen records of the compliance chain: a register row (:class:`Assignment`), a licence-exempt band
+(:class:`ExemptBand`), the class an emission is judged to be, and the judgement.
 
-The checker (``station.compliance.checker``) produces them from detector records; cases, points and exports
+The register loaders (``station.compliance.register``) produce the assignments and exempt bands; the checker
+(``station.compliance.checker``) produces the judgements from detector records; cases, points and exports
 consume them.
 """
 
@@ -8,8 +10,147 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from detectors.records import Emission
+
+#: assignment status values (lower case); others are rejected by the register loader
+STATUSES = ("current", "expired", "cancelled", "suspended", "pending")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One frequency assignment of the licence register (one row of docs/REGISTER.md).
+
+    A channel assignment has ``center_hz`` and a bandwidth (``necessary_bandwidth_hz`` from the designator,
+    else ``channel_width_hz``); a block assignment (``block=True``) spans ``center_hz +/- channel_width_hz/2``.
+
+    Parameters
+    ----------
+    licence : str
+        Licence number; several assignments may share it (one per frequency or site).
+    licensee : str
+        Holder of the licence.
+    service : str
+        Radio service (broadcasting FM, land mobile, ...).
+    station_name : str
+        Transmitter site or station name.
+    center_hz : float, Hz
+        Assigned (centre) frequency; the middle of the block for a block assignment.
+    designator : str or None
+        ITU emission designator as written (``16K0F3E``), or None.
+    necessary_bandwidth_hz : float or None, Hz
+        Necessary bandwidth from the designator; None when it gives none.
+    channel_width_hz : float or None, Hz
+        Channel width (channel assignment), or the block's width (block assignment).
+    tolerance_hz : float or None, Hz
+        Frequency tolerance, absolute; at most one of ``tolerance_hz`` and ``tolerance_ppm`` is given.
+    tolerance_ppm : float or None, ppm of ``center_hz``
+        Frequency tolerance, relative.
+    latitude_deg, longitude_deg : float or None, degrees (WGS84)
+        Transmitter site; None = an area or nationwide licence.
+    radius_m : float or None, m
+        Service-area radius around the site.
+    max_power_dbw : float or None, dBW
+        Maximum power, referred to ``power_reference``.
+    power_reference : str
+        ``"erp"`` or ``"eirp"``.
+    valid_from, valid_to : datetime or None, UTC
+        Validity period, both ends inclusive; None = open-ended.
+    status : str
+        One of :data:`STATUSES`.
+    block : bool
+        True for a block assignment (lower/upper edges given in the register).
+    source : str
+        ``file:line`` the assignment came from.
+    """
+
+    licence: str
+    licensee: str
+    service: str
+    station_name: str
+    center_hz: float
+    designator: str | None = None
+    necessary_bandwidth_hz: float | None = None
+    channel_width_hz: float | None = None
+    tolerance_hz: float | None = None
+    tolerance_ppm: float | None = None
+    latitude_deg: float | None = None
+    longitude_deg: float | None = None
+    radius_m: float | None = None
+    max_power_dbw: float | None = None
+    power_reference: str = "erp"
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    status: str = "current"
+    block: bool = False
+    source: str = ""
+
+    @property
+    def bandwidth_hz(self) -> float:
+        """Bandwidth the channel spans: the necessary bandwidth, else the channel width, else 0 (Hz)."""
+        if self.block:
+            return float(self.channel_width_hz or 0.0)
+        return float(self.necessary_bandwidth_hz or self.channel_width_hz or 0.0)
+
+    @property
+    def frequency_tolerance_hz(self) -> float:
+        """Frequency tolerance in Hz (``tolerance_hz``, else ``tolerance_ppm`` of the centre, else 0)."""
+        if self.tolerance_hz is not None:
+            return float(self.tolerance_hz)
+        if self.tolerance_ppm is not None:
+            return float(self.tolerance_ppm) * self.center_hz * 1e-6
+        return 0.0
+
+    @property
+    def f_lo_hz(self) -> float:
+        return self.center_hz - self.bandwidth_hz / 2
+
+    @property
+    def f_hi_hz(self) -> float:
+        return self.center_hz + self.bandwidth_hz / 2
+
+    @property
+    def has_site(self) -> bool:
+        return self.latitude_deg is not None and self.longitude_deg is not None
+
+    def label(self) -> str:
+        """Short description for reasons: ``LIC-1 (Licensee, 150.125000 MHz 11K0F3E)``."""
+        what = self.designator or (f"{self.bandwidth_hz / 1e3:g} kHz" if self.bandwidth_hz else "no bandwidth")
+        return f"{self.licence} ({self.licensee}, {self.center_hz / 1e6:.6f} MHz {what})"
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptBand:
+    """A licence-exempt (class-licensed) band: any emission inside it within its limits is lawful.
+
+    Parameters
+    ----------
+    name : str
+        Name of the band (``PMR446``).
+    f_lo_hz, f_hi_hz : float, Hz
+        Band edges; ``f_hi_hz`` must be above ``f_lo_hz`` (ValueError otherwise).
+    max_bandwidth_hz : float or None, Hz
+        Largest occupied bandwidth allowed; None = no limit.
+    max_erp_dbm : float or None, dBm ERP
+        Power limit, informative only: the station measures dBFS at its receiver, not ERP.
+    note : str
+        Free text (where the exemption comes from).
+    source : str
+        ``file:line`` the band came from.
+    """
+
+    name: str
+    f_lo_hz: float
+    f_hi_hz: float
+    max_bandwidth_hz: float | None = None
+    max_erp_dbm: float | None = None
+    note: str = ""
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.f_hi_hz > self.f_lo_hz:
+            raise ValueError(f"exempt band {self.name!r}: upper edge must be above the lower edge")
 
 
 class ComplianceClass(str, enum.Enum):
@@ -42,5 +183,5 @@ class ComplianceResult:
     offset_hz: float | None = None  # emission centre minus the primary assignment's centre (Hz)
     tolerance_hz: float | None = None  # the primary assignment's frequency tolerance (Hz)
     necessary_bandwidth_hz: float | None = None  # the primary assignment's necessary bandwidth (Hz)
-    assignments: tuple = ()  # station.compliance.checker.Assignment rows considered, nearest first
+    assignments: tuple = ()  # Assignment rows considered, nearest first
     exempt_band: str | None = None  # name of the licence-exempt band that covers it (class EXEMPT)

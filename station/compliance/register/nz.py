@@ -1,0 +1,104 @@
+"""Importer for the NZ RSM Register of Radio Frequencies: its API pages (``{"items": [...]}``; frequency in MHz,
+``gridReference`` "lat lon" in NZGD2000). Registered as ``nz-rsm`` in :data:`station.compliance.register.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from station.compliance.records import Assignment
+from station.compliance.register._readers import _JsonDoc, _open_text
+from station.compliance.register.model import _MAX_FREQ_MHZ, Problem, RegisterFile, _num
+from station.compliance.register.options import ImportOptions
+
+#: the API pages of one register come as several files, read together
+SEVERAL_FILES = True
+#: channel width when ``ImportOptions.channel_width_hz`` is None (Hz): the API gives no bandwidth
+DEFAULT_CHANNEL_HZ = 12_500.0
+_NZ_STATUS = {"current": "current", "expired": "expired", "cancelled": "cancelled", "suspended": "suspended",
+              "declined": "cancelled", "incomplete": "pending", "planned": "pending", "registered": "current"}
+
+
+def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = ImportOptions()) -> RegisterFile:
+    """NZ RSM Register of Radio Frequencies API pages (``{"items": [...]}``; frequency MHz, gridReference
+    'lat lon' NZGD2000). RX-only rows are skipped and counted; the API gives no bandwidth or tolerance, so
+    ``options`` supply them."""
+    width = options.channel_width_hz or DEFAULT_CHANNEL_HZ
+    out: list[Assignment] = []
+    problems: list[Problem] = []
+    skipped: Counter = Counter()
+    n = 0
+    names = []
+    for p in paths:
+        path = Path(p)
+        names.append(str(path))
+        doc = _JsonDoc(path, _open_text(path))
+        for start, end, item in doc.items("items"):
+            n += 1
+            line, col = doc.pos(start)
+            if not isinstance(item, dict):
+                problems.append(Problem(doc.path, line, col, f"item is a JSON {type(item).__name__}, not an object"))
+                continue
+
+            def bad(key: str, message: str) -> None:
+                kl, kc = doc.key_pos(start, end, key)
+                problems.append(Problem(doc.path, kl, kc, f"{key}: {message}"))
+
+            if str(item.get("txrx", "TX")).upper() == "RX":
+                skipped["receive-only (txrx RX)"] += 1
+                continue
+            ok = True
+            lic = item.get("licenceNumber") or item.get("licenceID")
+            if lic in (None, ""):
+                bad("licenceNumber", "is missing")
+                ok = False
+            freq = item.get("frequency")
+            if not isinstance(freq, (int, float)) or isinstance(freq, bool) or not (0 < freq <= _MAX_FREQ_MHZ):
+                bad("frequency", f"{freq!r} is not a frequency in MHz")
+                ok = False
+            lat = lon = None
+            grid = item.get("gridReference")
+            if grid:
+                ref = str(item.get("gridRefDefault", ""))
+                parts = str(grid).split()
+                try:
+                    if not ref.startswith("LAT_LONG"):
+                        raise ValueError(f"grid reference system {ref!r} is not latitude/longitude")
+                    if len(parts) != 2:
+                        raise ValueError(f"{grid!r} is not 'latitude longitude'")
+                    lat, lon = _num(parts[0], lo=-90, hi=90), _num(parts[1], lo=-180, hi=180)
+                except ValueError as exc:
+                    bad("gridReference", str(exc))
+                    ok = False
+                if lat == 0.0 and lon == 0.0:  # a placeholder (satellite services): no site
+                    kl, kc = doc.key_pos(start, end, "gridReference")
+                    problems.append(Problem(doc.path, kl, kc, "gridReference: 0 0 is a placeholder; imported without "
+                                            "coordinates", "warning"))
+                    lat = lon = None
+            raw_status = str(item.get("status") or "Current").strip().lower()
+            status = _NZ_STATUS.get(raw_status)
+            if status is None:
+                bad("status", f"{item.get('status')!r} is not a known RSM status")
+                ok = False
+            if not ok:
+                continue
+            location = str(item.get("location") or "")
+            channel = str(item.get("channel") or "")
+            out.append(
+                Assignment(
+                    licence=f"NZ-{lic}", licensee=str(item.get("licensee") or ""),
+                    service=str(item.get("licenceType") or ""),
+                    station_name=f"{location} [{channel}]" if channel else location,
+                    center_hz=float(freq) * 1e6, channel_width_hz=width, tolerance_ppm=options.tolerance_ppm,
+                    latitude_deg=lat, longitude_deg=lon, status=status, source=f"{doc.path}:{line}",
+                )
+            )
+    return RegisterFile(", ".join(names), "nz-rsm", tuple(out), tuple(problems), n, dict(skipped))
+
+
+def read(paths: Iterable[str | os.PathLike], options: ImportOptions) -> RegisterFile:
+    """The registry's entry point: :func:`import_nz_rsm`."""
+    return import_nz_rsm(paths, options)
