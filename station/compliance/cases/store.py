@@ -1,23 +1,13 @@
-"""Violation cases in the embedded SQLite store: one persistent transmitter = one case.
+"""The case store: :class:`CaseStore` records violation results as observations of cases (matching each to an
+open case or opening one), applies the operator's state changes and notes, records evidence files, and
+computes case summaries and details from the append-only rows (tables: :mod:`station.compliance.cases.schema`).
 
-Tables (created with ``CREATE TABLE IF NOT EXISTS``; all four are append-only, enforced by triggers that
-abort any UPDATE or DELETE, so neither the daemon nor a confused operator can rewrite history):
-
-    cases               one row per case, as opened: class, frequency, licences, reason, register lookup
-    case_observations   one row per sweep (and station) in which the case's transmitter was seen
-    case_events         state changes (new -> confirmed -> exported -> closed) and operator notes
-    case_evidence       evidence files (snapshot PNG, SigMF pair, manifest) with their sha256
-
-A case's summary (first/last seen, observation count, max and mean power, observing stations, current
-state) is computed from those rows. Matching a violation to an open case: the same ``track_id`` (the tracker's
-identity) as any earlier observation of the case, else the same class within max(2 kHz, half the
-bandwidth) of the case's latest centre frequency (this also joins observations across restarts and across
-stations). A closed case stays closed: the transmitter seen again opens a new case that names the old one.
+One class, kept whole: every method is a transaction on the same connection under the same lock, and the
+open-case cache that recording keeps up to date must see every write the operator actions make.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -28,187 +18,28 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from station.compliance.cases.records import (
+    Case,
+    CaseDetail,
+    CaseEvent,
+    CaseObservation,
+    EvidenceFile,
+    StationPosition,
+)
+from station.compliance.cases.schema import (
+    _SCHEMA,
+    EVIDENCE_KINDS,
+    STATES,
+    TRANSITIONS,
+    _append_only_triggers,
+    _db,
+    _dt,
+    _ns,
+    sha256_of,
+)
 from station.compliance.records import ComplianceClass, ComplianceResult
 from station.errors import SinkError, UsageError
-from station.outputs.spool import open_wal
-
-#: case states in order; transitions allowed by :data:`TRANSITIONS`
-STATES = ("new", "confirmed", "exported", "closed")
-TRANSITIONS = {
-    "confirmed": ("new",),
-    "exported": ("confirmed", "exported"),
-    "closed": ("new", "confirmed", "exported"),
-}
-EVIDENCE_KINDS = ("spectrum_png", "iq_sigmf_meta", "iq_sigmf_data", "manifest", "other")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    case_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL UNIQUE,
-    klass TEXT NOT NULL,
-    opened_ns INTEGER NOT NULL,
-    opened_station TEXT NOT NULL,
-    center_hz REAL NOT NULL,
-    bandwidth_hz REAL NOT NULL,
-    track_id TEXT,
-    licences TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    indicative INTEGER NOT NULL,
-    register_json TEXT NOT NULL,
-    previous_case_id TEXT
-);
-CREATE TABLE IF NOT EXISTS case_observations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL REFERENCES cases(case_id),
-    time_ns INTEGER NOT NULL,
-    station TEXT NOT NULL,
-    latitude REAL,
-    longitude REAL,
-    klass TEXT NOT NULL,
-    track_id TEXT,
-    center_hz REAL NOT NULL,
-    bandwidth_hz REAL NOT NULL,
-    power_dbfs REAL NOT NULL,
-    power_lin REAL NOT NULL,
-    peak_dbfs REAL,
-    snr_db REAL,
-    occupancy REAL,
-    offset_hz REAL,
-    indicative INTEGER NOT NULL,
-    licences TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    settings_json TEXT NOT NULL,
-    UNIQUE (case_id, station, time_ns)
-);
-CREATE INDEX IF NOT EXISTS case_observations_case ON case_observations(case_id, id);
-CREATE INDEX IF NOT EXISTS case_observations_track ON case_observations(case_id, track_id);
-CREATE TABLE IF NOT EXISTS case_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL REFERENCES cases(case_id),
-    time_ns INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('state', 'note')),
-    state TEXT,
-    text TEXT,
-    author TEXT
-);
-CREATE INDEX IF NOT EXISTS case_events_case ON case_events(case_id, id);
-CREATE TABLE IF NOT EXISTS case_evidence (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL REFERENCES cases(case_id),
-    time_ns INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size_bytes INTEGER NOT NULL,
-    description TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS case_evidence_case ON case_evidence(case_id, id);
-"""
-_TABLES = ("cases", "case_observations", "case_events", "case_evidence")
-
-
-def _append_only_triggers() -> str:
-    out = []
-    for t in _TABLES:
-        for op in ("UPDATE", "DELETE"):
-            out.append(
-                f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-                f"BEGIN SELECT RAISE(ABORT, '{t} is append-only: history is never rewritten'); END;"
-            )
-    return "\n".join(out)
-
-
-def _ns(when: datetime) -> int:
-    if when.tzinfo is None:
-        raise ValueError(f"time {when.isoformat()} must be timezone-aware (UTC)")
-    return int(round(when.timestamp() * 1e6)) * 1000
-
-
-def _dt(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
-
-
-def _db(power_lin: float) -> float:
-    return 10.0 * math.log10(power_lin) if power_lin > 0 else float("-inf")
-
-
-def sha256_of(path: str | os.PathLike, *, chunk_bytes: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk_bytes):
-            h.update(block)
-    return h.hexdigest()
-
-
-# ---- records ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CaseObservation:
-    """What :meth:`CaseStore.record` did with one violation result."""
-
-    case_id: str
-    opened: bool  # True when this result opened the case (time to capture evidence)
-    state: str
-    result: ComplianceResult
-
-
-@dataclass(frozen=True, slots=True)
-class StationPosition:
-    station: str
-    latitude: float | None
-    longitude: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """A case's summary, computed from its append-only rows."""
-
-    case_id: str
-    klass: ComplianceClass
-    state: str
-    first_seen: datetime
-    last_seen: datetime
-    n_obs: int
-    max_power_dbfs: float
-    mean_power_dbfs: float  # mean of linear power, in dB
-    center_hz: float  # latest observation
-    bandwidth_hz: float  # latest observation
-    opened_center_hz: float
-    stations: tuple[StationPosition, ...]  # observing stations, latest known position of each
-    licences: tuple[str, ...]  # licences considered when the case opened
-    reason: str  # the reason when the case opened
-    latest_reason: str
-    indicative: bool
-    track_ids: tuple[str, ...]
-    previous_case_id: str | None
-    register: tuple[dict, ...]  # the register rows considered when it opened (canonical fields)
-    snr_db: float | None  # latest
-
-
-@dataclass(frozen=True, slots=True)
-class CaseEvent:
-    time: datetime
-    kind: str  # "state" or "note"
-    state: str | None
-    text: str | None
-    author: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceFile:
-    kind: str  # one of EVIDENCE_KINDS
-    path: str  # relative to the store's directory when inside it
-    sha256: str
-    size_bytes: int
-    description: str
-    time: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class CaseDetail:
-    case: Case
-    events: tuple[CaseEvent, ...]
-    evidence: tuple[EvidenceFile, ...]
-    settings: dict  # measurement settings of the latest observation
+from station.outputs.sqlitefile import open_wal
 
 
 @dataclass
@@ -220,12 +51,16 @@ class _Open:
     tracks: set
 
 
-# ---- the store -------------------------------------------------------------------------------------------
 class CaseStore:
     """Violation cases in the SQLite file ``path`` (WAL). Thread-safe; one instance per process.
 
-    ``match_tolerance_hz``: the smallest frequency distance at which a violation joins an open case of the
-    same class (the effective tolerance is max(this, half the bandwidth)).
+    Parameters
+    ----------
+    path : str or PathLike
+        The SQLite file; created (with its folder) when missing, its tables created if absent.
+    match_tolerance_hz : float, Hz
+        The smallest frequency distance at which a violation joins an open case of the same class (the
+        effective tolerance is max(this, half the bandwidth)).
     """
 
     def __init__(self, path: str | os.PathLike, *, match_tolerance_hz: float = 2000.0):
