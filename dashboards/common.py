@@ -36,6 +36,8 @@ UNIT_MAP = {
     "Hz": "hertz",
     "dBFS": "suffix: dBFS",
     "dBFS/Hz": "suffix: dBFS/Hz",
+    "dBm": "dBm",
+    "dBuV/m": "suffix: dB\u00b5V/m",
     "dB": "dB",
     "s": "s",
     "%": "percent",

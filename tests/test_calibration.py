@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from station.calibration import antenna_level, field_strength_dbuv_m, level_measurement_u_db, load_profile, nominal_profile
+from detectors.uncertainty import Budget
+from station.calibration import LevelContext, antenna_level, field_strength_dbuv_m, load_profile, nominal_profile
 from station.calibration.procedure import Reference, calibrate, merge_profiles
 from station.calibration.profile import OUTSIDE_U_DB
 from station.cli import main
@@ -55,7 +56,7 @@ def test_profile_lookup_interpolates_and_widens_outside():
 
 def test_antenna_level_and_field_strength():
     prof = nominal_profile()
-    lvl = antenna_level(-30.3, 150e6, 29.7, prof, u_meas_db=0.3, antenna_factor_db_m=12.0, antenna_factor_u_db=1.0)
+    lvl = antenna_level(-30.3, 150e6, 29.7, prof, budget=Budget(0.3), antenna_factor_db_m=12.0, antenna_factor_u_db=1.0)
     assert lvl.power_dbm == pytest.approx(-70.0)
     assert lvl.u95_db == pytest.approx(2 * math.hypot(2.5, 0.3), rel=0.05)  # 150 MHz: between nodes
     assert lvl.field_dbuv_m == pytest.approx(-70.0 + 107.0 + 12.0)
@@ -66,9 +67,13 @@ def test_antenna_level_and_field_strength():
     assert auto.power_dbm is None and auto.status == "unknown_gain" and "automatic gain" in auto.describe()
 
 
-def test_measurement_u_falls_with_snr_and_time_bandwidth():
-    assert level_measurement_u_db(10, 11e3, 0.1) > level_measurement_u_db(30, 11e3, 0.1)
-    assert level_measurement_u_db(30, 11e3, 0.1) > level_measurement_u_db(30, 200e3, 1.0) >= 0.1
+def test_level_context_adds_calibration_to_the_measurement_budget():
+    ctx = LevelContext(nominal_profile(), 29.7, antenna_factor_db_m=20.0)
+    lvl = ctx.level(-40.0, 400e6, budget=Budget(random=0.4, systematic=0.0))
+    assert lvl.power_dbm == pytest.approx(-79.7)
+    assert lvl.u95_db == pytest.approx(2 * math.hypot(0.4, 2.5))
+    assert lvl.field_dbuv_m == pytest.approx(-79.7 + 127.0)
+    assert LevelContext(nominal_profile(), None).level(-40.0, 400e6).power_dbm is None
 
 
 # ---- profile files --------------------------------------------------------------------------------------
@@ -168,3 +173,33 @@ def test_specmon_calibrate_refuses_a_level_that_clips_everywhere(tmp_path, capsy
                "--gains", "49.6", "--duration", "0.05", "--out", str(tmp_path / "x.json")])
     assert rc == 1 and "no frequency/gain could be measured" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_emission_and_violation_points_carry_calibrated_levels():
+    from datetime import UTC, datetime
+
+    from detectors.records import Emission
+    from detectors.uncertainty import MeasurementSettings
+    from station.compliance.records import ComplianceClass, ComplianceResult
+    from station.outputs.points import PointContext, ViolationObservation, emission_points, violation_points
+    from station.outputs.vocabulary import check_point
+
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    e = Emission(center_hz=150.125e6, peak_hz=150.125e6, f_lo_hz=150.12e6, f_hi_hz=150.13e6, bandwidth_hz=11e3,
+                 xdb_bandwidth_hz=None, xdb_valid=False, power_dbfs=-40.3, peak_dbfs=-42.0, snr_db=30.0,
+                 noise_dbfs_hz=-110.0, occupancy=1.0, first_seen=t, last_seen=t)
+    settings = MeasurementSettings(bin_hz=2343.75, rbw_hz=3515.6, window="hann", nfft=1024, overlap=0.5, n_frames=40)
+    levels = LevelContext(nominal_profile(), 29.7, antenna_factor_db_m=10.0, settings=settings)
+    ctx = PointContext("hn-01", "vhf", 3515.6, 1024, 0.1, levels)
+    (p,) = emission_points([e], ctx, t)
+    check_point(p)
+    assert p.fields["power_dbm"] == pytest.approx(-80.0)
+    assert p.fields["power_dbm_u95"] > 2 * 2.5  # calibration (nominal) + the observation's own budget
+    assert p.fields["field_dbuv_m"] == pytest.approx(-80.0 + 117.0)
+    assert p.fields["level_calibration"] == "nominal" and p.fields["gain_db"] == 29.7
+    r = ComplianceResult(e, ComplianceClass.UNLICENSED, (), "no licence")
+    (v,) = violation_points([ViolationObservation(r, "case-1", "new")], ctx, t)
+    check_point(v)
+    assert v.fields["power_dbm"] == p.fields["power_dbm"]
+    auto = PointContext("hn-01", "vhf", 3515.6, 1024, 0.1, LevelContext(nominal_profile(), None))
+    assert "power_dbm" not in emission_points([e], auto, t)[0].fields

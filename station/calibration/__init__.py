@@ -10,7 +10,7 @@ from station.calibration.levels import (
     AntennaLevel,
     antenna_level,
     field_strength_dbuv_m,
-    level_measurement_u_db,
+    LevelContext,
 )
 from station.calibration.profile import (
     CalibrationProfile,
@@ -20,4 +20,4 @@ from station.calibration.profile import (
 )
 
 __all__ = ["AntennaLevel", "CalibrationProfile", "Conversion", "antenna_level", "field_strength_dbuv_m",
-           "level_measurement_u_db", "load_profile", "nominal_profile"]
+           "LevelContext", "load_profile", "nominal_profile"]

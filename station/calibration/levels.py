@@ -6,10 +6,11 @@
     u_field (k=1)      = sqrt(u_level^2 + u_af^2)
     U (expanded, k=2)  = 2 u
 
-``u_cal`` is the profile's uncertainty at that frequency and gain (:meth:`CalibrationProfile.conversion`);
-``u_meas`` is the measurement's own scatter: for one observation :func:`level_measurement_u_db` (noise and
-averaging), for a case the larger of that and the observed spread over its observations divided by
-sqrt(count) (the canonical measurement of detectors/uncertainty.py passes it in). Pure functions.
+``u_cal`` is the profile's uncertainty at that frequency and gain (:meth:`CalibrationProfile.conversion`),
+an independent systematic term; ``u_meas`` is the measurement's own budget from detectors/uncertainty.py
+(``level_budget``: periodogram noise and SNR for one observation; a canonical measurement's
+``power_dbfs.budget`` for a case: its random part shrinks with observations, the calibration's does not).
+The expanded uncertainty follows :attr:`detectors.uncertainty.Budget.expanded`. Pure functions.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from detectors.uncertainty import Budget, MeasurementSettings, level_budget
 from station.calibration.profile import CalibrationProfile
 
 #: dBuV across 50 ohm of 0 dBm: 10*log10(50 ohm * 1 mW) + 120 = 106.99
 DBUV_PER_DBM_50OHM = 107.0
 #: coverage factor of the expanded uncertainties reported (about 95 % for a normal distribution)
 COVERAGE_K = 2.0
-#: standard uncertainty floor of one channel-power reading (dB): window/bin edge effects, 8-bit quantisation
+#: standard uncertainty of a reading whose own budget is not known (dB)
 U_READING_FLOOR_DB = 0.1
-_DB_PER_NEPER_POWER = 10.0 / math.log(10.0)  # 4.343 dB per unit relative power change
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,46 +77,71 @@ def field_strength_dbuv_m(power_dbm: float, antenna_factor_db_m: float) -> float
     return float(power_dbm) + DBUV_PER_DBM_50OHM + float(antenna_factor_db_m)
 
 
-def level_measurement_u_db(snr_db: float | None, bandwidth_hz: float, dwell_s: float) -> float:
-    """Standard uncertainty (dB, k=1) of one channel-power reading from noise and averaging.
-
-    The reading averages about B*T independent samples of signal plus noise over the occupied band B (Hz)
-    and the dwell T (s); the relative standard deviation of the noise-subtracted power is then
-    (1 + 1/snr) / sqrt(B*T) (snr linear; noise adds to the variance and its subtraction is exact only on
-    average). In dB: 4.34 x that, with a floor of :data:`U_READING_FLOOR_DB`. An unknown SNR counts as 10 dB.
-    """
-    snr = 10.0 ** ((10.0 if snr_db is None or not math.isfinite(snr_db) else float(snr_db)) / 10.0)
-    bt = max(float(bandwidth_hz) * float(dwell_s), 1.0)
-    rel = (1.0 + 1.0 / max(snr, 1e-3)) / math.sqrt(bt)
-    return math.hypot(_DB_PER_NEPER_POWER * rel, U_READING_FLOOR_DB)
-
-
 def antenna_level(
     level_dbfs: float,
     frequency_hz: float,
     gain_db: float | None,
     profile: CalibrationProfile,
     *,
-    u_meas_db: float = U_READING_FLOOR_DB,
+    budget: Budget | None = None,
     antenna_factor_db_m: float | None = None,
     antenna_factor_u_db: float = 0.0,
 ) -> AntennaLevel:
     """The level ``level_dbfs`` (a channel power read at ``frequency_hz`` with gain ``gain_db``) at the
     antenna port in dBm, with field strength when an antenna factor (dB/m, with its standard uncertainty)
-    is given. ``gain_db`` None (automatic gain, not reported) gives no dBm value."""
+    is given. ``budget`` is the measurement's own uncertainty (detectors.uncertainty: ``level_budget`` of one
+    observation, or a canonical measurement's ``power_dbfs.budget``); the calibration's is added to it as an
+    independent systematic term. ``gain_db`` None (automatic gain, not reported) gives no dBm value."""
+    meas = budget if budget is not None else Budget(U_READING_FLOOR_DB)
     if gain_db is None or level_dbfs is None or not math.isfinite(float(level_dbfs)):
         why = "automatic gain: level not calibrated" if gain_db is None else "no level"
-        return AntennaLevel(None, None, None, None, math.nan, float(u_meas_db), why, "unknown_gain")
+        return AntennaLevel(None, None, None, None, math.nan, meas.standard, why, "unknown_gain")
     conv = profile.conversion(frequency_hz, gain_db)
     p = float(level_dbfs) - conv.conversion_db
-    u = math.hypot(conv.u_db, float(u_meas_db))
+    total = meas.with_systematic(conv.u_db)
     label = profile.label() if conv.status != "outside" else f"outside calibrated range ({profile.label()})"
     field = field_u = None
     if antenna_factor_db_m is not None:
         field = field_strength_dbuv_m(p, antenna_factor_db_m)
-        field_u = COVERAGE_K * math.hypot(u, float(antenna_factor_u_db))
-    return AntennaLevel(p, COVERAGE_K * u, field, field_u, conv.u_db, float(u_meas_db), label, conv.status)
+        field_u = total.with_systematic(float(antenna_factor_u_db)).expanded
+    return AntennaLevel(p, total.expanded, field, field_u, conv.u_db, meas.standard, label, conv.status)
 
 
-__all__ = ["AntennaLevel", "COVERAGE_K", "DBUV_PER_DBM_50OHM", "antenna_level", "field_strength_dbuv_m",
-           "level_measurement_u_db"]
+@dataclass(frozen=True, slots=True)
+class LevelContext:
+    """How the levels of one band sweep convert to the antenna port: what points and exports need.
+
+    Parameters
+    ----------
+    profile : CalibrationProfile
+        The station's profile (the nominal one when the station was never calibrated).
+    gain_db : float or None
+        Gain actually applied during the sweep (None: automatic gain the receiver does not report).
+    antenna_factor_db_m : float or None
+        The band's antenna factor (dB/m) from the config; None: no field strength.
+    antenna_factor_u_db : float
+        Standard uncertainty (k = 1) of the antenna factor (dB).
+    settings : MeasurementSettings or None
+        The sweep's DSP settings for the per-observation level budget (detectors.uncertainty).
+    """
+
+    profile: CalibrationProfile
+    gain_db: float | None
+    antenna_factor_db_m: float | None = None
+    antenna_factor_u_db: float = 0.0
+    settings: MeasurementSettings | None = None
+
+    def level(self, power_dbfs: float, frequency_hz: float, *, bandwidth_hz: float | None = None,
+              snr_db: float | None = None, budget: Budget | None = None) -> AntennaLevel:
+        """:func:`antenna_level` of one reading; without ``budget`` the single-observation level budget is
+        computed from ``bandwidth_hz``, ``snr_db`` and the settings when all are known."""
+        if budget is None and self.settings is not None and bandwidth_hz is not None and snr_db is not None \
+                and math.isfinite(snr_db) and bandwidth_hz > 0:
+            budget = level_budget(float(bandwidth_hz), float(snr_db), self.settings)
+        return antenna_level(power_dbfs, frequency_hz, self.gain_db, self.profile, budget=budget,
+                             antenna_factor_db_m=self.antenna_factor_db_m,
+                             antenna_factor_u_db=self.antenna_factor_u_db)
+
+
+__all__ = ["AntennaLevel", "COVERAGE_K", "DBUV_PER_DBM_50OHM", "LevelContext", "antenna_level",
+           "field_strength_dbuv_m"]

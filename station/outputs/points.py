@@ -26,6 +26,7 @@ import numpy as np
 from detectors.records import Emission, OccupancyRecord
 from station.compliance.records import ComplianceResult
 from dsp.spectrum import Spectrum
+from station.calibration.levels import LevelContext
 from station.outputs.vocabulary import MEASUREMENTS, Point, check_point
 
 #: default number of points a band sweep is decimated to for ``band_spectrum``
@@ -43,10 +44,24 @@ class PointContext:
     rbw_hz: float
     nfft: int
     dwell_s: float
+    levels: LevelContext | None = None  # dBm at the antenna port for emission/violation points (calibration)
 
     @classmethod
-    def from_spectrum(cls, spectrum: Spectrum, *, station: str, band: str) -> "PointContext":
-        return cls(station, band, float(spectrum.enbw_hz), int(spectrum.nfft), float(spectrum.dwell_s))
+    def from_spectrum(cls, spectrum: Spectrum, *, station: str, band: str,
+                      levels: LevelContext | None = None) -> "PointContext":
+        return cls(station, band, float(spectrum.enbw_hz), int(spectrum.nfft), float(spectrum.dwell_s), levels)
+
+    def level_fields(self, e: Emission) -> dict:
+        """``power_dbm``, its U95, field strength, gain and calibration state of one emission (the
+        vocabulary's LEVEL_FIELDS); empty without a level context or when the gain is unknown."""
+        if self.levels is None:
+            return {}
+        lvl = self.levels.level(e.power_dbfs, e.center_hz, bandwidth_hz=e.bandwidth_hz, snr_db=e.snr_db)
+        if lvl.power_dbm is None or not math.isfinite(lvl.power_dbm):
+            return {}
+        return _fields(power_dbm=lvl.power_dbm, power_dbm_u95=_finite_or_none(lvl.u95_db),
+                       field_dbuv_m=_finite_or_none(lvl.field_dbuv_m), field_dbuv_m_u95=_finite_or_none(lvl.field_u95_db),
+                       gain_db=float(self.levels.gain_db), level_calibration=lvl.status)
 
     def tags(self, **extra: str) -> dict[str, str]:
         return {"station": self.station, "band": self.band, **extra}
@@ -192,6 +207,7 @@ def emission_points(
         fields = _emission_fields(e)
         if track_id:
             fields["track_id"] = track_id
+        fields.update(ctx.level_fields(e))
         fields.update(ctx.settings())
         out.append(Point("emission", ctx.tags(**{"class": klass}), fields, t0 + i))
     return out
@@ -232,6 +248,7 @@ def violation_points(
             reason=r.reason,
             indicative=bool(r.indicative),
         )
+        fields.update(ctx.level_fields(e))
         fields.update(ctx.settings())
         out.append(Point("violation", ctx.tags(**{"class": r.klass.value}), fields, t0 + i))
     return out

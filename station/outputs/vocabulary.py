@@ -42,6 +42,17 @@ COMMON_TAGS = {
     "band": "band name from the config (e.g. 'vhf-lmr'); 'all' for station-wide points",
 }
 
+#: calibrated level fields of emission and violation points (station/calibration, docs/CALIBRATION.md);
+#: absent when the gain applied is unknown (automatic gain the receiver does not report)
+LEVEL_FIELDS = {
+    "power_dbm": _f("float", "dBm", "channel power at the antenna port (calibration profile, or the nominal one)"),
+    "power_dbm_u95": _f("float", "dB", "expanded uncertainty (k=2, ~95 %) of power_dbm: measurement + calibration"),
+    "field_dbuv_m": _f("float", "dBuV/m", "field strength: power_dbm + 107 + the band's antenna factor (absent without one)"),
+    "field_dbuv_m_u95": _f("float", "dB", "expanded uncertainty (k=2) of field_dbuv_m, antenna factor included"),
+    "gain_db": _f("float", "dB", "receiver gain applied (the tuner's setting)"),
+    "level_calibration": _f("str", "", "calibrated, nominal (uncalibrated profile) or outside (beyond the calibrated range)"),
+}
+
 #: DSP settings every point carries as fields
 SETTINGS_FIELDS = {
     "rbw_hz": _f("float", "Hz", "resolution bandwidth (window ENBW) that produced the point"),
@@ -95,6 +106,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "f_lo_hz": _f("float", "Hz", "lower edge of the 99 % occupied band"),
                 "f_hi_hz": _f("float", "Hz", "upper edge of the 99 % occupied band"),
                 "n_bursts": _f("int", "count", "bursts seen in the per-frame spectra (0 when not computed)"),
+                **LEVEL_FIELDS,
                 **SETTINGS_FIELDS,
             },
         ),
@@ -113,6 +125,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "licence": _f("str", "", "licence number(s) considered, comma separated"),
                 "reason": _f("str", "", "the reason in words"),
                 "indicative": _f("bool", "", "receiver frequency uncertainty exceeds the licence tolerance"),
+                **LEVEL_FIELDS,
                 **SETTINGS_FIELDS,
             },
         ),
