@@ -6,7 +6,12 @@
 
 Options (keyword arguments of :meth:`SimReceiver.from_uri`, or URI query parameters): ``seed`` (int, default 0),
 ``settle_samples`` (samples dropped after each retune, default 16384), ``start_s`` (simulator time of the first
-sample, default 0). The model and the dBm -> dBFS mapping are in docs/SCENARIO.md.
+sample, default 0), and for a scenario with ``[propagation]`` (a simulated network) the station's site:
+``station`` (id, keys the shadowing), ``lat`` and ``lon`` (degrees; default: the scenario's own station)::
+
+    sim:netcity.toml?station=hn-n&lat=21.055&lon=105.8542
+
+The model and the dBm -> dBFS mapping are in docs/SCENARIO.md.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import numpy as np
 from station.errors import UsageError
 from station.receivers.base import Receiver, ReceiverInfo
 from station.sim.engine import R820T_GAINS_DB, Simulator
-from station.sim.scenario import TUNING_RANGE_HZ, Scenario, builtin_scenario_path, load_scenario
+from station.sim.scenario import (
+    TUNING_RANGE_HZ, Scenario, builtin_scenario_path, load_scenario, needs_site, seen_from,
+)
 
-_OPTIONS = {"seed", "settle_samples", "start_s"}
+_OPTIONS = {"seed", "settle_samples", "start_s", "station", "lat", "lon"}
 
 
 def _parse_uri(uri: str) -> tuple[Path, dict[str, str]]:
@@ -52,6 +59,25 @@ def _int_option(name: str, value, uri: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise UsageError(f"option {name} must be an integer, got {value!r}", where=uri) from None
+
+
+def _site(params: dict, scenario: Scenario, uri: str) -> tuple[str, float, float]:
+    """(station id, latitude, longitude) of a simulated network station, from the URI or the scenario."""
+    out = []
+    for key, default, lo, hi in (("lat", scenario.latitude_deg, -90, 90), ("lon", scenario.longitude_deg, -180, 180)):
+        raw = params.get(key, default)
+        if raw is None:
+            raise UsageError(f"scenario {scenario.name!r} computes levels from EIRP: give the station site "
+                             f"(?station=ID&lat=DEG&lon=DEG)", where=uri)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise UsageError(f"option {key} must be degrees, got {raw!r}", where=uri) from None
+        if not lo <= value <= hi:
+            raise UsageError(f"option {key} must be in {lo}..{hi} degrees, got {value:g}", where=uri)
+        out.append(value)
+    station = params.get("station") or scenario.station_id or f"{out[0]:.5f},{out[1]:.5f}"
+    return station, out[0], out[1]
 
 
 class SimReceiver(Receiver):
@@ -103,6 +129,11 @@ class SimReceiver(Receiver):
         except (TypeError, ValueError):
             raise UsageError(f"option start_s must be a number of seconds, got {start_raw!r}", where=uri) from None
         scenario = load_scenario(path)
+        if needs_site(scenario):
+            scenario = seen_from(scenario, *_site(params, scenario, uri))
+        elif {"station", "lat", "lon"} & set(params):
+            raise UsageError("station/lat/lon only apply to a scenario with [propagation] and eirp_dbm "
+                             "transmitters", where=uri)
         return cls(uri, scenario, seed=seed_v, settle_samples=settle_v, start_s=start_v)
 
     # ---- reporting ---------------------------------------------------------------------------------------

@@ -113,6 +113,10 @@ class Simulator:
     """
 
     def __init__(self, scenario: Scenario, *, seed: int = 0, start_s: float = 0.0):
+        unresolved = [tx.id for tx in scenario.transmitters if math.isnan(tx.power_dbm)]
+        if unresolved:
+            raise ValueError(f"transmitters {', '.join(unresolved)} give eirp_dbm: simulate them as one station "
+                             f"sees them (station.sim.scenario.seen_from) before building a Simulator")
         self.scenario = scenario
         self.model = scenario.receiver
         self.seed = int(seed)

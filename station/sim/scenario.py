@@ -33,7 +33,7 @@ MODULATIONS: dict[str, tuple[float, str]] = {
     "ook": (20e3, "on-off keyed pulse-width code (ISM remote controls and sensors)"),
 }
 
-_KNOWN_TOP = {"scenario", "receiver", "transmitters"}
+_KNOWN_TOP = {"scenario", "receiver", "transmitters", "propagation"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +79,37 @@ class Transmitter:
     latitude_deg: float | None = None
     longitude_deg: float | None = None
     description: str = ""
+    eirp_dbm: float | None = None  # with [propagation]: power_dbm is computed per station from this
+    height_m: float = 30.0  # antenna height above ground (m), for the Hata model
 
     @property
     def continuous(self) -> bool:
         return self.burst_period_s <= 0 and self.duty_cycle >= 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Propagation:
+    """How a simulated station receives transmitters that give ``eirp_dbm`` (docs/SCENARIO.md, Network).
+
+    Parameters
+    ----------
+    model : str
+        'log-distance' or 'hata-urban' (station.network.propagation).
+    exponent : float
+        Path-loss exponent of the log-distance model.
+    shadowing_db : float
+        Standard deviation of the log-normal shadowing, drawn once per (seed, station, transmitter).
+    seed : int
+        Shadowing seed (the same for every station of one simulated city).
+    station_height_m : float
+        Monitoring antenna height above ground (m), for the Hata model.
+    """
+
+    model: str = "log-distance"
+    exponent: float = 3.0
+    shadowing_db: float = 6.0
+    seed: int = 0
+    station_height_m: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +124,7 @@ class Scenario:
     station_id: str = ""
     latitude_deg: float | None = None
     longitude_deg: float | None = None
+    propagation: Propagation | None = None
 
     def transmitter(self, tx_id: str) -> Transmitter:
         for tx in self.transmitters:
@@ -260,15 +288,46 @@ class _Parser:
                 raise self.fail(f"{path}.id", f"duplicate id {tx.id!r} (also transmitters[{seen[tx.id]}])")
             seen[tx.id] = index
             txs.append(tx)
+        propagation = None
+        if "propagation" in doc:
+            propagation = self.propagation(self.table(doc, "propagation", "propagation"))
+        for index, tx in enumerate(txs):
+            if tx.eirp_dbm is not None and propagation is None:
+                raise self.fail(f"transmitters[{index}].eirp_dbm", "needs a [propagation] table (the model that "
+                                                                   "turns EIRP into a received level)")
+            if tx.eirp_dbm is not None and tx.latitude_deg is None:
+                raise self.fail(f"transmitters[{index}].latitude_deg", "missing key (a transmitter with eirp_dbm "
+                                                                       "needs its position)")
         return Scenario(
             name=name,
             path=self.where,
             receiver=receiver,
             transmitters=tuple(txs),
+            propagation=propagation,
             description=self.string(head, "description", "scenario", ""),
             station_id=self.string(head, "station_id", "scenario", ""),
             latitude_deg=None if math.isnan(lat) else lat,
             longitude_deg=None if math.isnan(lon) else lon,
+        )
+
+    def propagation(self, t: dict) -> Propagation:
+        from station.network.propagation import MODELS
+
+        p = "propagation"
+        d = Propagation()
+        self.unknown(t, set(Propagation.__dataclass_fields__), p)
+        model = self.string(t, "model", p, d.model)
+        if model not in MODELS:
+            raise self.fail(f"{p}.model", f"unknown propagation model {model!r}; known: {', '.join(MODELS)}")
+        seed = self.number(t, "seed", p, float(d.seed), lo=0, hi=2 ** 32 - 1)
+        if seed != int(seed):
+            raise self.fail(f"{p}.seed", f"must be a whole number, got {seed:g}")
+        return Propagation(
+            model=model,
+            exponent=self.number(t, "exponent", p, d.exponent, lo=1.5, hi=6.0),
+            shadowing_db=self.number(t, "shadowing_db", p, d.shadowing_db, lo=0, hi=20),
+            seed=int(seed),
+            station_height_m=self.number(t, "station_height_m", p, d.station_height_m, lo=1, hi=300),
         )
 
     def receiver(self, t: dict) -> ReceiverModel:
@@ -318,7 +377,11 @@ class _Parser:
         modulation = self.string(t, "modulation", p).lower()
         if modulation not in MODULATIONS:
             raise self.fail(f"{p}.modulation", f"unknown modulation {modulation!r}; known: {', '.join(MODULATIONS)}")
-        power = self.number(t, "power_dbm", p, lo=-200, hi=30)
+        eirp = self.number(t, "eirp_dbm", p, math.nan, lo=-50, hi=90)
+        if not math.isnan(eirp) and "power_dbm" in t:
+            raise self.fail(f"{p}.power_dbm", "give either power_dbm (level at the station) or eirp_dbm (level "
+                                              "computed per station by [propagation]), not both")
+        power = math.nan if not math.isnan(eirp) else self.number(t, "power_dbm", p, lo=-200, hi=30)
         default_bw = MODULATIONS[modulation][0]
         bw = self.number(t, "bandwidth_hz", p, default_bw, lo=0, hi=3.2e6)
         if modulation != "cw" and bw <= 0:
@@ -360,11 +423,47 @@ class _Parser:
             latitude_deg=None if math.isnan(lat) else lat,
             longitude_deg=None if math.isnan(lon) else lon,
             description=self.string(t, "description", p, ""),
+            eirp_dbm=None if math.isnan(eirp) else eirp,
+            height_m=self.number(t, "height_m", p, 30.0, lo=1, hi=1000),
         )
+
+
+def seen_from(scenario: Scenario, station: str, latitude_deg: float, longitude_deg: float) -> Scenario:
+    """The scenario as station ``station`` at (latitude, longitude) receives it: every transmitter that gives
+    ``eirp_dbm`` gets ``power_dbm = eirp - path loss(distance) + shadowing(seed, station, transmitter)``
+    (capped at +20 dBm); the others keep their ``power_dbm``. Pure: every process simulating the same
+    station gets the same levels."""
+    from dataclasses import replace
+
+    from station.network.geo import distance_m
+    from station.network.propagation import path_loss_db, shadowing_db
+
+    prop = scenario.propagation
+    if prop is None:
+        return scenario
+    txs = []
+    for tx in scenario.transmitters:
+        if tx.eirp_dbm is not None:
+            d = max(1.0, distance_m(latitude_deg, longitude_deg, tx.latitude_deg, tx.longitude_deg))
+            loss = float(path_loss_db(prop.model, d, tx.frequency_hz, exponent=prop.exponent,
+                                      tx_height_m=tx.height_m, rx_height_m=prop.station_height_m))
+            power = tx.eirp_dbm - loss + shadowing_db(prop.seed, station, tx.id, prop.shadowing_db)
+            tx = replace(tx, power_dbm=min(power, 20.0))
+        txs.append(tx)
+    return replace(scenario, transmitters=tuple(txs), station_id=station, latitude_deg=latitude_deg,
+                   longitude_deg=longitude_deg)
+
+
+def needs_site(scenario: Scenario) -> bool:
+    """True when some transmitter's level depends on where the station is (it gives eirp_dbm)."""
+    return any(tx.eirp_dbm is not None for tx in scenario.transmitters)
 
 
 __all__ = [
     "MODULATIONS",
+    "Propagation",
+    "needs_site",
+    "seen_from",
     "TUNING_RANGE_HZ",
     "ReceiverModel",
     "Scenario",
