@@ -201,4 +201,4 @@ def test_calibration_scenario_has_one_of_each_modulation_and_a_cw_ladder():
     assert {tx.modulation for tx in cal.transmitters} == set(MODULATIONS)
     ladder = [tx.power_dbm for tx in cal.transmitters if tx.modulation == "cw"]
     assert ladder == [-40.0, -60.0, -80.0, -100.0]
-    assert builtin_scenarios() == ["cal", "city", "netcity", "siggen"]
+    assert builtin_scenarios() == ["cal", "city", "netcity", "siggen", "trap"]
