@@ -3,9 +3,13 @@ case store with the SHA-256 of each file:
 
     spectrum.png        the band spectrum around the emission: occupied band shaded red, the nearest licensed
                         channels (channel +/- tolerance) shaded green and labelled with their licence numbers
-    iq.sigmf-meta/-data a short IQ recording (receiver-native datatype, cu8 for an RTL-SDR) tuned next to the
-                        emission (offset so the emission stays clear of the DC spike), with a SigMF annotation
-                        spanning the emission's occupied band, the station's position as core:geolocation
+    iq.sigmf-meta/-data an IQ recording (receiver-native datatype, cu8 for an RTL-SDR; 1 s by default) tuned next
+                        to the emission (offset so the emission stays clear of the DC spike), triggered on the
+                        emission: the recorder watches the emission's band in 10 ms blocks and starts keeping
+                        samples 0.1 s before the first block where it is on the air (waiting up to 4 s for a
+                        burst), so a bursty or push-to-talk transmitter is caught transmitting; a SigMF
+                        annotation spans the blocks where the emission was on, the station's position is
+                        core:geolocation
     manifest.json       station id and position, UTC time, the emission's measurements, class, reason,
                         licences, the measurement settings, the receiver, and the SHA-256 of every file above
 
@@ -20,8 +24,10 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
 
 from station.compliance.records import Assignment, ComplianceResult
 from dsp.spectrum import Spectrum
@@ -38,10 +44,16 @@ class EvidenceSettings:
     Parameters
     ----------
     iq_duration_s : float, s in (0, 10]
-        Length of the IQ recording.
+        Length of the IQ recording (pre-trigger included).
     iq_sample_rate_hz : float or None, Hz
         Sample rate of the IQ recording; None (or a rate too narrow for the emission): keep the receiver's
         current rate.
+    burst_wait_s : float, s in [0, 60]
+        How long the recorder waits for the emission to come on the air (a burst, a push-to-talk over).
+    pretrigger_s : float, s in [0, 1]
+        Kept before the first block where the emission is on.
+    block_s : float, s in (0, 0.1]
+        Trigger block length (rounded to a multiple of 256 samples).
     min_span_hz : float, Hz
         The spectrum snapshot shows at least this span around the emission ...
     span_bandwidths : float, occupied bandwidths
@@ -50,8 +62,11 @@ class EvidenceSettings:
         Licensed channels marked on the snapshot at most (the nearest to the emission first).
     """
 
-    iq_duration_s: float = 0.1
+    iq_duration_s: float = 1.0
     iq_sample_rate_hz: float | None = None
+    burst_wait_s: float = 4.0
+    pretrigger_s: float = 0.1
+    block_s: float = 0.01
     min_span_hz: float = 50_000.0
     span_bandwidths: float = 6.0
     max_channels_marked: int = 8
@@ -59,6 +74,12 @@ class EvidenceSettings:
     def __post_init__(self):
         if not 0 < self.iq_duration_s <= 10:
             raise ValueError(f"iq_duration_s must be in (0, 10] s, got {self.iq_duration_s}")
+        if not 0 <= self.burst_wait_s <= 60:
+            raise ValueError(f"burst_wait_s must be in [0, 60] s, got {self.burst_wait_s}")
+        if not 0 <= self.pretrigger_s <= 1:  # (at most all but one block of the recording is kept before it)
+            raise ValueError(f"pretrigger_s must be in [0, 1] s, got {self.pretrigger_s}")
+        if not 0 < self.block_s <= 0.1:
+            raise ValueError(f"block_s must be in (0, 0.1] s, got {self.block_s}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +135,79 @@ def snapshot_png(
     return Path(path)
 
 
+def trigger_threshold_fs2(e) -> float:
+    """In-band power (FS^2) above which the emission counts as on the air in a trigger block: the sweep's noise
+    in the occupied band raised by half the sweep's SNR, at least 3 dB and at most 10 dB (a burst diluted in
+    its block still clears it; noise alone clears it in about 1 block in 10^4 at 3 dB over 10 kHz x 10 ms)."""
+    noise_fs2 = 10.0 ** (e.noise_dbfs_hz / 10.0) * max(e.bandwidth_hz, 1.0)
+    margin_db = min(10.0, max(3.0, 0.5 * e.snr_db if math.isfinite(e.snr_db) else 3.0))
+    return noise_fs2 * 10.0 ** (margin_db / 10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class TriggeredIq:
+    """Raw samples kept by :func:`record_triggered` and where the emission was on."""
+
+    raw: list  # native raw chunks, in order
+    n_samples: int
+    start_offset_s: float  # time of the first kept sample after the recorder started reading
+    triggered: bool
+    waited_s: float  # from the start of reading to the trigger block (or the whole wait without one)
+    on_first: int | None  # first sample of the first block where the emission was on (None: never)
+    on_last: int | None  # one past the last sample of the last such block
+    on_fraction: float  # fraction of the kept trigger blocks where it was on
+    threshold_fs2: float
+
+
+def record_triggered(read_raw, fmt: str, rate_hz: float, band_hz: tuple[float, float], threshold_fs2: float, *,
+                     duration_s: float, wait_s: float, pretrigger_s: float, block_s: float) -> TriggeredIq:
+    """Read ``duration_s`` of samples with ``read_raw(n)`` starting ``pretrigger_s`` before the first block
+    whose power in ``band_hz`` (offsets from the tuned centre, Hz) exceeds ``threshold_fs2``; wait at most
+    ``wait_s`` for such a block (then keep the last samples read, the emission off). Blocks are a multiple of
+    256 samples (RTL-SDR USB transfers are multiples of 512 bytes)."""
+    from collections import deque
+
+    from dsp.convert import to_complex64
+    from dsp.trigger import band_power_blocks
+
+    block = max(256, int(round(block_s * rate_hz / 256.0)) * 256)
+    n_total = max(block, int(round(duration_s * rate_hz)))
+    n_pre = min(n_total - block, int(round(pretrigger_s * rate_hz / block)) * block)
+    ring: deque = deque(maxlen=max(1, n_pre // block) if n_pre else 1)
+    keep_pre = n_pre > 0
+    read, triggered, chunks = 0, False, []
+    while read < wait_s * rate_hz or read == 0:
+        raw = read_raw(block)
+        read += block
+        p = band_power_blocks(to_complex64(raw, fmt), rate_hz, band_hz[0], band_hz[1], block)
+        if p.size and p[0] > threshold_fs2:
+            triggered = True
+            chunks = [*(ring if keep_pre else ()), raw]
+            break
+        ring.append(raw)
+    if not triggered:
+        chunks = list(ring)
+    waited_s = (read - block) / rate_hz if triggered else read / rate_hz
+    kept = sum(len(c) // 2 for c in chunks)
+    start_offset_s = (read - kept) / rate_hz
+    if kept < n_total:
+        chunks.append(read_raw(n_total - kept))
+        kept = n_total
+    # where the emission was on, over the whole kept recording
+    x = to_complex64(np.concatenate(chunks), fmt)
+    p = band_power_blocks(x, rate_hz, band_hz[0], band_hz[1], block)
+    on = np.flatnonzero(p > threshold_fs2)
+    return TriggeredIq(
+        raw=chunks, n_samples=kept, start_offset_s=start_offset_s, triggered=triggered, waited_s=waited_s,
+        on_first=int(on[0]) * block if on.size else None, on_last=(int(on[-1]) + 1) * block if on.size else None,
+        on_fraction=float(on.size / p.size) if p.size else 0.0, threshold_fs2=threshold_fs2,
+    )
+
+
 def _record_iq(receiver, result: ComplianceResult, base: Path, *, case_id: str, station_id: str,
                position: tuple[float, float] | None, when: datetime, settings: EvidenceSettings):
-    """Retune ``receiver`` next to the emission, record, restore its previous tuning. Returns the recording."""
+    """Retune ``receiver`` next to the emission, record on the emission (see :func:`record_triggered`),
+    restore its previous tuning. Returns (the recording, the TriggeredIq)."""
     from station.formats.sigmf import Annotation, Geolocation, SigmfWriter
 
     e = result.emission
@@ -130,25 +221,36 @@ def _record_iq(receiver, result: ComplianceResult, base: Path, *, case_id: str, 
     offset = rate / 4 if e.bandwidth_hz / 2 + rate / 4 <= 0.4 * rate else 0.0
     try:
         tuned = receiver.set_center_freq(e.center_hz - offset)
-        n = max(1, int(round(settings.iq_duration_s * rate)))
-        raw = receiver.read_raw(n)
         info = receiver.info
+        t_read = datetime.now(timezone.utc)
+        trig = record_triggered(
+            receiver.read_raw, info.native_format, rate, (e.f_lo_hz - tuned, e.f_hi_hz - tuned),
+            trigger_threshold_fs2(e), duration_s=settings.iq_duration_s, wait_s=settings.burst_wait_s,
+            pretrigger_s=settings.pretrigger_s, block_s=settings.block_s)
         geo = Geolocation(position[0], position[1]) if position else None
         with SigmfWriter(
-            base, datatype=info.native_format, sample_rate_hz=rate, center_freq_hz=tuned, start_utc=when,
+            base, datatype=info.native_format, sample_rate_hz=rate, center_freq_hz=tuned,
+            start_utc=t_read + timedelta(seconds=trig.start_offset_s),
             hw=info.hw, description=f"specmon evidence for case {case_id}: {result.klass.value} emission at "
             f"{e.center_hz / 1e6:.6f} MHz", author=f"specmon station {station_id}", geolocation=geo,
             global_extra={"specmon:case_id": case_id, "specmon:gain_db": receiver.gain_db, "specmon:ppm": receiver.ppm},
         ) as w:
-            w.write_raw(raw)
+            for chunk in trig.raw:
+                w.write_raw(chunk)
+            on = trig.on_first is not None
             w.add_annotation(Annotation(
-                sample_start=0, sample_count=n, freq_lower_edge_hz=e.f_lo_hz, freq_upper_edge_hz=e.f_hi_hz,
-                label=result.klass.value, comment=result.reason,
+                sample_start=trig.on_first if on else 0,
+                sample_count=(trig.on_last - trig.on_first) if on else trig.n_samples,
+                freq_lower_edge_hz=e.f_lo_hz, freq_upper_edge_hz=e.f_hi_hz,
+                label=result.klass.value,
+                comment=result.reason if on else f"{result.reason} (the emission was not seen on the air during "
+                f"this recording)",
                 extra={"specmon:case_id": case_id, "specmon:licences": list(result.licences),
                        "specmon:center_hz": e.center_hz, "specmon:bandwidth_hz": e.bandwidth_hz,
-                       "specmon:power_dbfs": e.power_dbfs, "specmon:snr_db": e.snr_db},
+                       "specmon:power_dbfs": e.power_dbfs, "specmon:snr_db": e.snr_db,
+                       "specmon:on_air_fraction": round(trig.on_fraction, 4), "specmon:triggered": trig.triggered},
             ))
-        return w.close()
+        return w.close(), trig
     finally:
         try:
             if previous_rate and previous_rate != receiver.sample_rate_hz:
@@ -202,11 +304,14 @@ def capture_evidence(
     else:
         problems.append("spectrum snapshot: no spectrum given")
 
-    recording = None
+    recording = trig = None
     if receiver is not None:
         try:
-            recording = _record_iq(receiver, result, folder / "iq", case_id=case_id, station_id=station_id,
-                                   position=position, when=when, settings=settings)
+            recording, trig = _record_iq(receiver, result, folder / "iq", case_id=case_id, station_id=station_id,
+                                         position=position, when=when, settings=settings)
+            if not trig.triggered:
+                problems.append(f"IQ recording: the emission did not come on the air within "
+                                f"{settings.burst_wait_s:g} s; the recording holds the channel without it")
             files.append((recording.meta_path, "iq_sigmf_meta", "SigMF metadata of the IQ recording"))
             files.append((recording.data_path, "iq_sigmf_data", f"IQ samples ({recording.datatype})"))
         except (SpecmonError, ValueError, OSError) as exc:
@@ -245,6 +350,12 @@ def capture_evidence(
         "iq": None if recording is None else {
             "center_freq_hz": recording.center_freq_hz, "sample_rate_hz": recording.sample_rate_hz,
             "n_samples": recording.n_samples, "datatype": recording.datatype,
+            "duration_s": recording.n_samples / recording.sample_rate_hz,
+            "start_utc": recording.start_utc.isoformat().replace("+00:00", "Z") if getattr(
+                recording, "start_utc", None) else None,
+            "trigger": {"triggered": trig.triggered, "waited_s": round(trig.waited_s, 4),
+                        "threshold_dbfs": 10 * math.log10(trig.threshold_fs2), "pretrigger_s": settings.pretrigger_s,
+                        "block_s": settings.block_s, "on_air_fraction": round(trig.on_fraction, 4)},
         },
         "files": [{"name": p.name, "kind": k, "sha256": sha256_of(p), "size_bytes": p.stat().st_size}
                   for p, k, _ in files],

@@ -130,3 +130,42 @@ def save_sweeps_png(spectra: Sequence[Spectrum], path: str | Path, *, title: str
     fig = sweeps_figure(spectra, title=title)
     fig.savefig(path, format="png")
     return Path(path)
+
+
+def iq_spectrogram_figure(raw, fmt: str, sample_rate_hz: float, center_hz: float, *, f_lo_hz: float, f_hi_hz: float,
+                          title: str = "", marks_hz: Sequence[float] = (), rbw_hz: float = 1000.0,
+                          max_rows: int = 400, start_s: float = 0.0):
+    """Spectrogram (time down, frequency across in MHz, dBFS/Hz colour) of an IQ recording between ``f_lo_hz``
+    and ``f_hi_hz`` (absolute). ``raw``: native components of ``fmt``; frames of about ``rbw_hz`` resolution
+    (Hann, 50 % overlap), averaged in groups to at most ``max_rows`` rows; ``marks_hz``: dashed vertical lines
+    (the emission's occupied-band edges); ``start_s``: time of the first sample on the time axis."""
+    from dsp.psd import to_db, welch
+    from dsp.windows import enbw_bins
+
+    nfft = int(2 ** round(np.log2(max(16.0, enbw_bins("hann") * sample_rate_hz / rbw_hz))))
+    r = welch(raw, sample_rate_hz, fmt=fmt, nfft=nfft, overlap=0.5, keep_frames=True)
+    frames = r.frames_lin
+    group = max(1, int(np.ceil(frames.shape[0] / max_rows)))
+    rows = frames.shape[0] // group
+    img = frames[: rows * group].reshape(rows, group, nfft).mean(axis=1) if rows else frames
+    freqs = center_hz + r.offsets_hz
+    sel = (freqs >= f_lo_hz) & (freqs <= f_hi_hz)
+    if sel.sum() < 2:
+        sel[:] = True
+    img_db = to_db(img[:, sel])
+    t = r.frame_times_s[: rows * group : group] + start_s if rows else r.frame_times_s + start_s
+    f_mhz = freqs[sel] / 1e6
+    fig = _new_figure(8.0, 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    t_end = t[-1] + group * nfft / 2 / sample_rate_hz if t.size else start_s
+    lo, hi = np.percentile(img_db, [5, 99.9])
+    mesh = ax.imshow(img_db, aspect="auto", origin="upper", interpolation="nearest", cmap="viridis",
+                     extent=(f_mhz[0], f_mhz[-1], t_end, t[0] if t.size else start_s), vmin=lo - 3, vmax=hi)
+    for m in marks_hz:
+        ax.axvline(m / 1e6, color="white", lw=0.8, ls="--")
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ax.set_xlabel("frequency (MHz)")
+    ax.set_ylabel("time (s)")
+    ax.set_title(title, fontsize="small")
+    fig.colorbar(mesh, ax=ax, label=f"dBFS/Hz ({r.offsets_hz[1] - r.offsets_hz[0]:.0f} Hz bins)")
+    return fig
