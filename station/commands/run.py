@@ -1,4 +1,4 @@
-"""``specmon run``: the station daemon (see station/daemon.py and docs/DEPLOY.md)."""
+"""``specmon run``: the station daemon (see station/daemon/ and docs/DEPLOY.md)."""
 
 from __future__ import annotations
 

@@ -246,9 +246,6 @@ def _check_sink_uri(uri: str, where: str) -> None:
         raise ConfigError(f"sink {mask_uri(uri.strip())}: {reason}", where=where) from None
 
 
-_BAND_KEYS_DEFAULTABLE = ("rbw", "dwell", "revisit", "priority", "window", "receiver")
-
-
 def _bands(root: _Section, receivers: tuple[ReceiverConfig, ...]) -> tuple[BandConfig, ...]:
     defaults_raw = root.data.get("defaults", {})
     dflt = _Section(root.src, "defaults", defaults_raw)

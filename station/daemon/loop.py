@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Callable
 
 from station.config import Config, load_config
@@ -350,6 +349,3 @@ class Daemon:
         self.reporter.stop(self.summary)
         self.notifier.close()
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
