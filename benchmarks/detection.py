@@ -24,6 +24,7 @@ import numpy as np
 
 from benchmarks.scenes import Emitter, Impairments, Scene, occupied_bandwidth_hz, render
 from detectors import stats
+from detectors.artifacts import artifact_kind
 from detectors.energy import DetectorParams, EmissionDetector
 from detectors.noise import NoiseFloorEstimator
 from dsp.psd import psd_spectrum
@@ -130,8 +131,8 @@ def section_false_alarms(n_scenes: int, out) -> None:
             true = any(matches(e, off, bw) for off, bw in bws.items())
             if e.artifact:
                 art += 1
-                images_seen += e.artifact_reason == "iq_image"
-                images_flagged += e.artifact_reason == "iq_image"
+                images_seen += artifact_kind(e.artifact_reason) == "iq_image"
+                images_flagged += artifact_kind(e.artifact_reason) == "iq_image"
             elif not true:
                 # an unflagged emission at an image position is a false alarm too
                 fa += 1

@@ -32,7 +32,8 @@ from scipy.ndimage import median_filter
 
 from detectors import stats
 from detectors._energy_kernels import mark_multiresolution, runs_of, split_valleys
-from detectors.artifacts import ArtifactClassifier, ArtifactParams
+from detectors.artifacts import ArtifactClassifier, ArtifactParams, Timing
+from detectors.channels import ChannelRaster, split_regions
 from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks, on_mean_lin
 from detectors.measure import measure_region, measure_regions
 from detectors.noise import (
@@ -90,7 +91,7 @@ class DetectorParams:
     pad_bins : int
         Noise bins measured on each side of an emission (bins, >= 0).
     keep_artifacts : bool
-        True marks artifacts (DC spike, IQ image, hop edge, spur) and keeps them; False drops them.
+        True marks artifacts (receiver artifacts and products of other emissions, detectors.artifacts) and keeps them; False drops them.
     detect_bursts : bool
         Search the per-frame spectra for bursts too (when the spectrum has them).
     noise : NoiseFloorParams
@@ -99,6 +100,9 @@ class DetectorParams:
         Parameters of the artifact classifier.
     bursts : BurstParams
         Parameters of the burst search and of the on/off decisions.
+    channels : ChannelRaster or None
+        The band's channel plan: a region spanning adjacent channels that each hold their own signal is split
+        into one emission per channel (:mod:`detectors.channels`); None: no plan.
     """
 
     pfa: float = 1e-6
@@ -121,6 +125,7 @@ class DetectorParams:
     noise: NoiseFloorParams = field(default_factory=NoiseFloorParams)
     artifacts: ArtifactParams = field(default_factory=ArtifactParams)
     bursts: BurstParams = field(default_factory=BurstParams)
+    channels: ChannelRaster | None = None
 
     def __post_init__(self):
         if not 0.0 < self.pfa < 0.5:
@@ -376,6 +381,11 @@ class EmissionDetector:
             regions, acts = merge_pass(regions, acts)
             regions, acts = self._split_by_keying(keyed, floor.floor_lin, regions, acts, act_of)
             regions, acts = self._join_fsk(level_db, regions, acts, act_of)
+        if p.channels is not None:  # last: no merge may join two channels of the plan again
+            split = split_regions(regions, spectrum.freqs_hz, level_db, p.channels, spectrum.bin_hz)
+            if len(split) != len(regions):
+                old = dict(zip(regions, acts))
+                regions, acts = split, [old[r] if r in old else act_of(*r) for r in split]
 
         found = []  # [measurement, occupancy, first, last, n_bursts] of each emission, in frequency order
         n, freqs, floor_lin = spectrum.n_bins, spectrum.freqs_hz, floor.floor_lin
@@ -407,8 +417,12 @@ class EmissionDetector:
                                                  spectrum.enbw_hz)):
                 found[i][0] = m
         # artifacts are judged on the measurements, so that each Emission is built once, already marked
+        t0 = spectrum.start_utc
+        timing = [Timing(occ, (first - t0).total_seconds(), (last - t0).total_seconds(), nb > 0)
+                  for _m, occ, first, last, nb in found]
         reasons = self._artifacts.reasons(
-            [m for m, *_ in found], spectrum.hop_centers_hz, spectrum.bin_hz, freqs, floor_db, hop_slices(spectrum)
+            [m for m, *_ in found], spectrum.hop_centers_hz, spectrum.bin_hz, freqs, floor_db, hop_slices(spectrum),
+            psd_dbfs_hz=spectrum.psd_dbfs_hz, sample_rate_hz=spectrum.sample_rate_hz, timing=timing,
         )
         emissions: list[Emission] = []
         for (m, occupancy, first, last, n_bursts), reason in zip(found, reasons):

@@ -30,7 +30,7 @@ class Emission:
     last_seen: datetime
     n_bursts: int = 0  # bursts seen in the per-frame spectra (0 when not computed)
     artifact: bool = False  # True for DC spike, IQ image, hop-edge roll-off, listed spur
-    artifact_reason: str | None = None  # "dc_spike", "iq_image", "hop_edge", "spur"
+    artifact_reason: str | None = None  # "<kind>: <why>" (detectors.artifacts.KINDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "noise_dbfs_hz": _f("float", "dBFS/Hz", "local noise floor"),
                 "occupancy": _f("float", "ratio", "fraction of frames in which it was on (0..1)"),
                 "artifact": _f("bool", "", "DC spike, IQ image, hop edge or listed spur"),
-                "artifact_reason": _f("str", "", "dc_spike, iq_image, hop_edge or spur (only when artifact)"),
+                "artifact_reason": _f("str", "", "'<kind>: <why>', kind one of dc_spike, spur, iq_image, hop_edge, skirt, intermod, clipping, splatter; a product names its parent (only when artifact)"),
                 "f_lo_hz": _f("float", "Hz", "lower edge of the 99 % occupied band"),
                 "f_hi_hz": _f("float", "Hz", "upper edge of the 99 % occupied band"),
                 "n_bursts": _f("int", "count", "bursts seen in the per-frame spectra (0 when not computed)"),
