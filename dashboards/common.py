@@ -45,6 +45,7 @@ UNIT_MAP = {
     "count": "short",
     "deg": "degree",
     "degC": "celsius",
+    "m": "lengthm",
     "": "none",
 }
 
