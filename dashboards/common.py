@@ -61,6 +61,7 @@ CLASS_COLOURS = {
     "excess_bandwidth": ORANGE,
     "expired": RED,
     "not_yet_valid": ORANGE,
+    "exempt_nonconforming": ORANGE,
 }
 
 #: violation case state -> colour

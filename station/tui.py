@@ -26,7 +26,7 @@ log = logging.getLogger("specmon.station")
 _CLASS_COLOUR = {
     "licensed": "32", "exempt": "36", "unknown": "37",
     "unlicensed": "1;31", "off_frequency": "1;33", "excess_bandwidth": "1;33", "expired": "1;35",
-    "not_yet_valid": "1;35",
+    "not_yet_valid": "1;35", "exempt_nonconforming": "1;33",
 }
 
 

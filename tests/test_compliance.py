@@ -191,9 +191,31 @@ def test_exempt_band_limits():
     chk = _one(bands=[cb])
     assert chk.check([em(27.185e6, 8e3)], T)[0].klass is ComplianceClass.EXEMPT
     (wide,) = chk.check([em(27.185e6, 20e3)], T)
-    assert wide.klass is ComplianceClass.UNLICENSED and "exceeds its limit 10.00 kHz" in wide.reason
+    # a device in an exempt band over its limits is exempt_nonconforming, never "unlicensed" (issue 12)
+    assert wide.klass is ComplianceClass.EXEMPT_NONCONFORMING and "exceeds its limit 10.00 kHz" in wide.reason
     (edge,) = chk.check([em(27.403e6, 8e3)], T)
-    assert edge.klass is ComplianceClass.UNLICENSED and "leaves it" in edge.reason
+    assert edge.klass is ComplianceClass.EXEMPT_NONCONFORMING and "leaves it" in edge.reason
+    # with the measurement's uncertainty: over the limit by less than it is indicative, by more is asserted
+    (near,) = chk.check([em(27.185e6, 11e3)], T, u95=[(300.0, 2e3)])
+    assert near.klass is ComplianceClass.EXEMPT_NONCONFORMING and near.indicative and "indicative" in near.reason
+    (far,) = chk.check([em(27.185e6, 14e3)], T, u95=[(300.0, 2e3)])
+    assert far.klass is ComplianceClass.EXEMPT_NONCONFORMING and not far.indicative
+
+
+def test_uncertainty_decides_indicative_and_widens_the_channel():
+    a = Assignment(licence="L", licensee="X", service="land mobile", station_name="", center_hz=150.0e6,
+                   designator="11K0F3E", necessary_bandwidth_hz=11e3, tolerance_hz=1500.0)
+    chk = _one(a)
+    (r,) = chk.check([em(150.0e6 + 1800, 11e3)], T, u95=[(500.0, 1e3)])  # 300 Hz beyond, U 500 Hz
+    assert r.klass is ComplianceClass.OFF_FREQUENCY and r.indicative
+    (r,) = chk.check([em(150.0e6 + 2600, 11e3)], T, u95=[(500.0, 1e3)])  # 1100 Hz beyond
+    assert r.klass is ComplianceClass.OFF_FREQUENCY and not r.indicative
+    (r,) = chk.check([em(150.0e6 + 1200, 11e3)], T, u95=[(500.0, 1e3)])  # just inside its tolerance
+    assert r.klass is ComplianceClass.LICENSED
+    (r,) = chk.check([em(150.0e6, 17.0e3)], T, u95=[(200.0, 1e3)])  # 0.5 kHz over 16.5 kHz, U 1 kHz
+    assert r.klass is ComplianceClass.EXCESS_BANDWIDTH and r.indicative
+    (r,) = chk.check([em(150.0e6, 18.2e3)], T, u95=[(200.0, 1e3)])
+    assert r.klass is ComplianceClass.EXCESS_BANDWIDTH and not r.indicative
 
 
 def test_licensed_beats_exempt_and_exempt_beats_a_violation():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 STATES = ("new", "confirmed", "exported", "closed")
-CLASSES = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid")
+CLASSES = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid", "exempt_nonconforming")
 FORMATS = ("csv", "xlsx", "geojson", "pdf")
 
 

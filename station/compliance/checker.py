@@ -172,6 +172,7 @@ class ComplianceChecker:
         self.monitoring_range_m = float(monitoring_range_m)
         self.receiver_uncertainty_ppm = float(receiver_uncertainty_ppm)
         self.params = params or ComplianceParams()
+        self._u95 = None
         a = self.assignments
         n = len(a)
         self._center = np.fromiter((x.center_hz for x in a), np.float64, n)
@@ -227,12 +228,18 @@ class ComplianceChecker:
         return None
 
     # ---- judging -----------------------------------------------------------------------------------------
-    def check(self, emissions: Sequence[Emission | Track], when: datetime | None = None) -> list[ComplianceResult]:
+    def check(self, emissions: Sequence[Emission | Track], when: datetime | None = None, *,
+              u95: Sequence[tuple[float, float] | None] | None = None) -> list[ComplianceResult]:
         """One result per emission (or per Track: its latest emission, with its ``track_id``), in input order.
 
         ``when``: the UTC time licences must be valid at; default each emission's ``last_seen``. Artifacts are
-        skipped unless ``params.judge_artifacts``.
+        skipped unless ``params.judge_artifacts``. ``u95``: per emission (same order, None entries allowed) the
+        expanded (~95 %) uncertainties ``(centre_hz, bandwidth_hz)`` of its measurement
+        (detectors/uncertainty.py); they replace the fixed measurement margins: a channel or exempt band is
+        considered within tolerance plus the centre's uncertainty, and an off-frequency, excess-bandwidth or
+        exempt-nonconforming finding is *indicative* unless it exceeds its limit by more than the uncertainty.
         """
+        self._u95 = list(u95) if u95 is not None else None
         # the batch allocates a few acyclic objects per emission: pausing the cyclic collector meanwhile avoids
         # full collections over the (large, long-lived) register; it is restored as it was
         was_enabled = gc.isenabled()
@@ -245,7 +252,9 @@ class ComplianceChecker:
 
     def _check(self, emissions: Sequence[Emission | Track], when: datetime | None) -> list[ComplianceResult]:
         items: list[tuple[Emission, str | None]] = []
-        for e in emissions:
+        u_in = self._u95 if self._u95 is not None and len(self._u95) == len(emissions) else None
+        u_items: list[tuple[float, float] | None] = []
+        for idx, e in enumerate(emissions):
             if isinstance(e, Track):
                 em, tid = e.last, e.track_id
             elif isinstance(e, Emission):
@@ -255,6 +264,7 @@ class ComplianceChecker:
             if em.artifact and not self.params.judge_artifacts:
                 continue
             items.append((em, tid))
+            u_items.append(u_in[idx] if u_in is not None else None)
         m = len(items)
         if m == 0:
             return []
@@ -282,15 +292,24 @@ class ComplianceChecker:
         ai = self._in_idx[ai]
         offset = e_c[qi] - self._center[ai]
         abs_off = np.abs(offset)
-        considered = (e_c[qi] >= self._lo[ai]) & (e_c[qi] <= self._hi[ai])  # the centre lies in the channel
+        margin_e = np.maximum(p.measurement_margin_hz, p.measurement_margin_fraction * e_bw)  # per emission
+        u_c = np.array([u[0] if u is not None else np.nan for u in u_items], np.float64)
+        u_b = np.array([u[1] if u is not None else np.nan for u in u_items], np.float64)
+        has_u = np.isfinite(u_c) & np.isfinite(u_b)
+        margin_e = np.where(has_u, np.nan_to_num(u_c), margin_e)  # the measurement's own uncertainty when known
+        u_bw = np.where(has_u, np.nan_to_num(u_b), 0.0)
+        widen = np.where(has_u, margin_e, 0.0)[qi]
+        # the centre lies in the channel (within the centre's uncertainty when known)
+        considered = (e_c[qi] >= self._lo[ai] - widen) & (e_c[qi] <= self._hi[ai] + widen)
         t = when_ns[qi]
         expired = self._status_expired[ai] | (t > self._to_ns[ai])
         not_yet = ~expired & (self._status_pending[ai] | (t < self._from_ns[ai]))
         tol = self._tol[ai]
         blk = self._block[ai]
         ch_lo, ch_hi = self._lo[ai], self._hi[ai]
-        margin_e = np.maximum(p.measurement_margin_hz, p.measurement_margin_fraction * e_bw)  # per emission
-        mg = margin_e[qi]
+        # with a known uncertainty the point estimate decides and the uncertainty makes it indicative (below);
+        # without one the fixed margin is added to the tolerance as before
+        mg = np.where(has_u, 0.0, margin_e)[qi]
         off_block = blk & ((e_lo[qi] < ch_lo - mg) | (e_hi[qi] > ch_hi + mg))
         off_chan = ~blk & (abs_off > tol + mg)
         bw_ref = self._bw[ai]
@@ -312,7 +331,7 @@ class ComplianceChecker:
         nearest, nearest_d = self._nearest_in_area(e_c)
 
         uncertainty_hz = (self.receiver_uncertainty_ppm * e_c * 1e-6).tolist()
-        ex_idx = self._exempt_lookup(e_c)
+        ex_idx = self._exempt_lookup(e_c, np.where(has_u, margin_e, 0.0))
         ex_ok = np.zeros(m, np.bool_)
         if self.exempt_bands:
             j = np.maximum(ex_idx, 0)
@@ -326,6 +345,7 @@ class ComplianceChecker:
         # out-of-area assignments at the centre frequency of the emissions not licensed: count and nearest
         n_oa, oa_first = self._out_of_area(e_c, n_lic)
         ex_idx, ex_ok, margins = ex_idx.tolist(), ex_ok.tolist(), margin_e.tolist()
+        u_bw_l, has_u_l = u_bw.tolist(), has_u.tolist()
         table, lic_of = self.assignments, self._licence
         max_named = p.max_named
         results: list[ComplianceResult] = []
@@ -344,7 +364,10 @@ class ComplianceChecker:
                 results.append(self._exempt(em, tid, self.exempt_bands[ex_idx[k]], licences, named))
             elif n_cons[k]:
                 results.append(self._violation(em, tid, code_s[s], named, licences, uncertainty_hz[k], margins[k],
-                                               ex_idx[k], oa_note))
+                                               ex_idx[k], oa_note, u_bw_l[k], has_u_l[k]))
+            elif ex_idx[k] >= 0:
+                results.append(self._nonconforming(em, tid, self.exempt_bands[ex_idx[k]], licences, named,
+                                                   margins[k] if has_u_l[k] else 0.0, u_bw_l[k], oa_note))
             else:
                 near = nearest[k]
                 results.append(self._unlicensed(em, tid, licences, named, ex_idx[k], oa_note,
@@ -385,11 +408,13 @@ class ComplianceChecker:
         out = np.where(dist <= self.params.near_hz, idx[pick], -1)
         return out.tolist(), dist.tolist()
 
-    def _exempt_lookup(self, e_c: np.ndarray) -> np.ndarray:
-        """Index of the narrowest exempt band containing the emission's centre (-1 none); shape (m,)."""
+    def _exempt_lookup(self, e_c: np.ndarray, u_c: np.ndarray | None = None) -> np.ndarray:
+        """Index of the narrowest exempt band containing the emission's centre (within ``u_c``, its centre's
+        uncertainty, when given) (-1 none); shape (m,)."""
         out = np.full(e_c.shape[0], -1, np.int64)
+        u = np.zeros_like(e_c) if u_c is None else u_c
         for j in np.argsort(-(self._ex_hi - self._ex_lo), kind="stable"):  # widest first, narrowest wins
-            out[(e_c >= self._ex_lo[j]) & (e_c <= self._ex_hi[j])] = j
+            out[(e_c >= self._ex_lo[j] - u) & (e_c <= self._ex_hi[j] + u)] = j
         return out
 
     # ---- result builders ---------------------------------------------------------------------------------
@@ -457,7 +482,8 @@ class ComplianceChecker:
             f"band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves it"
         )
 
-    def _violation(self, em, tid, code, named, licences, uncertainty_hz, margin_hz, band_i, oa_note):
+    def _violation(self, em, tid, code, named, licences, uncertainty_hz, margin_hz, band_i, oa_note,
+                   u_bw_hz: float = 0.0, has_u: bool = False):
         a = named[0]
         klass = _CODE_CLASS[code]
         off = em.center_hz - a.center_hz
@@ -484,7 +510,15 @@ class ComplianceChecker:
                     f"off-frequency: centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {self._lbl(a)}, beyond "
                     f"its tolerance +/-{_khz(tol)} (+{_khz(margin_hz)} measurement margin)"
                 )
-            if uncertainty_hz > tol:
+            if has_u and not a.block:
+                beyond = abs(off) - tol
+                if beyond <= margin_hz:
+                    indicative = True
+                    reason += (f"; indicative: {beyond / 1e3:.2f} kHz beyond the tolerance is within the measurement "
+                               f"uncertainty +/-{_khz(margin_hz)} (95 %)")
+                else:
+                    reason += f"; measurement uncertainty +/-{_khz(margin_hz)} (95 %)"
+            elif uncertainty_hz > tol:
                 indicative = True
                 reason += (
                     f"; indicative: the receiver's frequency uncertainty +/-{_khz(uncertainty_hz)} "
@@ -502,12 +536,45 @@ class ComplianceChecker:
                 f"excess bandwidth: occupied {_khz(em.bandwidth_hz)} exceeds {self.params.excess_bandwidth_factor:g} x "
                 f"the necessary {_khz(a.bandwidth_hz)} ({_khz(limit)}) of {self._lbl(a)}"
             )
+            if has_u:
+                if em.bandwidth_hz - limit <= u_bw_hz:
+                    indicative = True
+                    reason += f"; indicative: within the measurement uncertainty +/-{_khz(u_bw_hz)} (95 %)"
+                else:
+                    reason += f"; measurement uncertainty +/-{_khz(u_bw_hz)} (95 %)"
         if band_i >= 0:
             reason += self._exempt_miss(em, band_i)
         return ComplianceResult(
             emission=em, klass=klass, licences=licences, reason=reason + oa_note, indicative=indicative,
             track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
             assignments=named,
+        )
+
+    def _nonconforming(self, em, tid, band: ExemptBand, licences, named, u_c_hz: float, u_bw_hz: float,
+                       oa_note: str) -> ComplianceResult:
+        """An emission centred in a licence-exempt band but outside its limits (bandwidth over the band's limit,
+        or an occupied band leaving it): exempt_nonconforming, indicative when the excess over the limit is
+        within the measurement uncertainty (``u_c_hz`` centre, ``u_bw_hz`` bandwidth, 95 %)."""
+        p = self.params
+        why, beyond, allowance = [], 0.0, 0.0
+        if band.max_bandwidth_hz is not None and em.bandwidth_hz > band.max_bandwidth_hz:
+            why.append(f"occupied {_khz(em.bandwidth_hz)} exceeds its limit {_khz(band.max_bandwidth_hz)}")
+            beyond, allowance = em.bandwidth_hz - band.max_bandwidth_hz, u_bw_hz
+        edge = max(u_c_hz, p.band_edge_margin_fraction * em.bandwidth_hz)
+        out = max(band.f_lo_hz - edge - em.f_lo_hz, em.f_hi_hz - band.f_hi_hz - edge)
+        if out > 0:
+            why.append(f"occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves it")
+            if out > beyond - allowance:
+                beyond, allowance = out, u_c_hz + u_bw_hz / 2
+        reason = (f"exempt_nonconforming: {_mhz(em.center_hz)} lies in licence-exempt band {band.name} "
+                  f"({_mhz(band.f_lo_hz)}-{_mhz(band.f_hi_hz)}) but " + " and ".join(why or ["is outside its limits"]))
+        indicative = beyond <= allowance
+        if allowance > 0:
+            reason += (f"; {'indicative: ' if indicative else ''}{_khz(beyond)} over the limit"
+                       f"{' is within' if indicative else ', beyond'} the measurement uncertainty +/-{_khz(allowance)} (95 %)")
+        return ComplianceResult(
+            emission=em, klass=ComplianceClass.EXEMPT_NONCONFORMING, licences=licences, reason=reason + oa_note,
+            indicative=indicative, track_id=tid, assignments=named, exempt_band=band.name,
         )
 
     def _unlicensed(self, em, tid, licences, named, band_i, oa_note, nearest, nearest_hz) -> ComplianceResult:

@@ -163,6 +163,7 @@ class ComplianceClass(str, enum.Enum):
     EXCESS_BANDWIDTH = "excess_bandwidth"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
+    EXEMPT_NONCONFORMING = "exempt_nonconforming"  # in a licence-exempt band but over its limits
 
     @property
     def is_violation(self) -> bool:

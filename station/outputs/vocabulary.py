@@ -113,7 +113,7 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         MeasurementSpec(
             "violation",
             "one observation of a violation case in one sweep",
-            {**COMMON_TAGS, "class": "violation class (unlicensed, off_frequency, excess_bandwidth, expired, not_yet_valid)"},
+            {**COMMON_TAGS, "class": "violation class (unlicensed, off_frequency, excess_bandwidth, expired, not_yet_valid, exempt_nonconforming)"},
             {
                 "case_id": _f("str", "", "violation case id (one per transmitter)"),
                 "track_id": _f("str", "", "transmitter identity across sweeps"),

@@ -78,6 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "excess_bandwidth": ("excess bandwidth", "vượt độ rộng băng tần"),
     "expired": ("licence expired", "giấy phép hết hạn"),
     "not_yet_valid": ("licence not yet valid", "giấy phép chưa có hiệu lực"),
+    "exempt_nonconforming": ("exempt band, over its limits", "băng tần miễn giấy phép, vượt giới hạn"),
     "new": ("new", "mới"),
     "confirmed": ("confirmed", "đã xác nhận"),
     "exported": ("exported", "đã xuất"),

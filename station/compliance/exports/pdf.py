@@ -17,7 +17,7 @@ from station.compliance.exports._common import LABELS, Report, atomic_write, lab
 
 EXTENSION = ".pdf"
 _FONT = "DejaVu"
-_CLASS_ORDER = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid", "licensed", "exempt")
+_CLASS_ORDER = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid", "exempt_nonconforming", "licensed", "exempt")
 
 
 def font_paths() -> tuple[Path, Path]:
