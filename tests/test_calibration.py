@@ -203,3 +203,22 @@ def test_emission_and_violation_points_carry_calibrated_levels():
     assert v.fields["power_dbm"] == p.fields["power_dbm"]
     auto = PointContext("hn-01", "vhf", 3515.6, 1024, 0.1, LevelContext(nominal_profile(), None))
     assert "power_dbm" not in emission_points([e], auto, t)[0].fields
+
+
+def test_config_names_a_bad_calibration_profile_and_band_antenna_factor(tmp_path):
+    from station.config import parse_config
+    from station.errors import ConfigError
+
+    bad = tmp_path / "cal.json"
+    bad.write_text("{}")
+    base = ('[station]\nid = "x"\nlatitude = 1\nlongitude = 2\n[receiver]\nuri = "sim://city"\ngain = 29.7\n'
+            'calibration = "cal.json"\n[[bands]]\nname = "vhf"\nf_lo = "144M"\nf_hi = "146M"\n')
+    tail = '[store]\ndata_dir = "d"\n'
+
+    with pytest.raises(ConfigError, match=r"receiver\.calibration: calibration profile: .*cal\.json:format"):
+        parse_config(base + tail, source="st.toml", base_dir=tmp_path)
+    nominal_profile().save(bad)
+    cfg = parse_config(base + "antenna_factor_db_m = 12.5\n" + tail, source="st.toml", base_dir=tmp_path)
+    assert cfg.receivers[0].calibration == bad and cfg.bands[0].antenna_factor_db_m == 12.5
+    with pytest.raises(ConfigError, match="antenna_factor_db_m"):
+        parse_config(base + "antenna_factor_db_m = 500\n" + tail, source="st.toml", base_dir=tmp_path)

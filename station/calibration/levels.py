@@ -143,5 +143,56 @@ class LevelContext:
                              antenna_factor_u_db=self.antenna_factor_u_db)
 
 
+def load_station_profile(path) -> CalibrationProfile:
+    """The profile a station's receiver uses: the file given (``[receiver] calibration``) or the nominal one."""
+    from station.calibration.profile import load_profile, nominal_profile
+
+    return nominal_profile() if path is None else load_profile(path)
+
+
+def level_settings(levels: LevelContext | None, results) -> dict:
+    """What a case observation keeps of its level conversion (``case_observations.settings_json``): the gain,
+    the calibration label and file, the antenna factor, and per judged emission (keyed by its centre, whole Hz)
+    the conversion and its u, so reports convert the stored dBFS without the profile at hand."""
+    if levels is None:
+        return {}
+    out: dict = {"gain_db": levels.gain_db, "calibration": levels.profile.label(),
+                 "calibration_file": levels.profile.source, "antenna_factor_db_m": levels.antenna_factor_db_m,
+                 "antenna_factor_u_db": levels.antenna_factor_u_db}
+    if levels.gain_db is not None:
+        conv = {}
+        for r in results:
+            e = getattr(r, "emission", r)
+            c = levels.profile.conversion(e.center_hz, levels.gain_db)
+            conv[f"{e.center_hz:.0f}"] = [round(c.conversion_db, 4), round(c.u_db, 4), c.status]
+        out["level_conversion"] = conv
+    return out
+
+
+def stored_level(settings: dict, center_hz: float, power_dbfs: float, budget: Budget | None = None) -> AntennaLevel | None:
+    """The :class:`AntennaLevel` of a stored case observation (see :func:`level_settings`); None when the
+    observation kept no conversion (older stores, automatic gain)."""
+    conv = (settings or {}).get("level_conversion") or {}
+    entry = conv.get(f"{center_hz:.0f}")
+    if entry is None and conv:  # the canonical centre is not an observed one: nearest stored conversion
+        key = min(conv, key=lambda k: abs(float(k) - center_hz))
+        entry = conv[key] if abs(float(key) - center_hz) < 1e6 else None
+    if entry is None or power_dbfs is None or not math.isfinite(power_dbfs):
+        return None
+    c_db, u_cal, status = float(entry[0]), float(entry[1]), str(entry[2])
+    meas = budget if budget is not None else Budget(U_READING_FLOOR_DB)
+    total = meas.with_systematic(u_cal)
+    p = float(power_dbfs) - c_db
+    af = settings.get("antenna_factor_db_m")
+    field = field_u = None
+    if af is not None:
+        field = field_strength_dbuv_m(p, af)
+        field_u = total.with_systematic(float(settings.get("antenna_factor_u_db") or 0.0)).expanded
+    label = str(settings.get("calibration") or "")
+    if status == "outside":
+        label = f"outside calibrated range ({label})"
+    return AntennaLevel(p, total.expanded, field, field_u, u_cal, meas.standard, label, status)
+
+
 __all__ = ["AntennaLevel", "COVERAGE_K", "DBUV_PER_DBM_50OHM", "LevelContext", "antenna_level",
-           "field_strength_dbuv_m"]
+           "field_strength_dbuv_m", "level_settings", "load_station_profile", "stored_level"]

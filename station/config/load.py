@@ -83,7 +83,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
         station = replace(station, name=station.id)
     st.done()
 
-    receivers = _receivers(root)
+    receivers = _receivers(root, base_dir)
     bands = _bands(root, receivers)
 
     co = root.table("compliance")
@@ -170,7 +170,7 @@ def _station_id(st: _Section) -> str:
     return sid
 
 
-def _receivers(root: _Section) -> tuple[ReceiverConfig, ...]:
+def _receivers(root: _Section, base_dir: Path) -> tuple[ReceiverConfig, ...]:
     sections = []
     if root.has("receiver") and root.has("receivers"):
         raise root.error("receiver", "give either [receiver] or [[receivers]], not both")
@@ -198,7 +198,10 @@ def _receivers(root: _Section) -> tuple[ReceiverConfig, ...]:
             reopen_max_s=s.seconds("reopen_max", 30.0),
             read_timeout_s=s.seconds("read_timeout", 5.0),
             seed=s.integer("seed", None, lo=0),
+            calibration=s.path_value("calibration", base_dir, None),
         )
+        if rc.calibration is not None:
+            _check_calibration(rc.calibration, s.where("calibration"))
         if rc.seed is not None and not uri.lower().startswith("sim"):
             raise s.error("seed", "seed applies to sim:// receivers only")
         if not (225e3 <= rc.sample_rate_hz <= 3.2e6):
@@ -208,6 +211,17 @@ def _receivers(root: _Section) -> tuple[ReceiverConfig, ...]:
         s.done()
         out.append(rc)
     return tuple(out)
+
+
+def _check_calibration(path: Path, where: str) -> None:
+    """Load the receiver's calibration profile once at start-up: a bad one is a ConfigError naming the key."""
+    from station.calibration import load_profile
+    from station.errors import DataError
+
+    try:
+        load_profile(path)
+    except DataError as exc:
+        raise ConfigError(f"calibration profile: {exc}", where=where) from None
 
 
 def _check_receiver_uri(uri: str, where: str) -> None:
@@ -302,6 +316,8 @@ def _bands(root: _Section, receivers: tuple[ReceiverConfig, ...]) -> tuple[BandC
             window=s.str("window", d_window, choices=WINDOWS),
             detector=det,
             channels=channels,
+            antenna_factor_db_m=s.number("antenna_factor_db_m", None, lo=-40.0, hi=80.0),
+            antenna_factor_u_db=s.number("antenna_factor_u_db", 0.0, lo=0.0, hi=20.0),
         )
         if band.dwell_s > 60:
             raise s.error("dwell", f"{band.dwell_s:g} s per hop is more than 60 s")

@@ -69,6 +69,9 @@ class ReceiverConfig:
         A read taking longer than this (beyond the duration of its samples) counts as a receiver failure, s.
     seed : int or None, default None
         Simulator seed (``sim://`` receivers only); None: the simulator's default.
+    calibration : Path or None, default None
+        Calibration profile of this receiver (``specmon calibrate``; docs/CALIBRATION.md), checked at start-up;
+        None: the shipped nominal R820T profile (levels then read "nominal (uncalibrated)").
     """
 
     name: str
@@ -81,6 +84,7 @@ class ReceiverConfig:
     reopen_max_s: float = 30.0
     read_timeout_s: float = 5.0
     seed: int | None = None
+    calibration: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,11 @@ class BandConfig:
         hops repeated within ``interval_s`` (as rtl_power).
     interval_s : float, default 0.0
         Interleaved mode only: integration interval of one band sweep, s (> 0 there, 0 in dwell mode).
+    antenna_factor_db_m : float or None, default None
+        Antenna factor of the band's antenna, dB/m (-40..80): field strength E = P_dBm + 107 + AF dBuV/m;
+        None: levels are reported in dBm only.
+    antenna_factor_u_db : float, default 0.0
+        Standard uncertainty (k=1) of the antenna factor, dB (0..20).
     """
 
     name: str
@@ -188,6 +197,8 @@ class BandConfig:
     channels: ChannelPlan | None = None
     mode: str = "dwell"
     interval_s: float = 0.0
+    antenna_factor_db_m: float | None = None
+    antenna_factor_u_db: float = 0.0
 
     @property
     def span_hz(self) -> float:

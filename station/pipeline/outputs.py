@@ -116,10 +116,10 @@ class Outputs:
 
     # ---- points ------------------------------------------------------------------------------------------
     def sweep_points(self, station: str, band: BandConfig, spec: Spectrum, noise, results, observed,
-                     occupancy_records) -> list:
+                     occupancy_records, levels=None) -> list:
         from station.outputs import points as P
 
-        ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name)
+        ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name, levels=levels)
         pts = P.spectrum_points(spec, ctx, n_points=self.config.store.spectrum_points, noise_dbfs_hz=noise)
         pts.append(P.noise_floor_point(spec, ctx, noise))
         em_pts = P.emission_points([j.result if j.result is not None else j.emission for j in results], ctx,

@@ -20,6 +20,7 @@ from dsp.spectrum import Spectrum
 from station.compliance.records import ComplianceResult
 from station.config import BandConfig, Config
 from station.errors import SinkError
+from station.calibration.levels import level_settings, load_station_profile
 from station.pipeline.factories import (
     case_lines,
     make_checker,
@@ -72,6 +73,7 @@ class Pipeline:
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
         self._plans: dict = {}
         self._last_ctx: dict = {}  # band -> PointContext of its last sweep (DSP settings for occupancy)
+        self.profiles = {r.name: load_station_profile(r.calibration) for r in config.receivers}
         for i, b in enumerate(config.bands):  # fail at start, naming the band, when a band cannot be planned
             make_sweep_plan(b, config.receiver(b.receiver).sample_rate_hz, where=f"{config.source}:bands[{i}]")
 
@@ -134,6 +136,7 @@ class Pipeline:
             self.checker.receiver_uncertainty_ppm = float(info.frequency_uncertainty_ppm)
         results = self._judge(emissions, track_of, spec.end_utc)
         violations = [j.result for j in results if j.is_violation]
+        levels = self.level_context(band, spec, receiver)
         store_error = None
         new_cases: list = []
         observed: list = []
@@ -143,7 +146,8 @@ class Pipeline:
                 obs = self.cases.record(violations, station=st.id, when=spec.end_utc,
                                         position=(st.latitude, st.longitude),
                                         settings={"band": band.name, "rbw_hz": spec.enbw_hz, "nfft": spec.nfft,
-                                                  "window": spec.window, "dwell_s": spec.dwell_s})
+                                                  "window": spec.window, "dwell_s": spec.dwell_s,
+                                                  **level_settings(levels, violations)})
                 from station.outputs.points import ViolationObservation
 
                 observed = [ViolationObservation(o.result, o.case_id, o.state) for o in obs]
@@ -165,7 +169,7 @@ class Pipeline:
         self._last_ctx[band.name] = PointContext.from_spectrum(spec, station=self.config.station.id, band=band.name)
         try:
             points = self.outputs.sweep_points(self.config.station.id, band, spec, noise, results, observed,
-                                               occ_records)
+                                               occ_records, levels=levels)
             self.outputs.put(points)
             self.save_state()
         except (SinkError, sqlite3.Error, OSError) as exc:
@@ -209,6 +213,27 @@ class Pipeline:
         self.store_error = f"{type(exc).__name__}: {exc}"
         log.error("storing failed (%s); measuring continues: %s", self.store_state, exc)
         return self.store_error
+
+    def level_context(self, band: BandConfig, spec: Spectrum, receiver):
+        """How this sweep's levels convert to dBm at the antenna port: the receiver's profile, the gain applied
+        (the configured manual gain, or the one a simulated AGC reports; None for an RTL-SDR's AGC), the band's
+        antenna factor and the DSP settings of the level budget."""
+        from detectors.uncertainty import MeasurementSettings
+        from station.calibration import LevelContext
+
+        rc = self.config.receiver(band.receiver)
+        gain = rc.gain_db
+        if gain is not None:  # the step the tuner really set (a manual gain snaps to the nearest one)
+            real = getattr(receiver, "gain_db", None)
+            gain = real if isinstance(real, (int, float)) else gain
+        else:
+            gain = getattr(receiver, "effective_gain_db", None)
+            if gain is None:
+                gain = getattr(getattr(receiver, "receiver", None), "effective_gain_db", None)
+        info = getattr(receiver, "info", None)
+        ppm = float(info.frequency_uncertainty_ppm) if info is not None else 0.0
+        return LevelContext(self.profiles[rc.name], None if gain is None else float(gain), band.antenna_factor_db_m,
+                            band.antenna_factor_u_db, MeasurementSettings.from_spectrum(spec, ppm=ppm))
 
     def _band_health(self, band: BandConfig, report: SweepReport, duration_s: float, receiver) -> dict:
         h = {
