@@ -46,7 +46,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     a = actions.add_parser("show", help="one case in full: measurements, register lookup, history, evidence")
     store_args(a)
     a.add_argument("case", metavar="CASE", help="case id, e.g. VC-000003")
-    a.add_argument("--verify", action="store_true", help="recompute the evidence files' SHA-256")
+    a.add_argument("--verify", action="store_true",
+                   help="check the case's hash chain, recompute the evidence files' SHA-256 and report evidence "
+                   "that is missing; exit 4 with one line per problem")
     a.set_defaults(func=run_show)
 
     a = actions.add_parser("export", help="write the cases as csv, xlsx, geojson and/or pdf into --out DIR")
@@ -159,7 +161,8 @@ def run_list(args) -> int:
 def run_show(args) -> int:
     with _store(args) as store:
         d = store.detail(args.case)
-        bad = store.verify_evidence(args.case) if args.verify else []
+        bad = store.verify_case(args.case) if args.verify else []
+        head = store.chain_head(args.case) if args.verify else None
     c = d.case
     print(_fmt_case(c))
     print(f"  first seen {c.first_seen.isoformat()}  last seen {c.last_seen.isoformat()}  observations {c.n_obs}")
@@ -179,10 +182,16 @@ def run_show(args) -> int:
     for ev in d.evidence:
         print(f"  evidence {ev.kind}: {ev.path} sha256 {ev.sha256}")
     if args.verify:
-        for ev, problem in bad:
-            print(f"  EVIDENCE PROBLEM {ev.path}: {problem}")
-        print("  evidence verified: " + ("all files intact" if not bad else f"{len(bad)} problem(s)"))
-        return 4 if bad else 0
+        import sys
+
+        for problem in bad:
+            print(f"{args.case}: VERIFY FAILED: {problem}", file=sys.stderr)
+        if bad:
+            print(f"  verification FAILED: {len(bad)} problem(s) (listed on stderr)")
+            return 4
+        print(f"  verified: hash chain intact (head {head}), {len(d.evidence)} evidence files intact, "
+              "no evidence missing")
+        return 0
     return 0
 
 

@@ -12,12 +12,14 @@ import json
 import math
 import os
 import sqlite3
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from station.compliance.cases import chain
 from station.compliance.cases.records import (
     Case,
     CaseDetail,
@@ -40,6 +42,11 @@ from station.compliance.cases.schema import (
 from station.compliance.records import ComplianceClass, ComplianceResult
 from station.errors import SinkError, UsageError
 from station.outputs.sqlitefile import open_wal
+
+log = logging.getLogger(__name__)
+
+#: an event note that starts with this records why a case's evidence cannot be completed
+EVIDENCE_NOTE = "evidence incomplete:"
 
 
 @dataclass
@@ -74,11 +81,49 @@ class CaseStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = open_wal(self.path)
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA + _append_only_triggers())
+            self._db.execute("PRAGMA recursive_triggers=ON")  # REPLACE's implicit delete fires the delete trigger
+            self._db.executescript(_SCHEMA + _append_only_triggers() + chain.CHAIN_SCHEMA + chain.tamper_triggers())
+            self.migrated = self._migrate_chain()
         except sqlite3.DatabaseError as exc:
             raise SinkError(f"cannot open the case store: {exc}", where=str(self.path)) from None
         except OSError as exc:
             raise SinkError(f"cannot create the case store: {exc.strerror or exc}", where=str(self.path)) from None
+
+    def _migrate_chain(self) -> tuple[int, int]:
+        """A store from before the hash chain (cases but no links): chain its rows as found, once."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                n = (0, 0)
+                if self._db.execute("SELECT 1 FROM case_chain LIMIT 1").fetchone() is None and \
+                        self._db.execute("SELECT 1 FROM cases LIMIT 1").fetchone() is not None:
+                    n = chain.migrate(self._db)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if n[0]:
+            log.warning("case store %s is from before the hash chain: chained its %d existing rows of %d cases as "
+                        "found; changes from now on are evident", self.path, *n)
+        return n
+
+    def _insert(self, case_id: str, table: str, sql: str, params: tuple) -> int:
+        """INSERT one history row and chain it (inside the caller's transaction); returns its rowid."""
+        cur = self._db.execute(sql, params)
+        chain.append(self._db, case_id, table, case_id if table == "cases" else cur.lastrowid)
+        return cur.lastrowid
+
+    def _write(self, fn):
+        """Run ``fn`` in one IMMEDIATE transaction (a row and its chain link are written together)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn()
+                self._db.execute("COMMIT")
+                return out
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -123,15 +168,19 @@ class CaseStore:
                         case = self._open_case(r, station, t_ns)
                         open_cases[case.case_id] = case
                     used.add(case.case_id)
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO case_observations (case_id, time_ns, station, latitude, longitude, klass,"
+                    if self._db.execute(  # the same sweep recorded twice counts once
+                            "SELECT 1 FROM case_observations WHERE case_id=? AND station=? AND time_ns=?",
+                            (case.case_id, station, t_ns)).fetchone() is None:
+                        self._insert(
+                        case.case_id, "case_observations",
+                        "INSERT INTO case_observations (case_id, time_ns, station, latitude, longitude, klass,"
                         " track_id, center_hz, bandwidth_hz, power_dbfs, power_lin, peak_dbfs, snr_db, occupancy,"
                         " offset_hz, indicative, licences, reason, settings_json)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (case.case_id, t_ns, station, lat, lon, r.klass.value, r.track_id, e.center_hz,
                          e.bandwidth_hz, e.power_dbfs, 10.0 ** (e.power_dbfs / 10.0), e.peak_dbfs, e.snr_db,
                          e.occupancy, r.offset_hz, int(r.indicative), ",".join(r.licences), r.reason, settings_json),
-                    )
+                        )
                     case.center_hz, case.bandwidth_hz = e.center_hz, e.bandwidth_hz
                     if r.track_id:
                         case.tracks.add(r.track_id)
@@ -224,14 +273,16 @@ class CaseStore:
         from station.compliance.register import assignment_to_fields
 
         register = [assignment_to_fields(a) for a in r.assignments]
-        self._db.execute(
+        self._insert(
+            case_id, "cases",
             "INSERT INTO cases (case_id, seq, klass, opened_ns, opened_station, center_hz, bandwidth_hz, track_id,"
             " licences, reason, indicative, register_json, previous_case_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (case_id, seq, r.klass.value, t_ns, station, r.emission.center_hz, r.emission.bandwidth_hz, r.track_id,
              json.dumps(list(r.licences)), r.reason, int(r.indicative), json.dumps(register, ensure_ascii=False),
              previous),
         )
-        self._db.execute(
+        self._insert(
+            case_id, "case_events",
             "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
             (case_id, t_ns, "state", "new", "opened by the station", station),
         )
@@ -269,7 +320,8 @@ class CaseStore:
                     allowed = " or ".join(TRANSITIONS[state])
                     raise UsageError(f"case {case_id} is {current}; only a {allowed} case can become {state}")
                 if not (state == current == "exported"):
-                    self._db.execute(
+                    self._insert(
+                        case_id, "case_events",
                         "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
                         (case_id, t_ns, "state", state, note, author),
                     )
@@ -299,10 +351,11 @@ class CaseStore:
             raise UsageError("a note needs some text")
         with self._lock:
             self._require(case_id)
-            self._db.execute(
+            self._write(lambda: self._insert(
+                case_id, "case_events",
                 "INSERT INTO case_events (case_id, time_ns, kind, state, text, author) VALUES (?,?,?,?,?,?)",
                 (case_id, _ns(now or datetime.now(timezone.utc)), "note", None, text, author),
-            )
+            ))
 
     # ---- evidence ------------------------------------------------------------------------------------------
     def add_evidence(self, case_id: str, path: str | os.PathLike, kind: str, *, description: str = "",
@@ -316,11 +369,12 @@ class CaseStore:
         t = now or datetime.now(timezone.utc)
         with self._lock:
             self._require(case_id)
-            self._db.execute(
+            self._write(lambda: self._insert(
+                case_id, "case_evidence",
                 "INSERT INTO case_evidence (case_id, time_ns, kind, path, sha256, size_bytes, description)"
                 " VALUES (?,?,?,?,?,?,?)",
                 (case_id, _ns(t), kind, stored, digest, size, description),
-            )
+            ))
         return EvidenceFile(kind, stored, digest, size, description, _dt(_ns(t)))
 
     def _relative(self, p: Path) -> str:
@@ -344,6 +398,63 @@ class CaseStore:
             elif sha256_of(p) != ev.sha256:
                 bad.append((ev, "sha256 differs: the file was changed"))
         return bad
+
+    # ---- tamper evidence -----------------------------------------------------------------------------------
+    def chain(self, case_id: str) -> list[chain.ChainLink]:
+        """The case's hash chain: one link per stored row, in the order written, with the row as stored now."""
+        with self._lock:
+            self._require(case_id)
+            return chain.links(self._db, case_id)
+
+    def chain_head(self, case_id: str) -> str:
+        with self._lock:
+            return chain.head(self._db, case_id)
+
+    def verify_chain(self, case_id: str) -> list[str]:
+        """One line per problem of the case's hash chain (a changed, removed or unchained row); empty: intact."""
+        with self._lock:
+            self._require(case_id)
+            return chain.verify_case_chain(self._db, case_id)
+
+    def missing_evidence(self, case_id: str) -> list[str]:
+        """One line per expected evidence part the case does not have (spectrum snapshot, IQ, manifest), with
+        the reason the capture or the recovery gave when there is one."""
+        d = self.detail(case_id)
+        kinds = {e.kind for e in d.evidence}
+        reasons = [e.text for e in d.events if e.kind == "note" and (e.text or "").startswith(EVIDENCE_NOTE)]
+        problems = []
+        manifest = next((e for e in reversed(d.evidence) if e.kind == "manifest"), None)
+        listed: list[str] = []
+        if manifest is not None:
+            try:
+                listed = json.loads(self.evidence_path(manifest).read_text(encoding="utf-8")).get("problems") or []
+            except (OSError, ValueError):
+                listed = []
+        for kind, what in (("spectrum_png", "spectrum snapshot"), ("iq_sigmf_data", "IQ recording"),
+                           ("manifest", "evidence manifest")):
+            if kind not in kinds:
+                why = [p for p in listed if p.lower().startswith(what.split()[0].lower())] + reasons
+                problems.append(f"MISSING {what}: " + ("; ".join(why) if why else
+                                                       "never recorded (capture interrupted, not yet recovered)"))
+        return problems
+
+    def verify_case(self, case_id: str) -> list[str]:
+        """Everything ``violations show --verify`` checks, one line per problem: the hash chain, each evidence
+        file (gone or changed) and the evidence that should be there and is not."""
+        problems = self.verify_chain(case_id)
+        for ev, problem in self.verify_evidence(case_id):
+            problems.append(f"evidence {ev.path}: " + ("MISSING (the file is gone)" if problem == "missing"
+                                                        else problem))
+        return problems + self.missing_evidence(case_id)
+
+    def incomplete_evidence(self) -> list[str]:
+        """Open or closed cases without an evidence manifest and without a recorded reason why it cannot be
+        completed: captures that were interrupted (the station stopped or was killed before recording it)."""
+        with self._lock:
+            return [cid for (cid,) in self._db.execute(
+                "SELECT c.case_id FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_evidence v WHERE v.case_id ="
+                " c.case_id AND v.kind = 'manifest') AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id ="
+                " c.case_id AND e.kind = 'note' AND e.text LIKE ?) ORDER BY c.seq", (EVIDENCE_NOTE + "%",))]
 
     # ---- queries -------------------------------------------------------------------------------------------
     def cases(self, *, state: str | Sequence[str] | None = None, since: datetime | None = None,
