@@ -51,8 +51,8 @@ def export_cases(store, formats: Sequence[str], out_dir: str | Path, *, since: d
     report = build_report(store, since=since, states=tuple(states), lang=lang, now=now)
     paths = [m.write(report, out) for m in modules]
     if mark_exported:
-        store.mark_exported([d.case.case_id for d in report.cases], note="exported: " + ", ".join(
-            p.name for p in paths))
+        # the state column already says "exported": the note names the files only (no "exported: exported:")
+        store.mark_exported([d.case.case_id for d in report.cases], note=", ".join(p.name for p in paths))
     return paths
 
 

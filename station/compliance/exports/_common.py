@@ -87,7 +87,74 @@ LABELS: dict[str, tuple[str, str]] = {
     "cancelled": ("cancelled", "đã thu hồi"),
     "suspended": ("suspended", "tạm đình chỉ"),
     "pending": ("pending", "chờ hiệu lực"),
+    "status_register": ("register says", "theo cơ sở dữ liệu"),
+    # calibrated levels (docs/CALIBRATION.md)
+    "level_dbm": ("Level at antenna port", "Mức tại cổng anten"),
+    "field_strength": ("Field strength", "Cường độ trường"),
+    "gain": ("Receiver gain", "Hệ số khuếch đại máy thu"),
+    "calibration": ("Calibration", "Hiệu chuẩn"),
+    "nominal (uncalibrated)": ("nominal (uncalibrated)", "danh định (chưa hiệu chuẩn)"),
+    "calibrated on": ("calibrated on", "hiệu chuẩn ngày"),
+    "level_unknown": ("unknown (automatic gain)", "không xác định (khuếch đại tự động)"),
+    # measurement-settings keys (case_observations.settings_json) in words
+    "set_band": ("Band", "Băng tần"),
+    "set_rbw_hz": ("Resolution bandwidth (Hz)", "Độ phân giải băng tần (Hz)"),
+    "set_nfft": ("FFT size", "Kích thước FFT"),
+    "set_window": ("FFT window", "Cửa sổ FFT"),
+    "set_dwell_s": ("Dwell per hop (s)", "Thời gian dừng mỗi bước (s)"),
+    "set_gain_db": ("Receiver gain (dB)", "Hệ số khuếch đại máy thu (dB)"),
+    "set_calibration": ("Calibration", "Hiệu chuẩn"),
+    "set_calibration_file": ("Calibration profile", "Tệp hiệu chuẩn"),
+    "set_antenna_factor_db_m": ("Antenna factor (dB/m)", "Hệ số anten (dB/m)"),
+    "set_antenna_factor_u_db": ("Antenna factor uncertainty (dB)", "Độ không đảm bảo hệ số anten (dB)"),
+    "truncated": ("characters; full text in the CSV/XLSX export", "ký tự; toàn văn trong tệp CSV/XLSX"),
 }
+
+
+def setting_label(key: str, lang: str) -> str:
+    """A measurement-settings key in words (``dwell_s`` -> 'Dwell per hop (s)'); unknown keys stay as stored."""
+    k = f"set_{key}"
+    return label(k, lang) if k in LABELS else key
+
+
+def calibration_text(text: str, lang: str) -> str:
+    """The stored calibration label ('calibrated on DATE', 'nominal (uncalibrated)') in ``lang``."""
+    if not text:
+        return "-"
+    if text.startswith("calibrated on "):
+        return f"{label('calibrated on', lang)} {text[len('calibrated on '):]}"
+    if text in LABELS:
+        return label(text, lang)
+    return text
+
+
+def clip(text, lang: str, limit: int = 400) -> str:
+    """``text`` for a table cell: cut to ``limit`` characters with a note saying how long it was and where the
+    full text is (a cell taller than a page cannot be laid out); any value is turned into text."""
+    t = "" if text is None else str(text)
+    if len(t) <= limit:
+        return t
+    return f"{t[:limit]}… ({len(t)} {label('truncated', lang)})"
+
+
+def judged_status(row: dict, when: datetime) -> tuple[str, str]:
+    """A register row's status as judged at ``when`` (the case's first observation): 'expired' when its
+    validity ended before, 'not_yet_valid' when it starts after, else the register's own status. Returns
+    (key, register status) so a report can show both when they differ."""
+    from datetime import date
+
+    reg = str(row.get("status") or "")
+    day = when.astimezone(timezone.utc).date()
+    try:
+        vt = date.fromisoformat(str(row.get("valid_to") or "")) if row.get("valid_to") else None
+        vf = date.fromisoformat(str(row.get("valid_from") or "")) if row.get("valid_from") else None
+    except ValueError:
+        return reg, reg
+    if vt is not None and day > vt:
+        return "expired", reg
+    if vf is not None and day < vf:
+        return "not_yet_valid", reg
+    return reg, reg
 
 
 def label(key: str, lang: str) -> str:

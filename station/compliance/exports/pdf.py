@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import timezone
 from pathlib import Path
 
-from station.compliance.exports._common import LABELS, Report, atomic_write, label
+from station.calibration.levels import stored_level
+from station.compliance.exports._common import LABELS, Report, atomic_write, calibration_text, clip, judged_status, label, setting_label
 
 EXTENSION = ".pdf"
 _FONT = "DejaVu"
@@ -138,7 +139,7 @@ def _summary(pdf, report: Report) -> None:
     for d in report.cases:
         c = d.case
         rows.append([c.case_id, label(c.klass.value, lang), label(c.state, lang), _mhz(c.center_hz),
-                     _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), ", ".join(c.licences) or "-"])
+                     _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), clip(", ".join(c.licences) or "-", lang, 120)])
     _grid(pdf, [label(k, lang) for k in ("case_id", "class", "state", "center_mhz", "first_seen", "last_seen",
                                           "n_obs", "licence")], rows, (19, 24, 15, 26, 24, 24, 20, 28), 7)
     pdf.set_font(_FONT, "", 8)
@@ -164,7 +165,17 @@ def _case_page(pdf, report: Report, detail) -> None:
         pdf.multi_cell(0, 5, label("no_spectrum", lang), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     _heading(pdf, label("measurements", lang), 11)
-    _pairs4(pdf, [
+    st = detail.settings or {}
+    lvl = stored_level(st, c.center_hz, c.mean_power_dbfs)
+    level_rows = [
+        (label("level_dbm", lang), label("level_unknown", lang) if lvl is None else
+         f"{lvl.power_dbm:.1f} dBm ± {lvl.u95_db:.1f} dB (k=2)"),
+        *([(label("field_strength", lang), f"{lvl.field_dbuv_m:.1f} dBµV/m ± {lvl.field_u95_db:.1f} dB")]
+          if lvl is not None and lvl.field_dbuv_m is not None else []),
+        (label("gain", lang), "-" if st.get("gain_db") is None else f"{st['gain_db']:g} dB"),
+        (label("calibration", lang), calibration_text(str(st.get("calibration") or ""), lang)),
+    ]
+    _pairs4(pdf, [*level_rows,
         (label("center_mhz", lang), _mhz(c.center_hz)),
         (label("bandwidth", lang), _bw(c.bandwidth_hz)),
         (label("max_power_dbfs", lang), f"{c.max_power_dbfs:.1f}"),
@@ -184,31 +195,37 @@ def _case_page(pdf, report: Report, detail) -> None:
             freq = a["frequency_mhz"] and f"{a['frequency_mhz']} MHz" or f"{a['lower_mhz']}-{a['upper_mhz']} MHz"
             tol = f"{a['tolerance_hz']} Hz" if a["tolerance_hz"] else (f"{a['tolerance_ppm']} ppm" if a["tolerance_ppm"]
                                                                       else "-")
-            rows.append([a["licence"], a["licensee"] or "-", freq, a["designator"] or (a["channel_khz"] and
-                         f"{a['channel_khz']} kHz") or "-", tol, f"{a['valid_from'] or '-'} / {a['valid_to'] or '-'}",
-                         label(a["status"], lang) if a["status"] in LABELS else a["status"]])
+            judged, reg = judged_status(a, c.first_seen)
+            status = label(judged, lang) if judged in LABELS else judged
+            if judged != reg:  # say what the register claims too: an expired licence never reads "current"
+                status += f" ({label('status_register', lang)}: {label(reg, lang) if reg in LABELS else reg})"
+            rows.append([clip(a["licence"], lang, 80), clip(a["licensee"] or "-", lang, 200), freq,
+                         a["designator"] or (a["channel_khz"] and f"{a['channel_khz']} kHz") or "-", tol,
+                         f"{a['valid_from'] or '-'} / {a['valid_to'] or '-'}", clip(status, lang, 120)])
         _grid(pdf, [label(k, lang) for k in ("licence", "licensee", "assigned", "designator", "tolerance", "valid",
                                               "status")], rows, (26, 42, 26, 20, 18, 30, 18), 7)
     else:
         pdf.multi_cell(0, 5, label("no_register", lang), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, label("reason", lang), 11)
-    pdf.multi_cell(0, 4.5, c.reason, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.5, clip(c.reason, lang, 3000), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     _heading(pdf, label("stations", lang), 11)
     _grid(pdf, [label("station", lang), label("latitude", lang), label("longitude", lang)],
-          [[s.station, "-" if s.latitude is None else f"{s.latitude:.5f}",
+          [[clip(s.station, lang, 80), "-" if s.latitude is None else f"{s.latitude:.5f}",
             "-" if s.longitude is None else f"{s.longitude:.5f}"] for s in c.stations], (60, 60, 60), 8)
     if detail.settings:
         _heading(pdf, label("settings", lang), 11)
-        _pairs4(pdf, [(str(k), _value(v)) for k, v in sorted(detail.settings.items())])
+        _pairs4(pdf, [(setting_label(str(k), lang),
+                       calibration_text(str(v), lang) if k == "calibration" else clip(_value(v), lang, 200))
+                      for k, v in sorted(detail.settings.items()) if k != "level_conversion" and v is not None])
     if detail.evidence:
         _heading(pdf, label("evidence", lang), 11)
         _grid(pdf, [label("evidence", lang), label("sha256", lang)],
               [[f"{e.kind}: {e.path} ({e.size_bytes} B)", e.sha256] for e in detail.evidence], (70, 110), 6.5)
     _heading(pdf, label("notes", lang), 11)
     _grid(pdf, [label("times", lang), label("state", lang), label("notes", lang)],
-          [[_utc(e.time), label(e.state, lang) if e.state else "-", " ".join(x for x in (e.text, e.author and
-            f"({e.author})") if x) or "-"] for e in detail.events], (35, 30, 115), 8)
+          [[_utc(e.time), label(e.state, lang) if e.state else "-", clip(" ".join(x for x in (e.text, e.author and
+            f"({e.author})") if x) or "-", lang, 600)] for e in detail.events], (35, 30, 115), 8)
 
 
 def write(report: Report, out_dir: Path) -> Path:
