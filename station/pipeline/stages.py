@@ -73,6 +73,9 @@ class Pipeline:
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
         self._plans: dict = {}
         self._last_ctx: dict = {}  # band -> PointContext of its last sweep (DSP settings for occupancy)
+        from station.pipeline.spurcheck import SpurGuard
+
+        self.spurs = SpurGuard(self.state)  # spur maps per receiver, LO-shift verdicts per track
         self.profiles = {r.name: load_station_profile(r.calibration) for r in config.receivers}
         for i, b in enumerate(config.bands):  # fail at start, naming the band, when a band cannot be planned
             make_sweep_plan(b, config.receiver(b.receiver).sample_rate_hz, where=f"{config.source}:bands[{i}]")
@@ -118,6 +121,7 @@ class Pipeline:
         noise = np.asarray(detector.noise_floor(spec).floor_dbfs_hz)
         emissions = detector.detect(spec)  # reuses the floor just computed
         detector._last = None  # do not keep the spectrum alive until the next sweep
+        emissions = self.spurs.after_detect(spec, emissions, receiver)  # learn the spur map, mark known spurs
         emissions = [e for e in emissions if not e.artifact or band.detector.keep_artifacts]
         emissions = [e for e in emissions if e.snr_db >= band.detector.min_snr_db
                      and e.bandwidth_hz >= band.detector.min_bandwidth_hz]
@@ -135,6 +139,7 @@ class Pipeline:
         if self.checker is not None and info is not None:
             self.checker.receiver_uncertainty_ppm = float(info.frequency_uncertainty_ppm)
         results = self._judge(emissions, track_of, spec.end_utc)
+        results = self.spurs.confirm(band, spec, results, receiver)  # LO shift: a spur opens no case
         violations = [j.result for j in results if j.is_violation]
         levels = self.level_context(band, spec, receiver)
         store_error = None
@@ -318,6 +323,7 @@ class Pipeline:
             "trackers": {name: t.to_state() for name, t in self.trackers.items()},
             "occupancy": {name: o.to_state() for name, o in self.occupancy.items()},
             "sweep_counts": self.sweep_no,
+            **self.spurs.save(),
         })
 
     def flush(self, timeout_s: float) -> bool:

@@ -44,6 +44,7 @@ R820T_GAINS_DB: tuple[float, ...] = (
 )
 
 THERMAL_DBM_HZ = -174.0  # kT at 290 K
+REFERENCE_HZ = 28.8e6  # the R820T's reference crystal: its harmonics are fixed-RF spurs
 NOISE_TABLE_LEN = 1 << 20
 NOISE_CHUNK = 8192
 BLOCK_MAX = 1 << 18  # samples rendered per pass (bounds memory for large reads)
@@ -278,6 +279,26 @@ class Simulator:
             env = kernels.gate_envelope(i1 - i0, dt, starts, ends, ramp)
             gen.render(out[i0:i1], block.sub(i0, i1), amp, off, env)
 
+    def _render_spurs(self, out: np.ndarray, block: Block, center_hz: float, gain_db: float) -> None:
+        """The receiver's own lines: baseband spurs at fixed offsets from the LO (any tuning) and the harmonics
+        of the tuner's 28.8 MHz reference at fixed RF frequencies (attenuated like an antenna signal)."""
+        m = self.model
+        tones = [(off, 10 ** (m.baseband_spur_dbfs / 20)) for off in m.baseband_spurs_hz]
+        if m.reference_spur_dbm is not None:
+            lo = self.true_lo_hz(center_hz)
+            half = block.rate_hz / 2
+            k0, k1 = math.ceil((lo - half) / REFERENCE_HZ), math.floor((lo + half) / REFERENCE_HZ)
+            for k in range(max(1, k0), k1 + 1):
+                off = k * REFERENCE_HZ - lo
+                if abs(off) < half:
+                    tones.append((off, 10 ** (tone_dbfs(m.reference_spur_dbm, gain_db, off, block.rate_hz, m,
+                                                        k * REFERENCE_HZ) / 20)))
+        if not tones:
+            return
+        t = (block.n0 + np.arange(block.n, dtype=np.float64)) / block.rate_hz
+        for off, amp in tones:
+            out += (amp * np.exp(2j * np.pi * off * t)).astype(np.complex64)
+
     def _produce(self, n: int, center_hz: float, out_u8: np.ndarray) -> None:
         """Render ``n`` samples at ``center_hz`` into ``out_u8`` (2n,) and advance the clock."""
         rate = self.rate_hz
@@ -286,6 +307,7 @@ class Simulator:
         block = Block(n=n, rate_hz=rate, seg_start_s=self._seg_start_s, n0=self._n)
         sig = np.zeros(n, np.complex64)
         self._render_signals(sig, block, center_hz, gain)
+        self._render_spurs(sig, block, center_hz, gain)
         table = self._noise(rate)
         n_chunks = (n + NOISE_CHUNK - 1) // NOISE_CHUNK
         offsets = self._noise_rng.integers(0, NOISE_TABLE_LEN - NOISE_CHUNK, n_chunks)

@@ -58,6 +58,9 @@ class ReceiverModel:
     rf_edge_rolloff_db: float = 10.0  # reaching this loss at the tuning range limits (24 and 1766 MHz)
     retune_junk_samples: int = 8192  # stale samples at the old tuning delivered after each retune
     agc_target_dbfs: float = -20.0  # automatic gain: highest gain keeping the total in-span power <= this
+    baseband_spurs_hz: tuple[float, ...] = ()  # receiver spurs: fixed offsets (Hz) from the true LO, any tuning
+    baseband_spur_dbfs: float = -62.0  # their level (dBFS, after the gain, like the DC offset)
+    reference_spur_dbm: float | None = None  # harmonics of the 28.8 MHz reference at this antenna level (fixed RF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +364,25 @@ class _Parser:
             rf_edge_rolloff_db=self.number(t, "rf_edge_rolloff_db", p, d.rf_edge_rolloff_db, lo=0, hi=60),
             retune_junk_samples=int(junk),
             agc_target_dbfs=self.number(t, "agc_target_dbfs", p, d.agc_target_dbfs, lo=-60, hi=-3),
+            baseband_spurs_hz=self.offsets(t, "baseband_spurs_hz", p),
+            baseband_spur_dbfs=self.number(t, "baseband_spur_dbfs", p, d.baseband_spur_dbfs, lo=-200, hi=-6),
+            reference_spur_dbm=(self.number(t, "reference_spur_dbm", p, lo=-200, hi=0)
+                                if "reference_spur_dbm" in t else None),
         )
+
+    def offsets(self, t: dict, key: str, p: str) -> tuple[float, ...]:
+        """A list of baseband offsets (Hz, numbers or strings like "312.5k"), each within +-1.6 MHz."""
+        value = t.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(f"{p}.{key}", f"must be a list of frequencies, got {value!r}")
+        out = []
+        for i, v in enumerate(value):
+            f = self.frequency({"v": v}, "v", f"{p}.{key}[{i}]") if not isinstance(v, str) or not v.startswith("-") \
+                else -self.frequency({"v": v[1:]}, "v", f"{p}.{key}[{i}]")
+            if abs(f) > 1.6e6:
+                raise self.fail(f"{p}.{key}[{i}]", f"must be within +-1.6 MHz of the LO, got {f:g}")
+            out.append(f)
+        return tuple(out)
 
     def transmitter(self, t: dict, p: str) -> Transmitter:
         known = set(Transmitter.__dataclass_fields__)
