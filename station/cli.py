@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "dashboards": "station.commands.dashboards",
     "spool": "station.commands.spool",
     "vocabulary": "station.commands.vocabulary",
+    "verify": "station.commands.verify",
     "calibrate": "station.commands.calibrate",
 }
 

@@ -12,7 +12,7 @@ import argparse
 
 STATES = ("new", "confirmed", "exported", "closed")
 CLASSES = ("unlicensed", "off_frequency", "excess_bandwidth", "expired", "not_yet_valid", "exempt_nonconforming")
-FORMATS = ("csv", "xlsx", "geojson", "pdf")
+FORMATS = ("csv", "xlsx", "geojson", "pdf", "bundle")
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -51,11 +51,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    "that is missing; exit 4 with one line per problem")
     a.set_defaults(func=run_show)
 
-    a = actions.add_parser("export", help="write the cases as csv, xlsx, geojson and/or pdf into --out DIR")
+    a = actions.add_parser("export", help="write the cases as csv, xlsx, geojson, pdf and/or signed evidence bundles "
+                                          "(one zip per case) into --out DIR")
     store_args(a)
     filters(a)
     a.add_argument("--format", action="append", required=True, metavar="FORMAT",
-                   help="csv, xlsx, geojson or pdf (repeatable, or comma separated)")
+                   help="csv, xlsx, geojson, pdf or bundle (repeatable, or comma separated); bundle: one signed zip "
+                   "per case with its PDF pages, SigMF archive, spectrum and spectrogram PNGs, demodulated audio, "
+                   "register rows, settings, hash-chained history and a manifest (check with `specmon verify`)")
     a.add_argument("--lang", choices=("en", "vi"), default="en", help="labels of the xlsx/pdf (default en)")
     a.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     a.add_argument("--no-mark", action="store_true", help="do not mark the exported confirmed cases 'exported'")

@@ -136,14 +136,14 @@ def voice_audio(iq: np.ndarray, rate_hz: float, offset_hz: float, choice: ModeCh
                       20 * math.log10(peak) if peak > 0 else -math.inf, clipped, choice.why)
 
 
-def write_wav(path: str | Path, audio: VoiceAudio) -> Path:
-    """16-bit PCM mono WAV at the audio's rate (rounded to whole Hz)."""
-    with wave.open(str(path), "wb") as w:
+def write_wav(path, audio: VoiceAudio):
+    """16-bit PCM mono WAV at the audio's rate (rounded to whole Hz) to a path or a binary file object."""
+    with wave.open(path if hasattr(path, "write") else str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(int(round(audio.rate_hz)))
         w.writeframes(audio.samples.astype("<i2").tobytes())
-    return Path(path)
+    return path if hasattr(path, "write") else Path(path)
 
 
 __all__ = ["ModeChoice", "VoiceAudio", "choose_mode", "mode_from_designator", "voice_audio", "write_wav"]

@@ -6,6 +6,9 @@ report is built once by :func:`export_cases` from the case store. Helper modules
     xlsx      one sheet of cases (localised header) + an "about" sheet; text cells stay text
     geojson   RFC 7946 FeatureCollection, one feature per case at its observing station position(s)
     pdf       report for inspectors: summary page, then one page per case (English or Vietnamese labels)
+    bundle    one signed, self-contained zip per case: PDF pages, SigMF archive, spectrum and spectrogram PNGs,
+              demodulated audio, register rows, settings, hash-chained history, manifest with SHA-256s
+              (``write`` returns the list of zips)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "xlsx": "station.compliance.exports.xlsx",
     "geojson": "station.compliance.exports.geojson",
     "pdf": "station.compliance.exports.pdf",
+    "bundle": "station.compliance.exports.bundle",
 }
 
 
@@ -49,7 +53,10 @@ def export_cases(store, formats: Sequence[str], out_dir: str | Path, *, since: d
     except OSError as exc:
         raise UsageError(f"cannot create the export folder: {exc.strerror or exc}", where=str(out)) from None
     report = build_report(store, since=since, states=tuple(states), lang=lang, now=now)
-    paths = [m.write(report, out) for m in modules]
+    paths: list[Path] = []
+    for m in modules:
+        written = m.write(report, out)
+        paths.extend(written if isinstance(written, list) else [written])
     if mark_exported:
         # the state column already says "exported": the note names the files only (no "exported: exported:")
         store.mark_exported([d.case.case_id for d in report.cases], note=", ".join(p.name for p in paths))
