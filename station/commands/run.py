@@ -14,7 +14,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "everything (SQLite, InfluxDB). Without --config it runs the built-in demo: a simulated city "
         "receiver (sim://city), the demo register and the embedded SQLite store in ./specmon-data, for 5 "
         "sweeps of each band, then prints a summary and exports the violation cases (CSV + PDF). "
-        "SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the config and the register.",
+        "SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the config and the register. A bounded run "
+        "(--sweeps/--duration) that completed no band sweep (no receiver) exits 5 and writes no export; a "
+        "broken scenario or recording behind the receiver URI fails at start (exit 4); a data directory that "
+        "cannot be created or written (read-only filesystem), or an end-of-run export the disk refused, exits 6.",
     )
     p.add_argument("--config", metavar="FILE", help="station config (TOML; `specmon config sample` shows every key)")
     p.add_argument("--sweeps", metavar="N", type=_nonneg_int,
@@ -82,6 +85,16 @@ def run(args) -> int:
         daemon.request_stop(early[0])
     summary = daemon.run()
     print_summary(summary, demo=not args.config)
+    if summary.no_sweep:  # measured nothing: a failure, whatever stopped it (see RunSummary.no_sweep)
+        from station.errors import ReceiverError, SpecmonError
+
+        cls = ReceiverError if summary.receiver_errors else SpecmonError
+        raise cls(f"no band sweep completed in {summary.elapsed_s:.1f} s ({summary.receiver_errors} receiver "
+                  f"errors; last: {summary.last_receiver_error or 'none'}); no export written")
+    if summary.export_error:  # measured and stored, but the exports asked for are not there
+        from station.errors import SinkError
+
+        raise SinkError(f"export failed (the cases stay in the store): {summary.export_error}")
     return 0
 
 

@@ -7,6 +7,7 @@ and reload flags, summary)."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import replace
@@ -334,12 +335,18 @@ class Daemon:
                 log.warning("sinks not drained at exit; the spool keeps the rest for the next start")
         except Exception as exc:
             log.error("flushing sinks failed (the spool keeps the points): %s", exc)
-        if self.stop_reason in BOUNDED and self.config.export.on_exit:
+        self.summary.receiver_errors = sum(s.counters.errors for s in self.receivers.values())
+        self.summary.last_receiver_error = next(
+            (s.last_error for s in self.receivers.values() if s.last_error), self.summary.last_receiver_error)
+        if self.summary.no_sweep:
+            log.error("no band sweep completed (%s); no export written", self.summary.last_receiver_error
+                      or "no receiver error")
+        elif self.stop_reason in BOUNDED and self.config.export.on_exit:
             try:
                 self.summary.exports = self.pipeline.export(self.config.export_dir)
-            except SpecmonError as exc:
+            except (SpecmonError, OSError, sqlite3.Error) as exc:  # a full disk: one line, the cases stay stored
+                self.summary.export_error = str(exc)
                 log.error("export failed: %s", exc)
-        self.summary.receiver_errors = sum(s.counters.errors for s in self.receivers.values())
         self.summary.band_lines = [_band_line(r) for r in self._last_reports.values()]
         try:
             self.summary.case_lines = self.pipeline.open_cases(limit=1000)

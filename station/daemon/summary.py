@@ -29,6 +29,14 @@ class RunSummary:
     case_lines: list = field(default_factory=list)  # one line per violation case in the store
     data_dir: str = ""
     db_path: str = ""
+    last_receiver_error: str | None = None  # the last receiver failure of the run (None: none)
+    export_error: str | None = None  # why the end-of-run export failed (one line), None when it did not
+
+    @property
+    def no_sweep(self) -> bool:
+        """A run that ended by itself (bounds, end of recording) without completing a single band sweep: it
+        measured nothing, so it is a failure (non-zero exit, no empty exports)."""
+        return self.sweeps == 0 and self.stopped_by in ("sweeps", "duration", "end_of_recording")
 
 
 def _band_line(report) -> str:

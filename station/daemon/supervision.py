@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from station.config import ReceiverConfig
-from station.errors import ConfigError, ReceiverError, SpecmonError, UsageError
+from station.errors import ConfigError, DataError, ReceiverError, SpecmonError, UsageError
 
 log = logging.getLogger("specmon.daemon")
 
@@ -125,7 +125,9 @@ class ReceiverSupervisor:
     """Keeps one configured receiver open; after a failure closes it and reopens with exponential backoff.
 
     States: ``closed`` (not opened yet), ``ok``, ``reopening`` (waiting for the next attempt), ``failed``
-    (the last attempt to open failed; a next one is scheduled). Never raises on open failures."""
+    (the last attempt to open failed; a next one is scheduled). Transient open failures (no device, host
+    unreachable) are retried; permanent ones are raised at once with their exit code: a malformed URI
+    (ConfigError) and a broken input file behind it (DataError: a ``sim:`` scenario, a ``file:`` recording)."""
 
     def __init__(self, cfg: ReceiverConfig, stop: threading.Event, *, factory: ReceiverFactory | None = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -152,6 +154,8 @@ class ReceiverSupervisor:
             rx = self._factory(self.cfg)
         except UsageError as exc:  # a malformed URI or option never heals: it is a config error
             raise ConfigError(f"receiver {self.cfg.name}: {exc}", where=f"receivers.{self.cfg.name}.uri") from None
+        except (ConfigError, DataError):  # a broken scenario/recording/config file never heals by waiting
+            raise
         except (SpecmonError, OSError, ValueError, RuntimeError) as exc:
             self._failed(exc, opening=True)
             return None

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from station.errors import SinkError
 from station.outputs.lineprotocol import encode_point
-from station.outputs.sqlitefile import immediate_transaction, open_wal, write_error_reason
+from station.outputs.sqlitefile import immediate_transaction, make_dir, open_wal, write_error_reason
 from station.outputs.vocabulary import MEASUREMENTS, Point, coerce
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class Spool:
         self._clock_ns = clock_ns
         self._lock = threading.RLock()
         self._sender_fd: int | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path.parent, "spool directory")
         try:
             self._db = open_wal(self.path, synchronous=synchronous)
             self._db.executescript(_SCHEMA)

@@ -44,6 +44,35 @@ def write_error_reason(exc: BaseException, path: str | Path) -> str:
     return text
 
 
+def make_dir(path: str | Path, what: str = "data directory", *, writable: bool = False) -> Path:
+    """Create the directory ``path`` (and its parents) when missing; with ``writable`` also check that it can
+    be written (not on a read-only filesystem, write permission). A read-only filesystem, a permission
+    refusal or a full disk is a :class:`station.errors.SinkError` (exit 6) on one line naming the path."""
+    from station.errors import SinkError
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = {errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+                  errno.EPERM: "permission denied", errno.ENOSPC: "disk full",
+                  errno.ENOTDIR: "a parent is not a directory", errno.EEXIST: "exists and is not a directory"}
+        text = reason.get(exc.errno, exc.strerror or str(exc))
+        raise SinkError(f"cannot create the {what}: {text}", where=str(path)) from None
+    if not path.is_dir():
+        raise SinkError(f"cannot use the {what}: not a directory", where=str(path))
+    if writable:
+        try:
+            read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        if read_only:
+            raise SinkError(f"cannot write to the {what}: read-only file system", where=str(path))
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise SinkError(f"cannot write to the {what}: permission denied", where=str(path))
+    return path
+
+
 def open_wal(path: str | Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """A connection to the SQLite file ``path`` as the station's stores use it: autocommit (transactions are
     explicit, see :func:`immediate_transaction`), usable from any thread, waiting up to 30 s for a lock, WAL

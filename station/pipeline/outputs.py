@@ -15,7 +15,7 @@ from pathlib import Path
 from dsp.spectrum import Spectrum
 from station.config import BandConfig, Config
 from station.errors import SinkError
-from station.outputs.spool import open_wal
+from station.outputs.sqlitefile import make_dir, open_wal
 
 log = logging.getLogger("specmon.pipeline")
 
@@ -38,7 +38,7 @@ class StateStore:
 
     def __init__(self, db_path: Path):
         self.path = Path(db_path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path.parent)
         try:
             self._db = open_wal(self.path)
             self._db.executescript(_STATE_SCHEMA)

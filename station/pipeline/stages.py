@@ -31,6 +31,7 @@ from station.pipeline.factories import (
     match_tracks,
     open_case_store,
 )
+from station.outputs.sqlitefile import make_dir, write_error_reason
 from station.pipeline.outputs import Outputs, StateStore, is_disk_full
 from station.pipeline.records import Judged, SweepReport, SweepResult
 
@@ -57,7 +58,7 @@ class Pipeline:
 
     def __init__(self, config: Config):
         self.config = config
-        config.store.data_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(config.store.data_dir, writable=True)
         self.state = StateStore(config.store.db_path)
         self.store_state = "ok"
         self.store_error: str | None = None
@@ -381,11 +382,15 @@ class Pipeline:
         from station.compliance.exports import export_cases, export_db
 
         formats, lang = tuple(self.config.export.formats), self.config.export.lang
-        try:  # in a short-lived child: fpdf2/openpyxl never load into the station (the store is WAL SQLite)
-            return call_in_child(export_db, self.cases.path, formats, Path(out_dir), lang=lang)
-        except ChildFailed as exc:
-            log.warning("%s; exporting in-process", exc)
-        return export_cases(self.cases, formats, Path(out_dir), lang=lang)
+        try:
+            try:  # in a short-lived child: fpdf2/openpyxl never load into the station (the store is WAL SQLite)
+                return call_in_child(export_db, self.cases.path, formats, Path(out_dir), lang=lang)
+            except ChildFailed as exc:
+                log.warning("%s; exporting in-process", exc)
+            return export_cases(self.cases, formats, Path(out_dir), lang=lang)
+        except (OSError, sqlite3.Error) as exc:  # a full or read-only disk: one line, the cases stay stored
+            where = getattr(exc, "filename", None) or out_dir
+            raise SinkError(f"cannot write the export: {write_error_reason(exc, where)}", where=str(where)) from None
 
     def close(self) -> None:
         for closer in (self.outputs.close, self.state.close, getattr(self.cases, "close", None)):
