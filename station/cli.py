@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "spool": "station.commands.spool",
     "vocabulary": "station.commands.vocabulary",
     "verify": "station.commands.verify",
+    "network": "station.commands.network",
     "calibrate": "station.commands.calibrate",
 }
 

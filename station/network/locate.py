@@ -18,7 +18,8 @@ profile cost
 refined with Nelder-Mead, and the 95 % confidence region is the likelihood-ratio set
 ``D(x, y) - D_min <= chi2_2(0.95) = 5.99`` traced as polygons on a finer grid (Wilks; approximate, the
 localisation benchmark measures its real coverage). With ``k >= 4`` stations ``D_min`` is a goodness-of-fit
-statistic with ``k - 3`` degrees of freedom: a tiny p-value says the levels are not those of one source.
+statistic with ``k - 3`` degrees of freedom (three stations: tested against one, conservatively): a tiny
+p-value says the levels are not those of one source.
 
 Two stations fix no point: their region is the band around an Apollonius arc (``kind='arc'``). One station
 fixes no direction: the region is a ring of distances consistent with its level for a stated EIRP range
@@ -103,7 +104,8 @@ class Fix:
     dof : int
         Degrees of freedom of the goodness-of-fit test (k - 3; 0 when it cannot be tested).
     p_value : float or None
-        P(chi2_dof >= cost): small means the levels are not those of one source; None when dof == 0.
+        P(chi2 >= cost) with max(dof, 1) degrees of freedom: small means the levels are not those of one
+        source (None for arcs and rings).
     exponent : float
         Path-loss exponent at the estimate.
     level_1m_dbm : float
@@ -246,12 +248,14 @@ def locate(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior(), le
         return Fix("arc", 2, None, None, region, bounded, confidence, best, 0, None, area_m2=area,
                    notes=("two stations: the region consistent with the level difference, not a position",))
     _, n_hat, a_hat = _profile(np.array(bx), np.array(by), p, xs, ys, w, prior)
+    # k - 3 degrees of freedom (k levels + the exponent prior, 4 parameters). With k = 3 none is free, yet
+    # the geometry bounds the level differences one source can make (two strong stations far apart and a weak
+    # one between them are impossible for one source at a plausible exponent): D_min is then tested against
+    # one degree of freedom, a conservative stand-in for its unknown null distribution
     dof = k - 3
-    p_value = None
-    if dof > 0:
-        from scipy.stats import chi2
+    from scipy.stats import chi2
 
-        p_value = float(chi2.sf(best, dof))
+    p_value = float(chi2.sf(best, max(dof, 1)))
     crb = crb_position_m2(bx, by, xs, ys, float(n_hat), prior, level_u_db=u)
     return Fix("fix", k, bx, by, region, bounded, confidence, best, dof, p_value, float(n_hat), float(a_hat),
                area, None, float(math.sqrt(max(0.0, np.trace(crb)))))
@@ -375,8 +379,9 @@ def crb_position_m2(x_m: float, y_m: float, xs_m, ys_m, exponent: float, prior: 
 def best_split(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior(), level_u_db=None,
                search_half_m: float | None = None) -> tuple[tuple[int, ...], tuple[int, ...], float]:
     """The partition of the stations into two non-empty groups whose two single-source fits explain the
-    levels best (smallest sum of profile costs on the coarse grid). Returns (group_a, group_b, cost);
-    exhaustive, so for at most 12 stations (2047 partitions)."""
+    levels best (smallest sum of profile costs on the coarse grid; groups of one or two stations always fit,
+    so ties are broken by geographic compactness around each group's strongest station). Returns
+    (group_a, group_b, cost); exhaustive, so for at most 12 stations (2047 partitions)."""
     p, xs, ys, u = _check(levels_dbm, xs_m, ys_m, level_u_db)
     k = p.size
     if k < 2:
@@ -398,16 +403,22 @@ def best_split(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior()
             cache[idx] = float(_profile(mx, my, p[sel], xs[sel], ys[sel], w_all[sel], prior)[0].min())
         return cache[idx]
 
+    def spread(idx: tuple[int, ...]) -> float:
+        # metres from each station to its group's strongest station: co-channel emitters are each heard
+        # best near their own site, so among equally good fits the geographically compact split wins
+        top = max(idx, key=lambda i: p[i])
+        return float(sum(math.hypot(xs[i] - xs[top], ys[i] - ys[top]) for i in idx))
+
     best = None
     rest = tuple(range(1, k))
     for r in range(0, k - 1):
         for combo in itertools.combinations(rest, r):
             a = (0, *combo)
             b = tuple(i for i in range(k) if i not in a)
-            total = cost(a) + cost(b)
-            if best is None or total < best[2]:
-                best = (a, b, total)
-    return best
+            key = (round(cost(a) + cost(b), 6), spread(a) + spread(b))
+            if best is None or key < best[0]:
+                best = (key, a, b)
+    return best[1], best[2], best[0][0]
 
 
 __all__ = ["CHI2_2DOF_95", "Fix", "PathLossPrior", "best_split", "crb_position_m2", "default_search_half_m",
