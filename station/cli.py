@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "verify": "station.commands.verify",
     "network": "station.commands.network",
     "calibrate": "station.commands.calibrate",
+    "spurs": "station.commands.spurs",
 }
 
 

@@ -100,3 +100,19 @@ def test_sweep_log_is_tracked_across_sweeps(capsys):
     assert strongest["center_hz"] == pytest.approx(1382.42e6, abs=100e3)
     assert strongest["n_obs"] == 30 and strongest["occupancy"] == 1.0
     assert strongest["track_id"].startswith("trk-1382")
+
+
+def test_min_snr_option_drops_weaker_emissions(capsys):
+    """--min-snr keeps only emissions at or over the given in-band SNR (the detector's Pfa stays the gate)."""
+    import json
+
+    from station.cli import main
+    from tests.conftest import shared_file
+
+    path = shared_file("iq/rtl433t_valeo-carkey_433.92M_250k.cu8")
+    assert main(["detect", str(path), "--json", "--keep-artifacts"]) == 0
+    every = json.loads(capsys.readouterr().out)["emissions"]
+    assert main(["detect", str(path), "--json", "--keep-artifacts", "--min-snr", "6"]) == 0
+    strong = json.loads(capsys.readouterr().out)["emissions"]
+    assert 0 < len(strong) < len(every)
+    assert all(e["snr_db"] >= 6 for e in strong)

@@ -140,3 +140,15 @@ def test_dither_learns_the_baseband_spurs_only(spur_city):
     added = learn_by_dither(rx, m, center_hz=145.1e6, sample_rate_hz=RATE, nfft=2048, n_shifts=4, dwell_s=0.1)
     offs = sorted(s.offset_hz for s in added)
     assert offs == pytest.approx([-487.3e3, 312.5e3], abs=2 * RATE / 2048)
+
+
+def test_spurs_learn_and_show_commands(spur_city, tmp_path, capsys):
+    from station.cli import main
+
+    db = tmp_path / "st.db"
+    assert main(["spurs", "learn", "--source", f"sim:{spur_city}", "--center-freq", "145.1M", "--db", str(db),
+                 "--shifts", "3", "--dwell", "0.1", "--gain", "30"]) == 0
+    assert main(["spurs", "show", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "+312." in out and "-487." in out and "dither" in out
+    assert main(["spurs", "show"]) == 2

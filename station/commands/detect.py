@@ -42,7 +42,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("--pfa", type=float, default=1e-6, help="false-alarm probability per test (default 1e-6)")
     p.add_argument("--keep-artifacts", action="store_true",
-                   help="also report DC spikes, IQ images, hop-edge roll-off and listed spurs, marked artifact")
+                   help="also report artifacts, marked with their reason: DC spikes, spurs, IQ images, hop-edge "
+                   "roll-off, and skirts, intermodulation, clipping and splatter products naming their parent")
+    p.add_argument("--min-snr", type=float, default=None, metavar="DB",
+                   help="report only emissions whose in-band SNR is at least DB (default: every detection; the "
+                   "detector's Pfa is the only gate)")
     p.add_argument("--spur", type=float, action="append", default=[], metavar="HZ",
                    help="a known spur frequency (Hz) to mark as artifact; repeatable")
     p.add_argument("--sample-rate", default=None, metavar="R", help="sample rate of a raw file, e.g. 250k, 2.4M")
@@ -167,6 +171,8 @@ def detect_sweeps(args, detector) -> tuple[dict, list[dict]]:
         tracker.update(detector.detect(sp), sp.end_utc, covered_hz=(sp.f_lo_hz, sp.f_hi_hz))
     rows = []
     for t in tracker.tracks:
+        if args.min_snr is not None and t.last.snr_db < args.min_snr:
+            continue
         occ = t.n_obs / t.n_revisits if t.n_revisits else 0.0
         rows.append(emission_json(
             t.last, center_hz=t.center_hz, power_dbfs=t.mean_power_dbfs, occupancy=occ,
@@ -195,7 +201,8 @@ def run(args) -> int:
         info, rows = detect_sweeps(args, detector)
     else:
         sp = iq_spectrum(args)
-        rows = [emission_json(e) for e in detector.detect(sp)]
+        rows = [emission_json(e) for e in detector.detect(sp)
+                if args.min_snr is None or e.snr_db >= args.min_snr]
         info = {
             "kind": "iq",
             "center_hz": float(sp.hop_centers_hz[0]),

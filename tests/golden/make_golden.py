@@ -27,7 +27,7 @@ FIELDS = ("center_hz", "bandwidth_hz", "power_dbfs", "snr_db", "occupancy", "n_b
 def cli_args(name: str) -> SimpleNamespace:
     return SimpleNamespace(recording=str(SHARED_DATA / "iq" / name), sample_rate=None, center_freq=None, format=None,
                            nfft=0, window="hann", overlap=0.5, max_seconds=10.0, pfa=1e-6, keep_artifacts=True,
-                           spur=[])
+                           spur=[], min_snr=None)
 
 
 def detect(name: str):
