@@ -8,12 +8,21 @@ recording) is raised as a :class:`SpecmonError` subclass whose message names the
 from __future__ import annotations
 
 
+#: a message longer than this is cut (callers echo values with station.redact.shown, ~80 characters each)
+MAX_MESSAGE_CHARS = 600
+
+
 class SpecmonError(Exception):
     """Base class: a user-facing error with a one-line message and a CLI exit code."""
 
     exit_code = 1
 
     def __init__(self, message: str, *, where: str | None = None):
+        from station.redact import redact, shorten
+
+        # secrets never reach a message (URL passwords, tokens, Authorization content), nor does a huge value
+        where = redact(where) if where else where
+        message = shorten(redact(message), MAX_MESSAGE_CHARS)
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
 

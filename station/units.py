@@ -11,6 +11,20 @@ import math
 import re
 
 from station.errors import UsageError
+from station.redact import shown
+
+#: the largest frequency/rate any input may give (Hz): 3 THz, the top of the ITU RR allocation table
+MAX_HZ = 3e12
+#: the longest duration any input may give (s): 10 years
+MAX_DURATION_S = 10 * 365.25 * 86400.0
+
+
+def _float(value: object) -> float:
+    """float(value), with an integer too large for a float (OverflowError) as +/-inf."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf
 
 _HZ_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9}
 _HZ_RE = re.compile(
@@ -29,17 +43,19 @@ def parse_hz(text: str | float | int, *, what: str = "frequency") -> float:
     callers that need a positive value check it. Raises UsageError naming ``what`` and the bad text.
     """
     if isinstance(text, bool):
-        raise UsageError(f"{what}: expected a frequency like 433.92M or 250k, got {text!r}")
+        raise UsageError(f"{what}: expected a frequency like 433.92M or 250k, got {shown(text)}")
     if isinstance(text, (int, float)):
-        value = float(text)
+        value = _float(text)
     else:
         m = _HZ_RE.match(str(text))
         if not m:
-            raise UsageError(f"{what}: cannot parse {text!r} as a frequency; expected a number with an optional "
+            raise UsageError(f"{what}: cannot parse {shown(text)} as a frequency; expected a number with an optional "
                              f"k/M/G suffix, e.g. 433.92M, 250k, 2.4e6")
         value = float(m.group("num")) * _HZ_SUFFIX[m.group("suffix").lower()]
     if not math.isfinite(value):
-        raise UsageError(f"{what}: frequency {text!r} is not finite")
+        raise UsageError(f"{what}: frequency {shown(text)} is not finite")
+    if abs(value) > MAX_HZ:
+        raise UsageError(f"{what}: frequency {shown(text)} is beyond {MAX_HZ:g} Hz")
     return value
 
 
@@ -47,7 +63,7 @@ def parse_positive_hz(text: str | float | int, *, what: str = "frequency") -> fl
     """:func:`parse_hz` that also requires a value > 0 (a centre frequency, a sample rate)."""
     value = parse_hz(text, what=what)
     if value <= 0:
-        raise UsageError(f"{what}: must be positive, got {text!r}")
+        raise UsageError(f"{what}: must be positive, got {shown(text)}")
     return value
 
 
@@ -57,14 +73,16 @@ def parse_duration_s(text: str | float | int, *, what: str = "duration") -> floa
     Must be positive and finite. Raises UsageError naming ``what``.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        value = float(text)
+        value = _float(text)
     else:
         m = _DURATION_RE.match(str(text))
         if not m:
-            raise UsageError(f"{what}: cannot parse {text!r} as a duration; expected e.g. 10, 1.5s, 250ms, 2min")
+            raise UsageError(f"{what}: cannot parse {shown(text)} as a duration; expected e.g. 10, 1.5s, 250ms, 2min")
         value = float(m.group("num")) * _DURATION_SUFFIX[m.group("suffix") or ""]
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"{what}: must be a positive duration, got {text!r}")
+        raise UsageError(f"{what}: must be a positive duration, got {shown(text)}")
+    if value > MAX_DURATION_S:
+        raise UsageError(f"{what}: {shown(text)} is longer than 10 years")
     return value
 
 
@@ -73,16 +91,19 @@ def parse_gain_db(text: str | float | int | None, *, what: str = "gain") -> floa
     if text is None:
         return None
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
+        value = _float(text)
+        if not math.isfinite(value):
+            raise UsageError(f"{what}: gain {shown(text)} is not finite")
+        return value
     s = str(text).strip().lower()
     if s in ("auto", "agc", ""):
         return None
     try:
         value = float(s.removesuffix("db").strip())
     except ValueError:
-        raise UsageError(f"{what}: expected 'auto' or a gain in dB like 28.0, got {text!r}") from None
+        raise UsageError(f"{what}: expected 'auto' or a gain in dB like 28.0, got {shown(text)}") from None
     if not math.isfinite(value):
-        raise UsageError(f"{what}: gain {text!r} is not finite")
+        raise UsageError(f"{what}: gain {shown(text)} is not finite")
     return value
 
 

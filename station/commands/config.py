@@ -16,8 +16,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     c = actions.add_parser(
         "check",
         help="validate FILE: exit 0 and print a summary, or print the first error (file:key or file:line:col)",
-        description="Validate FILE as specmon run would at start-up (types, ranges, URIs, referenced files). "
-        "Exit 0 when valid; exit 3 with one line naming the file, key and reason otherwise.",
+        description="Validate FILE exactly as specmon run does at start-up and on a SIGHUP reload (one shared "
+        "function): types and plausible ranges, receiver URIs (parsed without opening; sim: scenario files loaded "
+        "and validated), each band inside its receiver's tuning range, rbw feasible at the sample rate, the "
+        "register and exempt bands (every row, and the checker's index). Exit 0 when valid; otherwise one line "
+        "naming the file, key (or line:column) and reason, exit 3 (config), 4 (a bad data file such as the "
+        "register or a scenario) or 2 (a malformed URI).",
     )
     c.add_argument("file", metavar="FILE", help="station config (TOML)")
     s = actions.add_parser("sample", help="print the commented sample config (every key with its default)")
@@ -31,7 +35,10 @@ def run(args) -> int:
     from station.errors import UsageError
 
     if args.action == "check":
+        from station.preflight import check_config
+
         cfg = load_config(args.file)
+        check_config(cfg)
         print(f"{args.file}: OK: station {cfg.station.id} ({cfg.station.name}) at {cfg.station.latitude:.4f}, "
               f"{cfg.station.longitude:.4f}")
         for r in cfg.receivers:

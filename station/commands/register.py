@@ -24,8 +24,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="register_action", metavar="ACTION", required=True)
 
     c = actions.add_parser("check", help="validate every row of a register (or --exempt table) and print counts",
-                           description="Validate a canonical register (CSV or JSON by extension) and print each "
-                           "problem as file:line:column: column: reason, then counts by service and status.")
+                           description="Validate a canonical register (CSV or JSON by extension) exactly as specmon "
+                           "run and a SIGHUP reload do (every field in its plausible range, then the checker's "
+                           "frequency index) and print each problem as file:line:column: column: reason, then "
+                           "counts by service and status.")
     c.add_argument("file", metavar="FILE", help="register .csv or .json (or an exempt-band .csv with --exempt)")
     c.add_argument("--exempt", action="store_true", help="FILE is a licence-exempt band table")
     c.add_argument("--quiet", "-q", action="store_true", help="print only the summary line, not each problem")
@@ -83,7 +85,17 @@ def run_check(args) -> int:
     _print_problems(reg.problems, args.quiet)
     print(reg.summary())
     _print_counts(reg)
-    return 4 if reg.errors else 0
+    if reg.errors:
+        return 4
+    from station.errors import DataError
+    from station.preflight import check_register
+
+    try:  # exactly what `specmon run` and a SIGHUP reload do with the file
+        check_register(args.file)
+    except DataError as exc:
+        print(exc)
+        return 4
+    return 0
 
 
 def run_import(args) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from station.redact import shown
 
 #: bandwidth unit letter -> multiplier to Hz
 _UNIT_HZ = {"H": 1.0, "K": 1e3, "M": 1e6, "G": 1e9}
@@ -136,7 +137,7 @@ class Designator:
 
 
 def _fail(text: str, pos: int, char: str, why: str) -> ValueError:
-    return ValueError(f"emission designator {text!r}: character {pos} {char!r} {why}")
+    return ValueError(f"emission designator {shown(text)}: character {pos} {shown(char)} {why}")
 
 
 def parse_bandwidth(code: str, *, text: str | None = None, offset: int = 0) -> float:
@@ -146,14 +147,14 @@ def parse_bandwidth(code: str, *, text: str | None = None, offset: int = 0) -> f
     """
     whole = text if text is not None else code
     if len(code) != 4:
-        raise ValueError(f"emission designator {whole!r}: bandwidth {code!r} must be 4 characters (e.g. '16K0')")
+        raise ValueError(f"emission designator {shown(whole)}: bandwidth {shown(code)} must be 4 characters (e.g. '16K0')")
     unit_pos = [i for i, c in enumerate(code) if c in _UNIT_HZ]
     for i, c in enumerate(code):
         if c not in _UNIT_HZ and not c.isdigit():
             raise _fail(whole, offset + i + 1, c, "is not a digit or a unit letter H, K, M, G in the bandwidth")
     if len(unit_pos) != 1:
         if not unit_pos:
-            raise ValueError(f"emission designator {whole!r}: bandwidth {code!r} has no unit letter H, K, M or G")
+            raise ValueError(f"emission designator {shown(whole)}: bandwidth {shown(code)} has no unit letter H, K, M or G")
         i = unit_pos[1]
         raise _fail(whole, offset + i + 1, code[i], "is a second unit letter in the bandwidth")
     i = unit_pos[0]
@@ -164,7 +165,7 @@ def parse_bandwidth(code: str, *, text: str | None = None, offset: int = 0) -> f
     value = float(code[:i] + "." + code[i + 1 :]) if i < 3 else float(code[:3])
     hz = value * _UNIT_HZ[code[i]]
     if hz <= 0:
-        raise ValueError(f"emission designator {whole!r}: bandwidth {code!r} is zero")
+        raise ValueError(f"emission designator {shown(whole)}: bandwidth {shown(code)} is zero")
     return hz
 
 
@@ -185,19 +186,19 @@ def parse_designator(text: str, *, require_bandwidth: bool = False) -> Designato
     if has_bw:
         if len(norm) < 7 or len(norm) > 9:
             raise ValueError(
-                f"emission designator {text!r} has {len(norm)} characters; expected 7 to 9 "
+                f"emission designator {shown(text)} has {len(norm)} characters; expected 7 to 9 "
                 "(4 bandwidth + 3 class + up to 2 optional symbols, e.g. '16K0F3E' or '180KF8EHF')"
             )
         bandwidth_hz: float | None = parse_bandwidth(norm[:4], text=norm)
         symbols, offset = norm[4:], 4
     else:
         if require_bandwidth:
-            raise ValueError(f"emission designator {text!r} has no necessary bandwidth (e.g. '16K0F3E')")
+            raise ValueError(f"emission designator {shown(text)} has no necessary bandwidth (e.g. '16K0F3E')")
         if len(norm) > 5:
-            raise ValueError(f"emission designator {text!r}: expected a bandwidth like '16K0' before the class")
+            raise ValueError(f"emission designator {shown(text)}: expected a bandwidth like '16K0' before the class")
         bandwidth_hz, symbols, offset = None, norm, 0
     if len(symbols) < 3:
-        raise ValueError(f"emission designator {text!r}: class of emission needs 3 symbols, got {symbols!r}")
+        raise ValueError(f"emission designator {shown(text)}: class of emission needs 3 symbols, got {shown(symbols)}")
     for i, c in enumerate(symbols):
         name, table = _SYMBOL_TABLES[i]
         if c not in table:

@@ -30,6 +30,7 @@ from station.config.schema import (
     StoreConfig,
 )
 from station.errors import ConfigError
+from station.redact import shown
 
 
 def load_config(path: str | Path) -> Config:
@@ -135,7 +136,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
         formats = ex.list_of("formats", ["csv", "pdf"], "str")
         for i, f in enumerate(formats):
             if f not in EXPORT_FORMATS:
-                raise ex.error(f"formats[{i}]", f"{f!r} is not an export format ({', '.join(EXPORT_FORMATS)})")
+                raise ex.error(f"formats[{i}]", f"{shown(f)} is not an export format ({', '.join(EXPORT_FORMATS)})")
         export = ExportConfig(
             formats=formats,
             dir=Path(ex.str("dir", "exports")),
@@ -166,7 +167,7 @@ def _station_id(st: _Section) -> str:
 
     sid = st.str("id")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", sid):
-        raise st.error("id", f"{sid!r} must be 1-64 letters, digits, '-', '_' or '.' (it becomes a tag)")
+        raise st.error("id", f"{shown(sid)} must be 1-64 letters, digits, '-', '_' or '.' (it becomes a tag)")
     return sid
 
 
@@ -184,7 +185,7 @@ def _receivers(root: _Section, base_dir: Path) -> tuple[ReceiverConfig, ...]:
     for i, s in enumerate(sections):
         name = s.str("name", "main" if i == 0 else f"rx{i}")
         if any(r.name == name for r in out):
-            raise s.error("name", f"duplicate receiver name {name!r}")
+            raise s.error("name", f"duplicate receiver name {shown(name)}")
         uri = s.str("uri")
         _check_receiver_uri(uri, s.where("uri"))
         rc = ReceiverConfig(
@@ -229,7 +230,7 @@ def _check_receiver_uri(uri: str, where: str) -> None:
 
     scheme, sep, _ = uri.partition(":")
     if not sep or scheme.lower() not in REGISTRY:
-        raise ConfigError(f"{uri!r} is not a receiver URI (schemes: {', '.join(sorted(REGISTRY))})", where=where)
+        raise ConfigError(f"{shown(uri)} is not a receiver URI (schemes: {', '.join(sorted(REGISTRY))})", where=where)
 
 
 #: sink URI options whose values the sinks read as booleans, numbers (checked at start-up, not at first write)
@@ -282,14 +283,14 @@ def _bands(root: _Section, receivers: tuple[ReceiverConfig, ...]) -> tuple[BandC
     for s in sections:
         name = s.str("name")
         if any(b.name == name for b in out):
-            raise s.error("name", f"duplicate band name {name!r}")
+            raise s.error("name", f"duplicate band name {shown(name)}")
         f_lo = s.hz("f_lo")
         f_hi = s.hz("f_hi")
         if f_hi <= f_lo:
             raise s.error("f_hi", f"must be above f_lo ({f_hi:g} <= {f_lo:g} Hz)")
         rx = s.str("receiver", d_receiver)
         if not any(r.name == rx for r in receivers):
-            raise s.error("receiver", f"no receiver named {rx!r} (have {', '.join(r.name for r in receivers)})")
+            raise s.error("receiver", f"no receiver named {shown(rx)} (have {', '.join(r.name for r in receivers)})")
         rbw = s.hz("rbw", d_rbw)
         if rbw > (f_hi - f_lo):
             raise s.error("rbw", f"{rbw:g} Hz is wider than the band ({f_hi - f_lo:g} Hz)")

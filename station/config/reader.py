@@ -11,6 +11,7 @@ from typing import Any
 
 from station.config.schema import DATA_DIR
 from station.errors import ConfigError, SpecmonError
+from station.redact import int_text_ok, shown
 
 
 class _Section:
@@ -48,7 +49,7 @@ class _Section:
         if not isinstance(v, str) or not v.strip():
             raise self.error(key, f"expected a non-empty string, got {_show(v)}")
         if choices and v not in choices:
-            raise self.error(key, f"{v!r} is not one of {', '.join(choices)}")
+            raise self.error(key, f"{shown(v)} is not one of {', '.join(choices)}")
         return v
 
     def number(self, key: str, default: Any = ..., *, lo: float | None = None, hi: float | None = None,
@@ -56,16 +57,17 @@ class _Section:
         v = self.raw(key, default)
         if v is default and default is not ...:
             return v
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise self.error(key, f"expected a number, got {_show(v)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, int) and not int_text_ok(v)) \
+                or not math.isfinite(v):
+            raise self.error(key, f"expected a finite number of plausible size, got {_show(v)}")
         return self._range(key, float(v), lo, hi, lo_open)
 
     def integer(self, key: str, default: Any = ..., *, lo: int | None = None, hi: int | None = None) -> int:
         v = self.raw(key, default)
         if v is default and default is not ...:
             return v
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise self.error(key, f"expected an integer, got {_show(v)}")
+        if isinstance(v, bool) or not isinstance(v, int) or not int_text_ok(v, 18):
+            raise self.error(key, f"expected an integer of plausible size, got {_show(v)}")
         return int(self._range(key, v, lo, hi, False))
 
     def boolean(self, key: str, default: Any = ...) -> bool:
@@ -85,9 +87,9 @@ class _Section:
         try:
             value = parse_hz(v, what=key)
         except SpecmonError:
-            raise self.error(key, f"{v!r} is not a frequency (e.g. 433.92M, 12.5k, 2.4e6)") from None
+            raise self.error(key, f"{shown(v)} is not a frequency (e.g. 433.92M, 12.5k, 2.4e6)") from None
         if positive and value <= 0:
-            raise self.error(key, f"must be a positive frequency, got {v!r}")
+            raise self.error(key, f"must be a positive frequency, got {shown(v)}")
         return value
 
     def seconds(self, key: str, default: Any = ..., *, allow_zero: bool = False) -> float:
@@ -103,7 +105,7 @@ class _Section:
         try:
             return parse_duration_s(v, what=key)
         except SpecmonError:
-            raise self.error(key, f"{v!r} is not a positive duration (e.g. 50ms, 1.5s, 15min)") from None
+            raise self.error(key, f"{shown(v)} is not a positive duration (e.g. 50ms, 1.5s, 15min)") from None
 
     def gain(self, key: str, default: Any = ...) -> float | None:
         from station.units import parse_gain_db
@@ -116,7 +118,7 @@ class _Section:
         try:
             g = parse_gain_db(v, what=key)
         except SpecmonError:
-            raise self.error(key, f"{v!r} is not a gain (expected 'auto' or dB like 28.0)") from None
+            raise self.error(key, f"{shown(v)} is not a gain (expected 'auto' or dB like 28.0)") from None
         if g is not None and not (-10.0 <= g <= 80.0):
             raise self.error(key, f"gain {g} dB is outside -10..80 dB")
         return g
@@ -178,7 +180,7 @@ def _type_name(v: Any) -> str:
 
 
 def _show(v: Any) -> str:
-    return repr(v) if isinstance(v, (str, int, float, bool)) else _type_name(v)
+    return shown(v) if isinstance(v, (str, int, float, bool)) else _type_name(v)
 
 
 def resolve_file(value: str, base_dir: Path, *, where: str) -> Path:
@@ -191,5 +193,5 @@ def resolve_file(value: str, base_dir: Path, *, where: str) -> Path:
         if not p.is_absolute():
             p = base_dir / p
     if not p.is_file():
-        raise ConfigError(f"file {str(p)!r} does not exist", where=where)
+        raise ConfigError(f"file {shown(str(p))} does not exist", where=where)
     return p

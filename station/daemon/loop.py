@@ -281,17 +281,21 @@ class Daemon:
         else:
             try:
                 new = load_config(self.config_path)
-            except SpecmonError as exc:
+            except Exception as exc:  # SpecmonError, or a bug: the running config stays either way
                 log.error("SIGHUP: keeping the running config: %s", exc)
                 self.reporter.event(f"reload failed, old config kept: {exc}")
                 return False
             new = new.with_data_dir(self.config.store.data_dir).with_bounds(
                 sweeps=self.config.run.sweeps, duration_s=self.config.run.duration_s)
         try:
-            self.pipeline.reload(new)
+            self.pipeline.reload(new)  # validates first (station.preflight.check_config), then swaps
         except SpecmonError as exc:
             log.error("SIGHUP: keeping the running config and register: %s", exc)
             self.reporter.event(f"reload failed, old config kept: {exc}")
+            return False
+        except Exception as exc:  # a bug on reload must not kill an unattended station (a crash loop)
+            log.exception("SIGHUP: reload failed unexpectedly; keeping the running config and register")
+            self.reporter.event(f"reload failed, old config kept: {type(exc).__name__}: {exc}")
             return False
         for name, sup in list(self.receivers.items()):
             if name not in {r.name for r in new.receivers} or new.receiver(name) != sup.cfg:

@@ -21,6 +21,6 @@ def open_text(path: str | Path) -> IO[str]:
     except OSError as exc:
         raise DataError(f"cannot open: {exc.strerror or exc}", where=str(path)) from None
     if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace", newline=None)
-    return open(p, encoding="utf-8", errors="replace", newline=None)
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8-sig", errors="replace", newline=None)
+    return open(p, encoding="utf-8-sig", errors="replace", newline=None)
 

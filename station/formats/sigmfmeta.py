@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from station.redact import shown
 from station.errors import DataError, UsageError
 
 SIGMF_VERSION = "1.2.0"
@@ -153,7 +154,7 @@ def is_sigmf_path(path: str | os.PathLike) -> bool:
 # ---- reading -----------------------------------------------------------------------------------------------
 def _parse_datetime(text, where: str) -> datetime:
     if not isinstance(text, str):
-        raise DataError(f"expected an ISO-8601 UTC time string, got {text!r}", where=where)
+        raise DataError(f"expected an ISO-8601 UTC time string, got {shown(text)}", where=where)
     s = text.strip()
     if s.endswith(("Z", "z")):
         s = s[:-1] + "+00:00"
@@ -166,7 +167,7 @@ def _parse_datetime(text, where: str) -> datetime:
     try:
         dt = datetime.fromisoformat(s)
     except ValueError:
-        raise DataError(f"cannot parse {text!r} as an ISO-8601 time", where=where) from None
+        raise DataError(f"cannot parse {shown(text)} as an ISO-8601 time", where=where) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 
 from station.errors import DataError, UsageError
+from station.redact import int_text_ok, shown
 from station.formats.sigmfmeta import (
     SIGMF_DTYPES,
     SIGMF_TO_NATIVE,
@@ -25,16 +26,21 @@ from station.formats.sigmfmeta import (
 )
 
 
+#: the largest magnitude a numeric SigMF field may have (Hz, samples/s, degrees ...): 3 THz
+MAX_VALUE = 3e12
+
+
 def _number(obj: dict, key: str, where: str, *, required: bool = False, positive: bool = False):
     if key not in obj:
         if required:
             raise DataError(f"missing required key {key!r}", where=where)
         return None
     v = obj[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise DataError(f"{key} must be a finite number, got {v!r}", where=f"{where}:{key}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, int) and not int_text_ok(v)) \
+            or not math.isfinite(v) or abs(v) > MAX_VALUE:
+        raise DataError(f"{key} must be a finite number of plausible size, got {shown(v)}", where=f"{where}:{key}")
     if positive and v <= 0:
-        raise DataError(f"{key} must be positive, got {v!r}", where=f"{where}:{key}")
+        raise DataError(f"{key} must be positive, got {shown(v)}", where=f"{where}:{key}")
     return v
 
 
@@ -42,8 +48,8 @@ def _int(obj: dict, key: str, where: str, *, default: int | None = 0) -> int | N
     if key not in obj:
         return default
     v = obj[key]
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise DataError(f"{key} must be a non-negative integer, got {v!r}", where=f"{where}:{key}")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**63:
+        raise DataError(f"{key} must be a non-negative 64-bit integer, got {shown(v)}", where=f"{where}:{key}")
     return v
 
 
@@ -57,10 +63,12 @@ def _geolocation(obj, where: str) -> Geolocation:
         or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords)
     ):
         raise DataError(f"expected a GeoJSON point {{'type': 'Point', 'coordinates': [lon, lat(, alt)]}}, "
-                        f"got {obj!r}", where=where)
+                        f"got {shown(obj)}", where=where)
     try:
         return Geolocation(lat_deg=float(coords[1]), lon_deg=float(coords[0]),
                            alt_m=float(coords[2]) if len(coords) == 3 else None)
+    except OverflowError:
+        raise DataError("coordinates are too large", where=where) from None
     except UsageError as exc:
         raise DataError(str(exc), where=where) from None
 
@@ -74,7 +82,7 @@ def _objects(doc: dict, key: str, noun: str, m: str) -> Iterator[tuple[int, dict
     for i, obj in enumerate(raw):
         where = f"{m}:{key}[{i}]"
         if not isinstance(obj, dict):
-            raise DataError(f"{noun} must be an object, got {obj!r}", where=where)
+            raise DataError(f"{noun} must be an object, got {shown(obj)}", where=where)
         yield i, obj, where
 
 
@@ -105,9 +113,9 @@ def read_meta(path: str | os.PathLike, *, verify_sha512: bool = False) -> SigmfR
     datatype = g.get("core:datatype")
     if datatype is None:
         raise DataError("missing required key 'core:datatype'", where=gw)
-    if datatype not in SIGMF_TO_NATIVE:
+    if not isinstance(datatype, str) or datatype not in SIGMF_TO_NATIVE:
         raise DataError(
-            f"unsupported SigMF datatype {datatype!r}; supported: {', '.join(SIGMF_TO_NATIVE)}",
+            f"unsupported SigMF datatype {shown(datatype)}; supported: {', '.join(SIGMF_TO_NATIVE)}",
             where=f"{gw}:core:datatype",
         )
     rate = float(_number(g, "core:sample_rate", gw, required=True, positive=True))
@@ -118,7 +126,7 @@ def read_meta(path: str | os.PathLike, *, verify_sha512: bool = False) -> SigmfR
     geo = _geolocation(g["core:geolocation"], f"{gw}:core:geolocation") if "core:geolocation" in g else None
     sha = g.get("core:sha512")
     if sha is not None and not (isinstance(sha, str) and len(sha) == 128):
-        raise DataError(f"core:sha512 must be 128 hex digits, got {sha!r}", where=f"{gw}:core:sha512")
+        raise DataError(f"core:sha512 must be 128 hex digits, got {shown(sha)}", where=f"{gw}:core:sha512")
 
     captures = []
     for i, c, cw in _objects(doc, "captures", "capture", m):

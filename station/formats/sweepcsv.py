@@ -34,6 +34,14 @@ import numpy as np
 from dsp.spectrum import Spectrum
 from station.errors import DataError, UsageError
 from station.formats._text import open_text
+from station.redact import shorten, shown
+from station.units import MAX_HZ
+
+#: plausible ranges of an imported row: levels (dB; rtl_power's -inf for an all-zero bin is kept, as -300 dB),
+#: the samples column, bins per row
+MAX_DB = 400.0
+MAX_SAMPLES = 2**48
+MAX_BINS_PER_ROW = 10_000_000
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$")
@@ -152,9 +160,9 @@ def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
     d_txt, t_txt = parts[0], parts[1]
     md, mt = _DATE_RE.match(d_txt), _TIME_RE.match(t_txt)
     if not md:
-        raise err(0, f"bad date {d_txt!r}; expected YYYY-MM-DD")
+        raise err(0, f"bad date {shown(d_txt)}; expected YYYY-MM-DD")
     if not mt:
-        raise err(1, f"bad time {t_txt!r}; expected HH:MM:SS[.ffffff]")
+        raise err(1, f"bad time {shown(t_txt)}; expected HH:MM:SS[.ffffff]")
     frac = mt.group(4) or ""
     try:
         local = datetime(int(md.group(1)), int(md.group(2)), int(md.group(3)), int(mt.group(1)), int(mt.group(2)),
@@ -167,30 +175,38 @@ def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
         try:
             return float(parts[i])
         except ValueError:
-            raise err(i, f"{what} {parts[i]!r} is not a number") from None
+            raise err(i, f"{what} {shown(parts[i])} is not a number") from None
 
     low, high, step = num(2, "Hz low"), num(3, "Hz high"), num(4, "Hz step")
     samples_f = num(5, "samples")
-    if not (math.isfinite(low) and math.isfinite(high) and low >= 0):
-        raise err(2, f"Hz low/high {parts[2]}/{parts[3]} must be finite and non-negative")
+    if not (math.isfinite(low) and 0 <= low <= MAX_HZ):
+        raise err(2, f"Hz low {shown(parts[2])} must be finite, in 0..{MAX_HZ:g}")
+    if not (math.isfinite(high) and 0 <= high <= MAX_HZ):
+        raise err(3, f"Hz high {shown(parts[3])} must be finite, in 0..{MAX_HZ:g}")
     if high <= low:
-        raise err(3, f"Hz high {parts[3]} is not above Hz low {parts[2]}")
+        raise err(3, f"Hz high {shorten(parts[3])} is not above Hz low {shorten(parts[2])}")
     if not (math.isfinite(step) and step > 0):
-        raise err(4, f"Hz step {parts[4]!r} must be a positive number")
+        raise err(4, f"Hz step {shown(parts[4])} must be a positive number")
+    if (high - low) / step > MAX_BINS_PER_ROW:
+        raise err(4, f"Hz step {shown(parts[4])} gives more than {MAX_BINS_PER_ROW} bins per row")
+    if not (math.isfinite(samples_f) and 0 <= samples_f <= MAX_SAMPLES and samples_f == int(samples_f)):
+        raise err(5, f"samples {shown(parts[5])} must be a whole number in 0..{MAX_SAMPLES}")
     try:
         values = np.array(parts[6:], dtype=np.float64)  # fast path: C conversion of the whole row
     except ValueError:
         values = None
-    if values is None or np.isnan(values).any():
+    if values is None or np.isnan(values).any() or (values > MAX_DB).any() or (values < -MAX_DB).any():
         for j, txt in enumerate(parts[6:], start=6):  # find the culprit for the message
             if not txt:
                 raise err(j, "empty dB value (a trailing comma or a truncated line?)")
             try:
                 v = float(txt)
             except ValueError:
-                raise err(j, f"dB value {txt!r} is not a number") from None
+                raise err(j, f"dB value {shown(txt)} is not a number") from None
             if math.isnan(v):
                 raise err(j, "dB value is NaN")
+            if v > MAX_DB or (math.isfinite(v) and v < -MAX_DB):
+                raise err(j, f"dB value {shown(txt)} is outside -{MAX_DB:g}..{MAX_DB:g} dB")
     assert values is not None
     n_bins = int(round((high - low) / step))
     n = values.shape[0]

@@ -38,6 +38,7 @@ from station.formats.sweepjson import (
     write_npz,
 )
 from station.formats.sweeprfs import read_rfs
+from station.redact import shown
 
 __all__ = [
     "FORMATS", "JSON_KIND", "JSON_VERSION", "CsvRow", "format_for_path", "format_rtl_power", "iter_csv_sweeps",
@@ -55,7 +56,7 @@ def write_spectra(spectra: Iterable[Spectrum], path: str | Path | None, fmt: str
     import sys
 
     if fmt not in FORMATS:
-        raise UsageError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise UsageError(f"unknown output format {shown(fmt)}; expected one of {', '.join(FORMATS)}")
     if fmt == "npz":
         if path is None:
             raise UsageError("--format npz needs --output FILE")

@@ -13,6 +13,7 @@ import numpy as np
 from dsp.spectrum import Spectrum
 from station.errors import DataError
 from station.formats._text import open_text
+from station.redact import shown
 
 
 def read_rfs(path: str | Path) -> list[Spectrum]:
@@ -39,10 +40,10 @@ def read_rfs(path: str | Path) -> list[Spectrum]:
             pairs = sorted((float(f) * 1e6, float(v)) for f, v in points.items())
         except (TypeError, ValueError, AttributeError, OverflowError):
             raise DataError(
-                f"sweep {stamp!r}: expected {{MHz: dB}} with numeric keys and values", where=where
+                f"sweep {shown(stamp)}: expected {{MHz: dB}} with numeric keys and values", where=where
             ) from None
         if len(pairs) < 2:
-            raise DataError(f"sweep {stamp!r} has {len(pairs)} points; need at least 2", where=where)
+            raise DataError(f"sweep {shown(stamp)} has {len(pairs)} points; need at least 2", where=where)
         freqs = np.array([p[0] for p in pairs])
         values = np.maximum(np.array([p[1] for p in pairs]), -300.0)
         keep = np.ones(freqs.shape[0], dtype=bool)

@@ -51,25 +51,21 @@ def make_sweep_plan(band: BandConfig, sample_rate_hz: float, tuning_range_hz=Non
 
 def make_checker(config: Config):
     """The compliance checker from the register and exempt bands (None without a register). A register with
-    bad rows is refused (DataError naming file:line:column): a half-read register would open false cases."""
+    bad rows is refused (DataError naming file:line:column): a half-read register would open false cases.
+    The same function ``specmon register check`` runs (:func:`station.preflight.check_register`)."""
     if config.compliance.register is None:
         return None
-    from station.compliance.checker import ComplianceChecker
-    from station.compliance.register import load_exempt_bands_strict, load_register
+    from station.preflight import check_register
 
-    reg = load_register(config.compliance.register)
-    reg.raise_for_errors()
+    co = config.compliance
+    ppm = max((abs(r.ppm) for r in config.receivers), default=0)
+    reg, exempt, checker = check_register(
+        co.register, co.exempt_bands, station_position=(config.station.latitude, config.station.longitude),
+        monitoring_range_m=co.monitoring_range_m, receiver_uncertainty_ppm=float(max(ppm, 1)))
     for w in reg.warnings[:5]:
         log.warning("register: %s", w)
-    exempt = load_exempt_bands_strict(config.compliance.exempt_bands) if config.compliance.exempt_bands else []
-    ppm = max((abs(r.ppm) for r in config.receivers), default=0)
     log.info("%s; %d exempt bands", reg.summary(), len(exempt))
-    return ComplianceChecker(
-        reg.assignments, exempt,
-        station_position=(config.station.latitude, config.station.longitude),
-        monitoring_range_m=config.compliance.monitoring_range_m,
-        receiver_uncertainty_ppm=float(max(ppm, 1)),
-    )
+    return checker
 
 
 def make_tracker(band: BandConfig, state: dict | None):

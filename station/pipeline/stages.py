@@ -23,7 +23,6 @@ from station.errors import SinkError
 from station.calibration.levels import level_settings, load_station_profile
 from station.pipeline.factories import (
     case_lines,
-    make_checker,
     make_detector,
     make_occupancy,
     make_sweep_plan,
@@ -68,7 +67,9 @@ class Pipeline:
         self.trackers = {b.name: make_tracker(b, saved_tracks.get(b.name)) for b in config.bands}
         saved_occ = self.state.load("occupancy") or {}
         self.occupancy = {b.name: make_occupancy(b, saved_occ.get(b.name)) for b in config.bands if b.channels}
-        self.checker = make_checker(config)
+        from station.preflight import check_config
+
+        self.checker = check_config(config).checker  # the validation `config check` runs, and the checker
         self.cases = open_case_store(config)
         self.outputs = Outputs(config)
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
@@ -78,8 +79,6 @@ class Pipeline:
 
         self.spurs = SpurGuard(self.state)  # spur maps per receiver, LO-shift verdicts per track
         self.profiles = {r.name: load_station_profile(r.calibration) for r in config.receivers}
-        for i, b in enumerate(config.bands):  # fail at start, naming the band, when a band cannot be planned
-            make_sweep_plan(b, config.receiver(b.receiver).sample_rate_hz, where=f"{config.source}:bands[{i}]")
 
     # ---- stage 1+2: receive and dsp ---------------------------------------------------------------------
     def sweep(self, band: BandConfig, receiver, *, progress=None) -> SweepResult:
@@ -348,8 +347,13 @@ class Pipeline:
         return self.outputs.flush(timeout_s)
 
     def reload(self, config: Config) -> None:
-        """New config: rebuild the checker (register) first so a bad register keeps everything old."""
-        checker = make_checker(config)
+        """New config: validate it as at start (:func:`station.preflight.check_config`: receivers, tuning ranges,
+        rbw, scenario files, register) and rebuild the checker first, so a bad one keeps everything old."""
+        from station.preflight import check_config
+
+        checker = check_config(config).checker
+        self._plans = {k: v for k, v in self._plans.items()
+                       if any(b.name == k and b == self.config.band(k) for b in config.bands)}
         outputs = Outputs(config) if config.store.sinks != self.config.store.sinks else None
         self.checker = checker
         for b in config.bands:

@@ -29,15 +29,25 @@ def scheme_of(uri: str) -> str:
     return scheme.lower()
 
 
-def open_receiver(uri: str, **options) -> Receiver:
-    """Open the receiver named by ``uri``. Unknown schemes are a UsageError naming the known ones."""
+def receiver_class(uri: str) -> type[Receiver]:
+    """The receiver class of ``uri``'s scheme. Unknown schemes are a UsageError naming the known ones."""
     scheme = scheme_of(uri)
     target = REGISTRY.get(scheme)
     if target is None:
         raise UsageError(f"unknown receiver URI scheme {scheme!r} in {uri!r}; known: {', '.join(sorted(REGISTRY))}")
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls.from_uri(uri, **options)
+    return getattr(importlib.import_module(module_name), class_name)
 
 
-__all__ = ["REGISTRY", "Receiver", "ReceiverInfo", "open_receiver", "scheme_of"]
+def open_receiver(uri: str, **options) -> Receiver:
+    """Open the receiver named by ``uri``. Unknown schemes are a UsageError naming the known ones."""
+    return receiver_class(uri).from_uri(uri, **options)
+
+
+def check_receiver_uri(uri: str, **options) -> tuple[float, float] | None:
+    """Validate ``uri`` as :func:`open_receiver` would, without opening it (:meth:`Receiver.check_uri`): the
+    tuning range known before opening, or None."""
+    return receiver_class(uri).check_uri(uri, **options)
+
+
+__all__ = ["REGISTRY", "Receiver", "ReceiverInfo", "check_receiver_uri", "open_receiver", "receiver_class", "scheme_of"]

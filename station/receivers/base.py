@@ -76,6 +76,13 @@ class Receiver(abc.ABC):
     @abc.abstractmethod
     def info(self) -> ReceiverInfo: ...
 
+    @classmethod
+    def check_uri(cls, uri: str, **options) -> tuple[float, float] | None:
+        """Validate ``uri`` and ``options`` as :meth:`from_uri` would, without opening a device or connecting.
+        Returns the tuning range (Hz) known before opening, or None when only the device can tell. Raises the
+        same errors as ``from_uri`` for a malformed URI, an unknown option or a bad referenced file."""
+        return None
+
     # ---- control ---------------------------------------------------------------------------------------
     def set_center_freq(self, freq_hz: float) -> float:
         """Tune; returns the frequency actually set. Raises TuningError outside the tuning range.

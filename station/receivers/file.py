@@ -31,6 +31,7 @@ import numpy as np
 from station.errors import DataError, EndOfRecording, UsageError
 from station.receivers.base import FORMAT_DTYPES, NATIVE_FORMATS, Receiver, ReceiverInfo
 from station.units import format_hz, parse_hz, parse_positive_hz
+from station.redact import shown
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _parse_bool(value, key: str, uri: str) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise UsageError(f"option {key}={value!r} must be 1/0/true/false", where=uri)
+    raise UsageError(f"option {key}={shown(value)} must be 1/0/true/false", where=uri)
 
 
 def split_file_uri(uri: str) -> tuple[Path, dict[str, str]]:
@@ -85,7 +86,7 @@ def split_file_uri(uri: str) -> tuple[Path, dict[str, str]]:
             rest = rest[len("localhost"):]
     path, _, query = rest.partition("?")
     if not path:
-        raise UsageError(f"file URI {uri!r} names no file; expected file:PATH")
+        raise UsageError(f"file URI {shown(uri)} names no file; expected file:PATH")
     opts = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     return Path(os.path.expanduser(path)), opts
 
@@ -127,6 +128,15 @@ class FileReceiver(Receiver):
 
     # ---- opening ---------------------------------------------------------------------------------------
     @classmethod
+    def check_uri(cls, uri: str, **options) -> tuple[float, float]:
+        """Open the recording's metadata and data file as :meth:`from_uri` does (no samples are read)."""
+        rx = cls.from_uri(uri, **options)
+        try:
+            return rx.info.tuning_range_hz
+        finally:
+            rx.close()
+
+    @classmethod
     def from_uri(cls, uri: str, **options) -> FileReceiver:
         path, opts = split_file_uri(uri)
         opts.update({k: v for k, v in options.items() if v is not None})
@@ -141,7 +151,7 @@ class FileReceiver(Receiver):
         try:
             settle = int(opts.get("settle", 0))
         except ValueError:
-            raise UsageError(f"option settle={opts['settle']!r} must be an integer number of samples",
+            raise UsageError(f"option settle={shown(opts['settle'])} must be an integer number of samples",
                              where=uri) from None
         from station.formats import sigmf
 
@@ -178,7 +188,7 @@ class FileReceiver(Receiver):
         suffix = path.suffix.lower()
         if fmt:
             if fmt not in NATIVE_FORMATS:
-                raise DataError(f"unsupported sample format {fmt!r}; supported: {', '.join(NATIVE_FORMATS)}",
+                raise DataError(f"unsupported sample format {shown(fmt)}; supported: {', '.join(NATIVE_FORMATS)}",
                                 where=uri)
         elif suffix in RAW_EXTENSIONS:
             fmt = RAW_EXTENSIONS[suffix]

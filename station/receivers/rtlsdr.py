@@ -30,6 +30,7 @@ from station.receivers._rtl2832 import (
     nearest_gain_tenths,
 )
 from station.receivers.base import Receiver, ReceiverInfo
+from station.redact import shown
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def import_pyrtlsdr(where: str):
     except ModuleNotFoundError as exc:
         if exc.name in ("rtlsdr", "rtlsdr.rtlsdr"):
             raise ReceiverUnavailable(f"pyrtlsdr is not installed; {INSTALL_HINT}", where=where) from None
-        raise ReceiverUnavailable(f"pyrtlsdr cannot load (missing module {exc.name!r}); {INSTALL_HINT}",
+        raise ReceiverUnavailable(f"pyrtlsdr cannot load (missing module {shown(exc.name)}); {INSTALL_HINT}",
                                   where=where) from None
     except ImportError as exc:  # pyrtlsdr found no librtlsdr
         raise ReceiverUnavailable(f"librtlsdr could not be loaded ({exc}); {INSTALL_HINT}", where=where) from None
@@ -63,7 +64,7 @@ def list_serials(RtlSdr, where: str) -> list[str]:
 
 
 def _found(serials: list[str]) -> str:
-    return ", ".join(f"#{i} serial {s!r}" for i, s in enumerate(serials)) if serials else "none"
+    return ", ".join(f"#{i} serial {shown(s)}" for i, s in enumerate(serials)) if serials else "none"
 
 
 class RtlSdrReceiver(Receiver):
@@ -94,8 +95,22 @@ class RtlSdrReceiver(Receiver):
         self._gain_db = None
 
     @classmethod
-    def from_uri(cls, uri: str, **options) -> RtlSdrReceiver:
+    def check_uri(cls, uri: str, **options) -> tuple[float, float]:
+        """Parse the URI (no USB access); the widest range any supported tuner gives (the dongle's own tuner is
+        checked when it opens)."""
+        cls._parse(uri, **options)
+        return (min(lo for lo, _ in TUNER_RANGES_HZ.values()), max(hi for _, hi in TUNER_RANGES_HZ.values()))
+
+    @classmethod
+    def _parse(cls, uri: str, **options) -> tuple[int, str | None, int]:
+        """(device index, serial or None, settle samples) from ``rtlsdr://INDEX`` or ``rtlsdr://?serial=S``."""
+        scheme, _, rest = uri.partition(":")
+        if not rest.startswith("//"):
+            raise UsageError("malformed rtlsdr URI: expected rtlsdr://INDEX or rtlsdr://?serial=XYZ", where=uri)
         parts = urlsplit(uri)
+        if parts.path not in ("", "/"):
+            raise UsageError(f"malformed rtlsdr URI: unexpected path {shown(parts.path)}; expected rtlsdr://INDEX or "
+                             "rtlsdr://?serial=XYZ", where=uri)
         opts = dict(parse_qsl(parts.query, keep_blank_values=True))
         opts.update({k: v for k, v in options.items() if v is not None})
         if "settle_samples" in opts:
@@ -112,22 +127,28 @@ class RtlSdrReceiver(Receiver):
             try:
                 index = int(target)
             except ValueError:
-                raise UsageError(f"device index {target!r} is not a number; use rtlsdr://0 or rtlsdr://?serial=XYZ",
+                raise UsageError(f"device index {shown(target)} is not a number; use rtlsdr://0 or rtlsdr://?serial=XYZ",
                                  where=uri) from None
             if index < 0:
                 raise UsageError(f"device index {index} is negative", where=uri)
         try:
             settle = int(opts.get("settle", 16384))
         except ValueError:
-            raise UsageError(f"option settle={opts['settle']!r} must be an integer", where=uri) from None
+            raise UsageError(f"option settle={shown(opts['settle'])} must be an integer", where=uri) from None
+        if settle < 0:
+            raise UsageError(f"option settle={settle} must be >= 0", where=uri)
+        return index, serial, settle
 
+    @classmethod
+    def from_uri(cls, uri: str, **options) -> RtlSdrReceiver:
+        index, serial, settle = cls._parse(uri, **options)
         RtlSdr = import_pyrtlsdr(uri)
         serials = list_serials(RtlSdr, uri)
         if not serials:
             raise ReceiverUnavailable("no RTL-SDR dongle found (serials found: none); is it plugged in?", where=uri)
         if serial is not None:
             if serial not in serials:
-                raise ReceiverUnavailable(f"no RTL-SDR with serial {serial!r} (found: {_found(serials)})", where=uri)
+                raise ReceiverUnavailable(f"no RTL-SDR with serial {shown(serial)} (found: {_found(serials)})", where=uri)
             index = serials.index(serial)
         elif index >= len(serials):
             raise ReceiverUnavailable(f"no RTL-SDR device #{index} (found: {_found(serials)})", where=uri)
@@ -139,7 +160,7 @@ class RtlSdrReceiver(Receiver):
             self._sdr = self._RtlSdr(device_index=self.index)
         except Exception as exc:
             raise ReceiverUnavailable(
-                f"RTL-SDR #{self.index} (serial {self.serial!r}) found but cannot be opened ({exc}); is another "
+                f"RTL-SDR #{self.index} (serial {shown(self.serial)}) found but cannot be opened ({exc}); is another "
                 f"program (rtl_tcp, rtl_433) using it, is the dvb_usb_rtl28xxu kernel driver bound to it, or do "
                 f"udev rules deny USB access?", where=self.uri) from None
 
@@ -154,7 +175,7 @@ class RtlSdrReceiver(Receiver):
         self._sdr = None
         serials = list_serials(self._RtlSdr, self.uri)
         if self.serial not in serials:
-            raise ReceiverUnavailable(f"dongle serial {self.serial!r} disappeared ({reason}); found: {_found(serials)}",
+            raise ReceiverUnavailable(f"dongle serial {shown(self.serial)} disappeared ({reason}); found: {_found(serials)}",
                                       where=self.uri)
         self.index = serials.index(self.serial)
         self._open()

@@ -21,6 +21,8 @@ a peer that is not rtl_tcp (bad magic) are ReceiverUnavailable errors naming the
 
 from __future__ import annotations
 
+import math
+
 import logging
 import select
 import socket
@@ -41,6 +43,7 @@ from station.receivers._rtl2832 import (
     tuner_gains_db,
 )
 from station.receivers.base import Receiver, ReceiverInfo
+from station.redact import shown
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,7 @@ def parse_header(header: bytes, where: str) -> tuple[int, int]:
     """(tuner type, gain count) from the 12-byte header; ReceiverUnavailable when it is not rtl_tcp's."""
     if len(header) != 12 or header[:4] != HEADER_MAGIC:
         raise ReceiverUnavailable(
-            f"peer is not an rtl_tcp server: expected the 12-byte header starting with b'RTL0', got {header[:12]!r}",
+            f"peer is not an rtl_tcp server: expected the 12-byte header starting with b'RTL0', got {shown(header[:12])}",
             where=where,
         )
     _, tuner, n_gains = struct.unpack(HEADER_FORMAT, header)
@@ -106,7 +109,21 @@ class RtlTcpReceiver(Receiver):
         self._connect()
 
     @classmethod
+    def check_uri(cls, uri: str, **options) -> tuple[float, float]:
+        """Parse the URI (no connection); the widest range any tuner gives (the server's tuner is known once
+        connected)."""
+        cls._parse(uri, **options)
+        return (min(lo for lo, _ in TUNER_RANGES_HZ.values()), max(hi for _, hi in TUNER_RANGES_HZ.values()))
+
+    @classmethod
     def from_uri(cls, uri: str, **options) -> RtlTcpReceiver:
+        host, port, kw = cls._parse(uri, **options)
+        return cls(uri, host, port, **kw)
+
+    @classmethod
+    def _parse(cls, uri: str, **options) -> tuple[str, int, dict]:
+        if not uri.partition(":")[2].startswith("//"):
+            raise UsageError("malformed rtltcp URI: expected rtltcp://HOST[:PORT]", where=uri)
         parts = urlsplit(uri)
         opts = dict(parse_qsl(parts.query, keep_blank_values=True))
         opts.update({k: v for k, v in options.items() if v is not None})
@@ -115,11 +132,11 @@ class RtlTcpReceiver(Receiver):
             raise UsageError(f"unknown rtltcp option(s) {', '.join(sorted(unknown))}; known: timeout, retries, settle",
                              where=uri)
         if not parts.hostname:
-            raise UsageError(f"rtltcp URI {uri!r} names no host; expected rtltcp://HOST[:PORT]")
+            raise UsageError(f"rtltcp URI {shown(uri)} names no host; expected rtltcp://HOST[:PORT]")
         try:
             port = parts.port or DEFAULT_PORT
         except ValueError:
-            raise UsageError(f"rtltcp URI {uri!r} has an invalid port") from None
+            raise UsageError(f"rtltcp URI {shown(uri)} has an invalid port") from None
         try:
             timeout_s = float(opts.get("timeout", 5.0))
             retries = int(opts.get("retries", 5))
@@ -128,7 +145,9 @@ class RtlTcpReceiver(Receiver):
             raise UsageError(f"bad rtltcp option value: {exc}", where=uri) from None
         if timeout_s <= 0 or retries < 0 or settle < 0:
             raise UsageError("rtltcp options need timeout > 0, retries >= 0, settle >= 0", where=uri)
-        return cls(uri, parts.hostname, port, timeout_s=timeout_s, retries=retries, settle_samples=settle)
+        if not math.isfinite(timeout_s):
+            raise UsageError("rtltcp option timeout must be finite", where=uri)
+        return parts.hostname, port, {"timeout_s": timeout_s, "retries": retries, "settle_samples": settle}
 
     # ---- connection ------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -137,7 +156,7 @@ class RtlTcpReceiver(Receiver):
         except socket.timeout:
             raise ReceiverUnavailable(f"rtl_tcp host did not answer within {self.timeout_s:g} s", where=self.uri) from None
         except socket.gaierror as exc:
-            raise ReceiverUnavailable(f"cannot resolve host {self.host!r}: {exc.strerror}", where=self.uri) from None
+            raise ReceiverUnavailable(f"cannot resolve host {shown(self.host)}: {exc.strerror}", where=self.uri) from None
         except OSError as exc:
             raise ReceiverUnavailable(f"cannot connect to rtl_tcp server: {exc.strerror or exc}", where=self.uri) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

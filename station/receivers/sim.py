@@ -24,6 +24,7 @@ import numpy as np
 from station.errors import UsageError
 from station.receivers.base import Receiver, ReceiverInfo
 from station.sim.engine import R820T_GAINS_DB, Simulator
+from station.redact import shown
 from station.sim.scenario import (
     TUNING_RANGE_HZ, Scenario, builtin_scenario_path, load_scenario, needs_site, seen_from,
 )
@@ -34,17 +35,17 @@ _OPTIONS = {"seed", "settle_samples", "start_s", "station", "lat", "lon"}
 def _parse_uri(uri: str) -> tuple[Path, dict[str, str]]:
     scheme, sep, rest = uri.partition(":")
     if scheme.lower() != "sim" or not sep:
-        raise UsageError(f"not a sim URI: {uri!r} (expected sim://NAME or sim:PATH.toml)")
+        raise UsageError(f"not a sim URI: {shown(uri)} (expected sim://NAME or sim:PATH.toml)")
     rest, _, query = rest.partition("?")
     params = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=False)) if query else {}
     if rest.startswith("//") and "/" not in rest[2:]:
         name = rest[2:]
         if not name:
-            raise UsageError(f"sim URI {uri!r} names no scenario (e.g. sim://city)")
+            raise UsageError(f"sim URI {shown(uri)} names no scenario (e.g. sim://city)")
         return builtin_scenario_path(name), params
     path = rest[2:] if rest.startswith("///") else rest
     if not path:
-        raise UsageError(f"sim URI {uri!r} names no scenario file (e.g. sim:my-city.toml)")
+        raise UsageError(f"sim URI {shown(uri)} names no scenario file (e.g. sim:my-city.toml)")
     return Path(path), params
 
 
@@ -58,7 +59,7 @@ def _int_option(name: str, value, uri: str) -> int:
             raise ValueError
         return int(value)
     except (TypeError, ValueError):
-        raise UsageError(f"option {name} must be an integer, got {value!r}", where=uri) from None
+        raise UsageError(f"option {name} must be an integer, got {shown(value)}", where=uri) from None
 
 
 def _site(params: dict, scenario: Scenario, uri: str) -> tuple[str, float, float]:
@@ -67,12 +68,12 @@ def _site(params: dict, scenario: Scenario, uri: str) -> tuple[str, float, float
     for key, default, lo, hi in (("lat", scenario.latitude_deg, -90, 90), ("lon", scenario.longitude_deg, -180, 180)):
         raw = params.get(key, default)
         if raw is None:
-            raise UsageError(f"scenario {scenario.name!r} computes levels from EIRP: give the station site "
+            raise UsageError(f"scenario {shown(scenario.name)} computes levels from EIRP: give the station site "
                              f"(?station=ID&lat=DEG&lon=DEG)", where=uri)
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise UsageError(f"option {key} must be degrees, got {raw!r}", where=uri) from None
+            raise UsageError(f"option {key} must be degrees, got {shown(raw)}", where=uri) from None
         if not lo <= value <= hi:
             raise UsageError(f"option {key} must be in {lo}..{hi} degrees, got {value:g}", where=uri)
         out.append(value)
@@ -93,7 +94,7 @@ class SimReceiver(Receiver):
         self._info = ReceiverInfo(
             uri=uri,
             driver="sim",
-            hw=f"simulated RTL2832U/R820T, scenario {scenario.name!r}, seed {self.seed}",
+            hw=f"simulated RTL2832U/R820T, scenario {shown(scenario.name)}, seed {self.seed}",
             tuner="R820T",
             tuning_range_hz=TUNING_RANGE_HZ,
             gains_db=R820T_GAINS_DB,
@@ -104,8 +105,19 @@ class SimReceiver(Receiver):
         self.set_center_freq(100e6)
 
     @classmethod
-    def from_uri(cls, uri: str, *, seed: int | str | None = None, settle_samples: int | str | None = None,
-                 start_s: float | str | None = None, **options) -> SimReceiver:
+    def check_uri(cls, uri: str, **options) -> tuple[float, float]:
+        """Parse the URI and load and validate its scenario (transmitters, ids, site), without simulating."""
+        cls._parse(uri, **options)
+        return TUNING_RANGE_HZ
+
+    @classmethod
+    def from_uri(cls, uri: str, **options) -> SimReceiver:
+        scenario, kw = cls._parse(uri, **options)
+        return cls(uri, scenario, **kw)
+
+    @classmethod
+    def _parse(cls, uri: str, *, seed: int | str | None = None, settle_samples: int | str | None = None,
+               start_s: float | str | None = None, **options) -> tuple[Scenario, dict]:
         """Open ``sim://NAME`` or ``sim:PATH.toml``. Keyword options override URI query parameters.
 
         Raises UsageError for an unknown option or a bad value, DataError for a missing or malformed scenario.
@@ -116,7 +128,7 @@ class SimReceiver(Receiver):
         path, params = _parse_uri(uri)
         for key in params:
             if key not in _OPTIONS:
-                raise UsageError(f"unknown sim URI parameter {key!r}; known: {', '.join(sorted(_OPTIONS))}",
+                raise UsageError(f"unknown sim URI parameter {shown(key)}; known: {', '.join(sorted(_OPTIONS))}",
                                  where=uri)
         seed_v = _int_option("seed", params.get("seed", 0) if seed is None else seed, uri)
         settle_v = _int_option("settle_samples", params.get("settle_samples", 16384) if settle_samples is None
@@ -126,15 +138,17 @@ class SimReceiver(Receiver):
         start_raw = params.get("start_s", 0.0) if start_s is None else start_s
         try:
             start_v = float(start_raw)
-        except (TypeError, ValueError):
-            raise UsageError(f"option start_s must be a number of seconds, got {start_raw!r}", where=uri) from None
+            if not (0 <= start_v <= 1e9):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise UsageError(f"option start_s must be a number of seconds, got {shown(start_raw)}", where=uri) from None
         scenario = load_scenario(path)
         if needs_site(scenario):
             scenario = seen_from(scenario, *_site(params, scenario, uri))
         elif {"station", "lat", "lon"} & set(params):
             raise UsageError("station/lat/lon only apply to a scenario with [propagation] and eirp_dbm "
                              "transmitters", where=uri)
-        return cls(uri, scenario, seed=seed_v, settle_samples=settle_v, start_s=start_v)
+        return scenario, {"seed": seed_v, "settle_samples": settle_v, "start_s": start_v}
 
     # ---- reporting ---------------------------------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from station.errors import DataError
+from station.redact import shown
 
 #: R820T tuning range of the simulated dongle (Hz)
 TUNING_RANGE_HZ = (24e6, 1766e6)
@@ -148,11 +149,11 @@ def builtin_scenarios() -> list[str]:
 def builtin_scenario_path(name: str) -> Path:
     """Path of a built-in scenario; DataError listing the known names when there is none."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
-        raise DataError(f"bad built-in scenario name {name!r}; known: {', '.join(builtin_scenarios())}",
+        raise DataError(f"bad built-in scenario name {shown(name)}; known: {', '.join(builtin_scenarios())}",
                         where=f"sim://{name}")
     path = Path(str(resources.files("station") / "data" / "scenarios" / f"{name}.toml"))
     if not path.is_file():
-        raise DataError(f"no built-in scenario {name!r}; known: {', '.join(builtin_scenarios())} "
+        raise DataError(f"no built-in scenario {shown(name)}; known: {', '.join(builtin_scenarios())} "
                         f"(or give a file: sim:PATH.toml)", where=f"sim://{name}")
     return path
 
@@ -220,10 +221,10 @@ class _Parser:
             return default
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(full, f"must be a number, got {value!r}")
+            raise self.fail(full, f"must be a number, got {shown(value)}")
         value = float(value)
         if not math.isfinite(value):
-            raise self.fail(full, f"must be a finite number, got {value!r}")
+            raise self.fail(full, f"must be a finite number, got {shown(value)}")
         if lo is not None and (value <= lo if lo_open else value < lo):
             raise self.fail(full, f"must be {'>' if lo_open else '>='} {lo:g}, got {value:g}")
         if hi is not None and value > hi:
@@ -238,7 +239,7 @@ class _Parser:
             return default
         value = table[key]
         if not isinstance(value, str):
-            raise self.fail(full, f"must be a string, got {value!r}")
+            raise self.fail(full, f"must be a string, got {shown(value)}")
         return value
 
     def boolean(self, table: dict, key: str, path: str, default: bool) -> bool:
@@ -246,7 +247,7 @@ class _Parser:
             return default
         value = table[key]
         if not isinstance(value, bool):
-            raise self.fail(f"{path}.{key}", f"must be true or false, got {value!r}")
+            raise self.fail(f"{path}.{key}", f"must be true or false, got {shown(value)}")
         return value
 
     def frequency(self, table: dict, key: str, path: str) -> float:
@@ -261,9 +262,9 @@ class _Parser:
             try:
                 return parse_hz(value, what=full)
             except UsageError as exc:
-                raise self.fail(full, f"cannot parse {value!r} as a frequency (e.g. 145500000 or \"145.5M\")") from exc
+                raise self.fail(full, f"cannot parse {shown(value)} as a frequency (e.g. 145500000 or \"145.5M\")") from exc
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(full, f"must be a frequency in Hz (number or string like \"145.5M\"), got {value!r}")
+            raise self.fail(full, f"must be a frequency in Hz (number or string like \"145.5M\"), got {shown(value)}")
         return float(value)
 
     # sections -------------------------------------------------------------------------------------------
@@ -285,10 +286,10 @@ class _Parser:
         for index, item in enumerate(raw):
             path = f"transmitters[{index}]"
             if not isinstance(item, dict):
-                raise self.fail(path, f"must be a table, got {item!r}")
+                raise self.fail(path, f"must be a table, got {shown(item)}")
             tx = self.transmitter(item, path)
             if tx.id in seen:
-                raise self.fail(f"{path}.id", f"duplicate id {tx.id!r} (also transmitters[{seen[tx.id]}])")
+                raise self.fail(f"{path}.id", f"duplicate id {shown(tx.id)} (also transmitters[{seen[tx.id]}])")
             seen[tx.id] = index
             txs.append(tx)
         propagation = None
@@ -321,7 +322,7 @@ class _Parser:
         self.unknown(t, set(Propagation.__dataclass_fields__), p)
         model = self.string(t, "model", p, d.model)
         if model not in MODELS:
-            raise self.fail(f"{p}.model", f"unknown propagation model {model!r}; known: {', '.join(MODELS)}")
+            raise self.fail(f"{p}.model", f"unknown propagation model {shown(model)}; known: {', '.join(MODELS)}")
         seed = self.number(t, "seed", p, float(d.seed), lo=0, hi=2 ** 32 - 1)
         if seed != int(seed):
             raise self.fail(f"{p}.seed", f"must be a whole number, got {seed:g}")
@@ -339,7 +340,7 @@ class _Parser:
         self.unknown(t, set(ReceiverModel.__dataclass_fields__), p)
         tuner = self.string(t, "tuner", p, d.tuner)
         if tuner != "R820T":
-            raise self.fail(f"{p}.tuner", f"only the R820T tuner is simulated, got {tuner!r}")
+            raise self.fail(f"{p}.tuner", f"only the R820T tuner is simulated, got {shown(tuner)}")
         lo, hi = TUNING_RANGE_HZ
         rf_low = self.number(t, "rf_low_knee_hz", p, d.rf_low_knee_hz, lo=lo, hi=hi)
         rf_high = self.number(t, "rf_high_knee_hz", p, d.rf_high_knee_hz, lo=lo, hi=hi)
@@ -389,7 +390,7 @@ class _Parser:
         self.unknown(t, known, p)
         tx_id = self.string(t, "id", p)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]*", tx_id):
-            raise self.fail(f"{p}.id", f"must be letters, digits, '_', '.', ':' or '-', got {tx_id!r}")
+            raise self.fail(f"{p}.id", f"must be letters, digits, '_', '.', ':' or '-', got {shown(tx_id)}")
         freq = self.frequency(t, "frequency_hz", p)
         lo, hi = TUNING_RANGE_HZ
         if not lo <= freq <= hi:
@@ -397,7 +398,7 @@ class _Parser:
                                                 f"{lo / 1e6:.0f}-{hi / 1e6:.0f} MHz")
         modulation = self.string(t, "modulation", p).lower()
         if modulation not in MODULATIONS:
-            raise self.fail(f"{p}.modulation", f"unknown modulation {modulation!r}; known: {', '.join(MODULATIONS)}")
+            raise self.fail(f"{p}.modulation", f"unknown modulation {shown(modulation)}; known: {', '.join(MODULATIONS)}")
         eirp = self.number(t, "eirp_dbm", p, math.nan, lo=-50, hi=90)
         if not math.isnan(eirp) and "power_dbm" in t:
             raise self.fail(f"{p}.power_dbm", "give either power_dbm (level at the station) or eirp_dbm (level "

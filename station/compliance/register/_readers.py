@@ -14,6 +14,7 @@ from pathlib import Path
 
 from station.compliance.register.model import Problem
 from station.errors import DataError
+from station.redact import shown
 
 
 def _field_starts(line: str, delimiter: str = ",") -> list[int]:
@@ -93,7 +94,7 @@ class _CsvTable:
         for name in required:
             if name not in self.col_of:
                 raise DataError(
-                    f"header has no {name!r} column (columns: {', '.join(h for h in self.header if h)})",
+                    f"header has no {shown(name)} column (columns: {', '.join(h for h in self.header if h)})",
                     where=f"{self.path}:{self.header_line}:1",
                 )
         if known is not None:
@@ -102,7 +103,7 @@ class _CsvTable:
                 if name and name not in known:
                     col = starts[i] if i < len(starts) else 1
                     self.problems.append(
-                        Problem(self.path, self.header_line, col, f"unknown column {name!r} ignored", "warning")
+                        Problem(self.path, self.header_line, col, f"unknown column {shown(name)} ignored", "warning")
                     )
 
     def column(self, line: int, index: int) -> int:
@@ -206,7 +207,7 @@ class _JsonDoc:
                 hint = ""
                 if key == "assignments" and "items" in self.members:
                     hint = " (an NZ RSM API page? convert it: specmon register import FILE --format nz-rsm --out OUT)"
-                raise self.error(0, f"top-level object has no {key!r} array{hint}")
+                raise self.error(0, f"top-level object has no {shown(key)} array{hint}")
             return
         yield from self._array(i)
 

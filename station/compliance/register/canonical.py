@@ -21,6 +21,7 @@ from station.compliance.register.model import (
     assignment_to_fields,
 )
 from station.errors import DataError
+from station.redact import shown
 
 JSON_FORMAT = "specmon-register"
 JSON_VERSION = 1
@@ -69,7 +70,7 @@ def _json_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is a boolean, expected a number or text")
+        raise ValueError(f"{shown(value)} is a boolean, expected a number or text")
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
@@ -96,7 +97,7 @@ def load_register_json(path: str | os.PathLike) -> RegisterFile:
         for k in item:
             if k not in known:
                 kl, kc = doc.key_pos(start, end, k)
-                problems.append(Problem(doc.path, kl, kc, f"unknown key {k!r} ignored", "warning"))
+                problems.append(Problem(doc.path, kl, kc, f"unknown key {shown(k)} ignored", "warning"))
         fields: dict[str, str] = {}
         for k in COLUMNS:
             try:
@@ -117,9 +118,9 @@ def load_register_json(path: str | os.PathLike) -> RegisterFile:
         out.append(a)
     fmt, ver = doc.members.get("format"), doc.members.get("version")
     if fmt is not None and fmt != JSON_FORMAT:
-        raise doc.error(doc.text.find('"format"'), f"format is {fmt!r}, expected {JSON_FORMAT!r}")
+        raise doc.error(doc.text.find('"format"'), f"format is {shown(fmt)}, expected {shown(JSON_FORMAT)}")
     if ver is not None and ver != JSON_VERSION:
-        raise doc.error(doc.text.find('"version"'), f"version {ver!r} is not supported (expected {JSON_VERSION})")
+        raise doc.error(doc.text.find('"version"'), f"version {shown(ver)} is not supported (expected {JSON_VERSION})")
     _warn_duplicates(out, problems, doc.path)
     return RegisterFile(doc.path, "json", tuple(out), tuple(problems), n)
 

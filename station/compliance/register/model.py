@@ -18,6 +18,7 @@ from functools import lru_cache, partial
 from station.compliance.designator import parse_designator
 from station.compliance.records import STATUSES, Assignment
 from station.errors import DataError
+from station.redact import shorten, shown
 
 #: canonical column names, in file order (docs/REGISTER.md describes each)
 COLUMNS = (
@@ -42,6 +43,11 @@ COLUMNS = (
     "status",
 )
 _MAX_FREQ_MHZ = 3_000_000.0  # 3000 GHz: the top of the ITU RR frequency allocation table
+#: plausible ranges of the other numeric columns (docs/REGISTER.md): a value outside is a typo or an attack, and a
+#: huge one would hide violations (a 1e308 Hz tolerance) or break the frequency index (a 1e308 kHz channel)
+MAX_CHANNEL_KHZ = 10_000_000.0  # 10 GHz: wider than any real assignment
+MAX_TOLERANCE_HZ = 1_000_000.0  # 1 MHz
+MAX_TOLERANCE_PPM = 10_000.0  # 1 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +116,16 @@ class RegisterFile:
 def _num(text: str, *, lo: float | None = None, hi: float | None = None, positive: bool = False) -> float:
     try:
         value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"{shown(text)} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{shown(text)} is not a finite number")
     if positive and value <= 0:
-        raise ValueError(f"{text!r} must be positive")
+        raise ValueError(f"{shown(text)} must be positive")
     if lo is not None and value < lo:
-        raise ValueError(f"{text!r} is below {lo:g}")
+        raise ValueError(f"{shown(text)} is below {lo:g}")
     if hi is not None and value > hi:
-        raise ValueError(f"{text!r} is above {hi:g}")
+        raise ValueError(f"{shown(text)} is above {hi:g}")
     return value
 
 
@@ -135,7 +141,7 @@ def _when(text: str, end_of_day: bool) -> datetime:
             return datetime.combine(d, time.min, tzinfo=timezone.utc)
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date (YYYY-MM-DD) or date-time") from None
+        raise ValueError(f"{shown(text)} is not an ISO date (YYYY-MM-DD) or date-time") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)
@@ -182,21 +188,21 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
     lower = parse("lower_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
     upper = parse("upper_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
     des = parse("designator", _designator)
-    channel = parse("channel_khz", _num, positive=True)
-    tol_hz = parse("tolerance_hz", _num, lo=0.0)
-    tol_ppm = parse("tolerance_ppm", _num, lo=0.0, hi=1e6)
+    channel = parse("channel_khz", _num, positive=True, hi=MAX_CHANNEL_KHZ)
+    tol_hz = parse("tolerance_hz", _num, lo=0.0, hi=MAX_TOLERANCE_HZ)
+    tol_ppm = parse("tolerance_ppm", _num, lo=0.0, hi=MAX_TOLERANCE_PPM)
     lat = parse("latitude", _num, lo=-90.0, hi=90.0)
     lon = parse("longitude", _num, lo=-180.0, hi=180.0)
     radius = parse("radius_km", _num, lo=0.0, hi=20_100.0)
     power = parse("max_power_dbw", _num, lo=-100.0, hi=100.0)
     ref = (get("power_reference") or "erp").lower()
     if ref not in ("erp", "eirp"):
-        errs.append(("power_reference", f"{get('power_reference')!r} is not 'erp' or 'eirp'"))
+        errs.append(("power_reference", f"{shown(get('power_reference'))} is not 'erp' or 'eirp'"))
     vfrom = parse("valid_from", _when, False)
     vto = parse("valid_to", _when, True)
     status = (get("status") or "current").lower()
     if status not in STATUSES:
-        errs.append(("status", f"{get('status')!r} is not one of {', '.join(STATUSES)}"))
+        errs.append(("status", f"{shown(get('status'))} is not one of {', '.join(STATUSES)}"))
 
     # cross-field rules (only when the fields themselves parsed)
     block = False
@@ -227,7 +233,7 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
     if radius is not None and lat is None and not errs:
         errs.append(("radius_km", "a service radius needs the site's latitude and longitude"))
     if vfrom is not None and vto is not None and vto < vfrom:
-        errs.append(("valid_to", f"{get('valid_to')} is before valid_from {get('valid_from')}"))
+        errs.append(("valid_to", f"{shorten(get('valid_to'))} is before valid_from {shorten(get('valid_from'))}"))
     if errs:
         raise _RowErrors(errs)
 

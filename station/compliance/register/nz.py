@@ -13,6 +13,7 @@ from station.compliance.records import Assignment
 from station.compliance.register._readers import _JsonDoc, _open_text
 from station.compliance.register.model import _MAX_FREQ_MHZ, Problem, RegisterFile, _num
 from station.compliance.register.options import ImportOptions
+from station.redact import shown
 
 #: the API pages of one register come as several files, read together
 SEVERAL_FILES = True
@@ -57,7 +58,7 @@ def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = I
                 ok = False
             freq = item.get("frequency")
             if not isinstance(freq, (int, float)) or isinstance(freq, bool) or not (0 < freq <= _MAX_FREQ_MHZ):
-                bad("frequency", f"{freq!r} is not a frequency in MHz")
+                bad("frequency", f"{shown(freq)} is not a frequency in MHz")
                 ok = False
             lat = lon = None
             grid = item.get("gridReference")
@@ -66,9 +67,9 @@ def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = I
                 parts = str(grid).split()
                 try:
                     if not ref.startswith("LAT_LONG"):
-                        raise ValueError(f"grid reference system {ref!r} is not latitude/longitude")
+                        raise ValueError(f"grid reference system {shown(ref)} is not latitude/longitude")
                     if len(parts) != 2:
-                        raise ValueError(f"{grid!r} is not 'latitude longitude'")
+                        raise ValueError(f"{shown(grid)} is not 'latitude longitude'")
                     lat, lon = _num(parts[0], lo=-90, hi=90), _num(parts[1], lo=-180, hi=180)
                 except ValueError as exc:
                     bad("gridReference", str(exc))
@@ -81,7 +82,7 @@ def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = I
             raw_status = str(item.get("status") or "Current").strip().lower()
             status = _NZ_STATUS.get(raw_status)
             if status is None:
-                bad("status", f"{item.get('status')!r} is not a known RSM status")
+                bad("status", f"{shown(item.get('status'))} is not a known RSM status")
                 ok = False
             if not ok:
                 continue
