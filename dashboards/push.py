@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from station.errors import SinkError, UsageError
+from station.redact import redact, shorten, shown
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def connect(url: str, *, token: str | None = None, user: str | None = None, pass
         raise UsageError("`specmon dashboards push` needs grafana-client: pip install 'specmon[grafana]'") from None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--url {url!r}: expected http://host[:port][/path] or https://...")
+        raise UsageError(f"--url {shown(redact(url))}: expected http://host[:port][/path] or https://...")
     if token is not None and (user is not None or password is not None):
         raise UsageError("give either --token or --user/--password, not both")
     if token is None and (user is None or password is None):
@@ -68,7 +69,9 @@ def connect(url: str, *, token: str | None = None, user: str | None = None, pass
 
 
 def _call(url: str, action: str, fn, *args, not_found_ok: bool = False):
-    """Run one client call; map every failure to a one-line SinkError. Returns None on 404 when allowed."""
+    """Run one client call; map every failure to a one-line SinkError (secrets redacted). Returns None on 404
+    when allowed."""
+    url = redact(url)
     from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaTimeoutError
 
     try:
@@ -103,10 +106,11 @@ def _call(url: str, action: str, fn, *args, not_found_ok: bool = False):
 
 
 def _message(exc) -> str:
+    """Grafana's error text, one line, secrets redacted (a proxy or server may reflect the Authorization header
+    or the URL with its password), cut to ~200 characters."""
     resp = getattr(exc, "response", None)
-    if isinstance(resp, dict) and "message" in resp:
-        return str(resp["message"])
-    return _first_line(exc)
+    text = str(resp["message"]) if isinstance(resp, dict) and "message" in resp else _first_line(exc)
+    return shorten(redact(" ".join(text.split())), 200)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -117,7 +121,7 @@ def _first_line(exc: BaseException) -> str:
     if unresolved:
         return f"host name {unresolved.group(1)!r} does not resolve"
     text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    return shorten(redact(text[0]), 200) if text else type(exc).__name__
 
 
 def _strip(board: dict[str, Any]) -> dict[str, Any]:

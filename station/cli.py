@@ -15,6 +15,21 @@ import sys
 
 from station import __version__
 from station.errors import SpecmonError
+from station.redact import redact
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets (station.redact) in every log record a handler emits: URL passwords, tokens,
+    Authorization content, whatever logged them (our code, a library's exception text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
 
 #: subcommand name -> module in station.commands (a test checks each module is listed and loads)
 COMMANDS: dict[str, str] = {
@@ -71,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     # third-party libraries log their internals at INFO (fontTools prints every glyph subset of a PDF):
     # keep them to warnings unless DEBUG was asked for
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     if args.log_level != "DEBUG":
         for noisy in _NOISY_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -80,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SpecmonError as exc:
-        print(f"specmon {args.command}: error: {exc}", file=sys.stderr)
+        print(f"specmon {args.command}: error: {redact(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"specmon {args.command}: interrupted", file=sys.stderr)

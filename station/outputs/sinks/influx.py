@@ -136,10 +136,15 @@ class InfluxV1Sink(Sink):
 
 
 def _message(body: bytes) -> str:
+    """The server's error text, one line, secrets redacted (a server may reflect the Authorization header),
+    cut to ~200 characters."""
+    from station.redact import redact, shorten
+
     try:
-        return str(json.loads(body).get("error", body.decode(errors="replace")))[:500]
+        text = str(json.loads(body).get("error", body.decode(errors="replace")))
     except (ValueError, AttributeError):
-        return body.decode(errors="replace").strip()[:500]
+        text = body.decode(errors="replace").strip()
+    return shorten(redact(" ".join(text.split())), 200)
 
 
 def open_sink(target) -> Sink:
