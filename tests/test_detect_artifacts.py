@@ -192,3 +192,14 @@ def test_overlapping_occupancy_raster_never_splits():
     assert r.boundaries_hz().size == 0
     with pytest.raises(ValueError):
         ChannelRaster(centers_hz=(2.0, 1.0), width_hz=1.0)
+
+
+def test_station_detector_gets_the_bands_channel_plan():
+    from station.config import BandConfig, ChannelPlan
+    from station.pipeline.factories import make_detector
+
+    plan = ChannelPlan(centers_hz=(450.025e6, 450.0125e6), width_hz=12.5e3)
+    band = BandConfig("uhf", 450e6, 451e6, 2e3, 0.05, 10.0, 1, "rtl", channels=plan)
+    raster = make_detector(band).params.channels
+    assert raster is not None and raster.centers_hz == (450.0125e6, 450.025e6)
+    assert make_detector(BandConfig("x", 450e6, 451e6, 2e3, 0.05, 10.0, 1, "rtl")).params.channels is None

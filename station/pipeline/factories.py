@@ -29,9 +29,14 @@ def make_detector(band: BandConfig):
             self._last = (spectrum, floor)
             return floor
 
+    from detectors.channels import ChannelRaster
+
     d = band.detector
+    # the band's channel plan: adjacent channels that each hold their own signal are two emissions
+    channels = (ChannelRaster(centers_hz=tuple(sorted(set(band.channels.centers_hz))), width_hz=band.channels.width_hz)
+                if band.channels is not None and band.channels.n_channels >= 2 else None)
     params = DetectorParams(pfa=d.pfa, keep_artifacts=d.keep_artifacts, detect_bursts=d.bursts,
-                            artifacts=replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)))
+                            artifacts=replace(ArtifactParams(), spurs_hz=tuple(d.spurs_hz)), channels=channels)
     return SharedFloorDetector(params)
 
 
