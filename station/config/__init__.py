@@ -35,11 +35,14 @@ from station.config.schema import (
     RunConfig,
     StationInfo,
     StoreConfig,
+    WebConfig,
+    is_loopback,
     resolve_sqlite_path,
 )
 
 __all__ = [
     "BandConfig", "ChannelPlan", "ComplianceConfig", "Config", "DetectorConfig", "EvidenceConfig",
-    "ExportConfig", "ReceiverConfig", "RunConfig", "StationInfo", "StoreConfig", "config_from_dict",
-    "demo_config", "load_config", "parse_config", "resolve_file", "resolve_sqlite_path", "sample_text",
+    "ExportConfig", "ReceiverConfig", "RunConfig", "StationInfo", "StoreConfig", "WebConfig", "config_from_dict",
+    "demo_config", "is_loopback", "load_config", "parse_config",
+    "resolve_file", "resolve_sqlite_path", "sample_text",
 ]

@@ -28,6 +28,8 @@ from station.config.schema import (
     RunConfig,
     StationInfo,
     StoreConfig,
+    WebConfig,
+    is_loopback,
 )
 from station.errors import ConfigError
 from station.redact import shown
@@ -156,10 +158,57 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
         )
         ru.done()
 
+    we = root.table("web")
+    web = _web(we, base_dir) if we is not None else WebConfig()
+
     root.raw("defaults", None)  # consumed by _bands
     root.done()
     return Config(source=source, station=station, receivers=receivers, bands=bands, compliance=compliance,
-                  store=store, evidence=evidence, export=export, run=run)
+                  store=store, evidence=evidence, export=export, run=run, web=web)
+
+
+#: the shortest bearer token accepted (a guessable token protects nothing)
+MIN_TOKEN_CHARS = 16
+
+
+def _web(we: _Section, base_dir: Path) -> WebConfig:
+    """``[web]``: the read-only web app; a token is required on anything but a loopback address."""
+    import re
+
+    if we.has("token") and we.has("token_file"):
+        raise we.error("token_file", "give either token or token_file, not both")
+    token, token_key = None, "token"
+    if we.has("token"):
+        token = we.str("token")
+    elif we.has("token_file"):
+        token_key = "token_file"
+        path = we.path_value("token_file", base_dir)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise we.error("token_file", f"cannot read {path}: {exc}") from None
+    if token is not None:
+        if len(token) < MIN_TOKEN_CHARS:
+            raise we.error(token_key, f"the token must be at least {MIN_TOKEN_CHARS} characters "
+                                      f"(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe())'`)")
+        if not re.fullmatch(r"[\x21-\x7e]+", token):
+            raise we.error(token_key, "the token must be printable ASCII without spaces")
+    bind = we.str("bind", "127.0.0.1")
+    if not re.fullmatch(r"[A-Za-z0-9.:\[\]_-]+", bind):
+        raise we.error("bind", f"{bind!r} is not an address or host name")
+    web = WebConfig(
+        enabled=we.boolean("enabled", False),
+        bind=bind,
+        port=we.integer("port", 8088, lo=1, hi=65535),
+        token=token,
+        lang=we.str("lang", "en", choices=("en", "vi")),
+        spectrum_points=we.integer("spectrum_points", 1024, lo=64, hi=8192),
+    )
+    if web.enabled and token is None and not is_loopback(bind):
+        raise we.error("token", f"a bearer token is required when the web app listens on {bind!r}, which is not "
+                                "a loopback address (set token or token_file, or bind = \"127.0.0.1\")")
+    we.done()
+    return web
 
 
 def _station_id(st: _Section) -> str:

@@ -328,6 +328,52 @@ class RunConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The station's read-only web app (``[web]``, docs/WEB.md): live spectrum, health, cases and evidence.
+
+    Parameters
+    ----------
+    enabled : bool, default False
+        Serve the web app while the station runs (off when ``[web]`` is absent; on in the demo).
+    bind : str, default "127.0.0.1"
+        Address to listen on (an IP address or host name). Anything but a loopback address needs ``token``.
+    port : int, default 8088
+        TCP port (1..65535); the Grafana dashboards link to ``http://HOST:8088/cases/<case id>`` by default.
+    token : str or None, default None
+        Bearer token every request must carry (``Authorization: Bearer TOKEN``, or once ``?token=`` in a
+        browser, which sets a cookie); at least 16 characters. Required when ``bind`` is not loopback. Keys
+        ``token`` (the value) or ``token_file`` (a file holding it, read at start-up), not both.
+    lang : str, default "en"
+        Language of the pages when the browser does not choose: ``en`` or ``vi``.
+    spectrum_points : int, default 1024
+        Points of the live spectrum sent to browsers per band and sweep (64..8192; peak-preserving decimation).
+    """
+
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: int = 8088
+    token: str | None = field(default=None, repr=False)
+    lang: str = "en"
+    spectrum_points: int = 1024
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.bind)
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole validated configuration.
 
@@ -345,6 +391,7 @@ class Config:
     evidence : EvidenceConfig, default EvidenceConfig()
     export : ExportConfig, default ExportConfig()
     run : RunConfig, default RunConfig()
+    web : WebConfig, default WebConfig()
     """
 
     source: str
@@ -356,6 +403,7 @@ class Config:
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     def receiver(self, name: str) -> ReceiverConfig:
         for r in self.receivers:

@@ -67,6 +67,8 @@ class Daemon:
         self.last_health = float("-inf")
         self.last_watchdog = float("-inf")
         self._last_reports: dict = {}
+        self.hub = None  # station.web.LiveHub while the web app runs: the loop hands it each sweep and health
+        self.web = None
         self.completed: dict[str, int] = {}  # band -> sweeps completed (processed and stored)
 
     @staticmethod
@@ -93,14 +95,37 @@ class Daemon:
         cfg = self.config
         t0 = self._clock()
         self.started_mono = t0
+        self._start_web()
         self.notifier.ready(f"sweeping {len(cfg.bands)} bands")
         self.reporter.start(self)
+        if self.web is not None:
+            self.reporter.event(f"web app on {self.web.url}")
         try:
             self._loop()
         finally:
             self.summary.elapsed_s = self._clock() - t0
             self._shutdown()
         return self.summary
+
+    def _start_web(self) -> None:
+        """The read-only web app (``[web] enabled``) in its own thread; a failure to start is logged and the
+        station runs without it."""
+        if not self.config.web.enabled:
+            return
+        from station.web import LiveHub, start_web
+
+        hub = LiveHub(points=self.config.web.spectrum_points)
+        self.web = start_web(self.config, hub, bands=lambda: [(b.name, b.f_lo_hz, b.f_hi_hz)
+                                                              for b in self.config.bands])
+        if self.web is not None:
+            self.hub = hub
+
+    def receiver_rows(self) -> list[dict]:
+        """One dict per receiver for the web app's health page."""
+        return [{"name": name, "uri": sup.cfg.uri, "state": sup.state, "errors": sup.counters.errors,
+                 "reopens": sup.counters.reopens, "dropped_reads": sup.counters.dropped_reads,
+                 "short_reads": sup.counters.short_reads, "last_error": str(sup.last_error or "")}
+                for name, sup in self.receivers.items()]
 
     def _bounds_reached(self) -> str | None:
         run = self.config.run
@@ -192,6 +217,8 @@ class Daemon:
         self._last_reports[band.name] = replace(report, spectrum=None)  # keep the summary, not the sweep
         self.summary.new_cases += len(report.new_cases)
         self.reporter.sweep_done(report)
+        if self.hub is not None:
+            self.hub.publish_sweep(report)
         if self.config.evidence.enabled and not self._stop.is_set() and getattr(self.pipeline, "evidence_pending", 0):
             trim_heap()  # the sweep's arrays are freed: do not carry their pages through the capture
             self._capture_evidence()
@@ -245,6 +272,8 @@ class Daemon:
             health = self.station_health()
             self.pipeline.write_health(health)
             self.reporter.health(health)
+            if self.hub is not None:
+                self.hub.publish_health(health, self.receiver_rows())
             self.notifier.status(self._status_line(health))
 
     def station_health(self) -> dict:
@@ -356,6 +385,9 @@ class Daemon:
             self.summary.case_lines = self.pipeline.open_cases(limit=1000)
         except Exception as exc:
             log.error("listing the violation cases failed: %s", exc)
+        if self.web is not None:
+            self.web.stop()
+            self.web = self.hub = None
         self.pipeline.close()
         self.reporter.stop(self.summary)
         self.notifier.close()
