@@ -89,3 +89,31 @@ def test_a_network_scenario_needs_a_station_site(tmp_path):
     rx = SimReceiver.from_uri(f"sim:{path}?station=s1&lat=21.01&lon=105.0")
     tx = rx.scenario.transmitters[0]
     assert math.isfinite(tx.power_dbm) and rx.scenario.station_id == "s1"
+
+
+def test_chronyc_tracking_is_read_into_a_clock_state():
+    from station.clock import parse_chronyc_tracking
+
+    good = "Reference ID    : C0A80001 (gw)\nSystem time     : 0.000012345 seconds fast of NTP time\nLeap status     : Normal\n"
+    assert parse_chronyc_tracking(good) == ("synced", pytest.approx(1.2345e-5))
+    off = good.replace("0.000012345 seconds fast", "2.5 seconds slow")
+    assert parse_chronyc_tracking(off) == ("unsynced", -2.5)
+    assert parse_chronyc_tracking(good.replace("Normal", "Not synchronised"))[0] == "unsynced"
+    assert parse_chronyc_tracking("506 Cannot talk to daemon") == ("unknown", None)
+
+
+def test_a_station_with_a_bad_clock_is_flagged_not_merged():
+    from station.network.grouping import build_network_cases
+    from station.network.observations import StationCase, StationInfo
+
+    def sc(st, level):
+        return StationCase(st, "VC-000001", "unlicensed", "vhf", 147.25e6, 11e3, level, 3.0, True, 30.0, 2e3,
+                           0, 60_000_000_000, 5)
+
+    infos = {st: StationInfo(st, *SITES[st], 0, "synced", 0.001) for st in SITES}
+    infos["hn-s"] = StationInfo("hn-s", *SITES["hn-s"], 0, "unsynced", 3.0)
+    cases = build_network_cases([sc("hn-n", -70), sc("hn-e", -62), sc("hn-s", -80), sc("hn-w", -78)], infos)
+    merged = [c for c in cases if len(c.stations) > 1]
+    alone = [c for c in cases if c.stations == ("hn-s",)]
+    assert len(merged) == 1 and merged[0].stations == ("hn-e", "hn-n", "hn-w")
+    assert len(alone) == 1 and alone[0].flag == "clock_suspect"

@@ -15,6 +15,7 @@ from typing import Callable
 
 from station.config import Config, load_config
 from station.daemon.signals import SystemdNotifier
+from station.clock import clock_state
 from station.daemon.summary import RunSummary, _band_line, _cpu_pct, _soc_temperature_c
 from station.daemon.supervision import ReceiverFactory, ReceiverSupervisor, SweepAbandoned
 from station.errors import EndOfRecording, ReceiverError, SpecmonError, TuningError
@@ -293,7 +294,9 @@ class Daemon:
             "longitude": self.config.station.longitude,
             "cpu_pct": _cpu_pct(self),
             "temperature_c": _soc_temperature_c(),
+            "position_source": "config",
         }
+        health["clock_state"], health["clock_offset_s"] = clock_state()
         health.update(self.pipeline.health())
         return health
 

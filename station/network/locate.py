@@ -381,13 +381,28 @@ def best_split(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior()
     """The partition of the stations into two non-empty groups whose two single-source fits explain the
     levels best (smallest sum of profile costs on the coarse grid; groups of one or two stations always fit,
     so ties are broken by geographic compactness around each group's strongest station). Returns
-    (group_a, group_b, cost); exhaustive, so for at most 12 stations (2047 partitions)."""
+    (group_a, group_b, cost). Exhaustive up to 12 stations (2047 partitions); beyond, the stations go to the
+    nearer of two seeds (the strongest, and the strongest beyond the median distance from it)."""
     p, xs, ys, u = _check(levels_dbm, xs_m, ys_m, level_u_db)
     k = p.size
     if k < 2:
         raise ValueError("a split needs at least two stations")
-    if k > 12:
-        raise ValueError(f"an exhaustive split of {k} stations is too costly (at most 12)")
+    if k > 12:  # too many partitions to try: seed with the strongest station and the strongest one beyond
+        # the median distance from it, give every station to the nearer seed
+        a0 = int(np.argmax(p))
+        d = np.hypot(xs - xs[a0], ys - ys[a0])
+        far = np.nonzero(d >= np.median(d))[0]
+        b0 = int(far[np.argmax(p[far])])
+        to_a = np.hypot(xs - xs[a0], ys - ys[a0]) <= np.hypot(xs - xs[b0], ys - ys[b0])
+        a = tuple(int(i) for i in np.nonzero(to_a)[0])
+        b = tuple(int(i) for i in np.nonzero(~to_a)[0])
+        w = 1.0 / (prior.shadowing_db ** 2 + u ** 2)
+        half = float(search_half_m) if search_half_m is not None else default_search_half_m(xs, ys)
+        g = np.linspace(-half, half, 41)
+        mx, my = np.meshgrid(xs.mean() + g, ys.mean() + g)
+        total = sum(float(_profile(mx, my, p[np.array(i)], xs[np.array(i)], ys[np.array(i)], w[np.array(i)], prior)[0].min())
+                    for i in (a, b) if len(i) >= 3)
+        return a, b, total
     w_all = 1.0 / (prior.shadowing_db ** 2 + u ** 2)
     half = float(search_half_m) if search_half_m is not None else default_search_half_m(xs, ys)
     cx, cy = float(xs.mean()), float(ys.mean())
