@@ -384,10 +384,11 @@ def _draw(isolate: bool, *args, **kwargs) -> Path:
 
 
 def _fresh_folder(folder: Path) -> Path:
-    """``folder``, or ``folder/capture-N`` when evidence was already captured there: recorded files (and their
-    checksums in the case store) are never overwritten."""
+    """``folder``, or ``folder/capture-N`` when something was already written there: recorded files (and their
+    checksums in the case store) are never overwritten, and the leftovers of a capture a kill interrupted
+    (a snapshot drawn but never recorded) stay as they were."""
     candidate, n = folder, 1
-    while (candidate / "manifest.json").exists():
+    while candidate.is_dir() and any(p.is_file() for p in candidate.iterdir()):
         n += 1
         candidate = folder / f"capture-{n}"
     candidate.mkdir(parents=True, exist_ok=True)

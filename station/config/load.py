@@ -124,7 +124,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
     if ev is not None:
         evidence = EvidenceConfig(
             enabled=ev.boolean("enabled", True),
-            iq_duration_s=ev.seconds("iq_duration", 0.25),
+            iq_duration_s=ev.seconds("iq_duration", 1.0),
             sample_rate_hz=ev.hz("sample_rate", 1.024e6),
             max_per_sweep=ev.integer("max_per_sweep", 2, lo=0, hi=100),
         )

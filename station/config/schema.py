@@ -267,8 +267,10 @@ class EvidenceConfig:
     ----------
     enabled : bool, default True
         Capture IQ and a spectrum snapshot for each new case.
-    iq_duration_s : float, default 0.25
-        IQ recorded around the emission, s (at most 10; key ``iq_duration``).
+    iq_duration_s : float, default 1.0
+        IQ recorded around the emission, s (at most 10; key ``iq_duration``), starting 0.1 s before the
+        emission is first seen on the air (the recorder waits up to 4 s for a burst; see
+        station/compliance/evidence.py).
     sample_rate_hz : float, default 1.024e6
         Sample rate of the evidence recording, Hz.
     max_per_sweep : int, default 2
@@ -277,7 +279,7 @@ class EvidenceConfig:
     """
 
     enabled: bool = True
-    iq_duration_s: float = 0.25
+    iq_duration_s: float = 1.0
     sample_rate_hz: float = 1.024e6
     max_per_sweep: int = 2
 

@@ -73,12 +73,19 @@ class Pipeline:
         self.cases = open_case_store(config)
         self.outputs = Outputs(config)
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
+        self._recovered: set[str] = set()  # queued at start-up: their first capture was interrupted
         self._plans: dict = {}
         self._last_ctx: dict = {}  # band -> PointContext of its last sweep (DSP settings for occupancy)
         from station.pipeline.spurcheck import SpurGuard
 
         self.spurs = SpurGuard(self.state)  # spur maps per receiver, LO-shift verdicts per track
         self.profiles = {r.name: load_station_profile(r.calibration) for r in config.receivers}
+        from station.pipeline import recovery
+
+        try:  # cases whose evidence capture a kill interrupted: queued again (or noted why not)
+            recovery.recover(self)
+        except (SinkError, sqlite3.Error, OSError) as exc:
+            log.error("evidence recovery at start-up failed: %s", exc)
 
     # ---- stage 1+2: receive and dsp ---------------------------------------------------------------------
     def sweep(self, band: BandConfig, receiver, *, progress=None) -> SweepResult:
@@ -193,8 +200,12 @@ class Pipeline:
             if r is not None:
                 e = r.emission
                 margin = max(100e3, 6 * e.bandwidth_hz)
-                self._evidence_queue.append((band.name, r, case_id, crop_spectrum(spec, e.f_lo_hz - margin,
-                                                                                  e.f_hi_hz + margin)))
+                item = (band.name, r, case_id, crop_spectrum(spec, e.f_lo_hz - margin, e.f_hi_hz + margin))
+                self._evidence_queue.append(item)
+                if self.config.evidence.enabled:
+                    from station.pipeline.recovery import save_pending
+
+                    save_pending(self.config.store.data_dir, item)  # survives a kill before the capture
         return replace(report, duration_s=duration, timings_s=dict(timings), store_error=store_error)
 
     def _judge(self, emissions: list[Emission], track_of: dict, when: datetime) -> list[Judged]:
@@ -300,10 +311,17 @@ class Pipeline:
         cap = capture_evidence(
             self.cases, case_id, result, out_dir=self.config.store.data_dir / "evidence", station_id=st.id,
             position=(st.latitude, st.longitude), spectrum=spec, receiver=receiver, nearby=nearby,
-            measurement={"band": band}, settings=EvidenceSettings(iq_duration_s=ev.iq_duration_s,
-                                                                  iq_sample_rate_hz=ev.sample_rate_hz),
+            measurement={"band": band, **({"recovery": "the first capture was interrupted (the station stopped); "
+                                           "captured again after the restart" + ("" if spec is not None else
+                                           ", the sweep that found it was lost: no snapshot")}
+                                           if case_id in self._recovered else {})},
+            settings=EvidenceSettings(iq_duration_s=ev.iq_duration_s, iq_sample_rate_hz=ev.sample_rate_hz),
             isolate=True,  # matplotlib in a short-lived child, never in the long-running station
         )
+        from station.pipeline.recovery import drop_pending
+
+        drop_pending(self.config.store.data_dir, case_id)
+        self._recovered.discard(case_id)
         return cap.files
 
     # ---- health, state, outputs ------------------------------------------------------------------------

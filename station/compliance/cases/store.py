@@ -544,6 +544,14 @@ class CaseStore:
             ).fetchone()
         return CaseDetail(case, events, evidence, json.loads(row[0]) if row else {})
 
+    def latest_observation(self, case_id: str) -> dict | None:
+        """The case's latest observation row as stored (column -> value), None without one."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM case_observations WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+                                   (case_id,))
+            row = cur.fetchone()
+            return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
     def observation_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM case_observations").fetchone()[0]
