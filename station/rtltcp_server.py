@@ -8,7 +8,10 @@ the receiver's sample rate, and applies the client's 5-byte commands (frequency,
 gain by index, ppm, AGC) to the receiver. rtl_tcp cannot report errors: a command the receiver refuses
 (a frequency outside its range) is logged and ignored, as librtlsdr's rtl_tcp does.
 
-One client at a time; further clients wait in the listen backlog until the current one disconnects.
+One client at a time; further clients wait in the listen backlog until the current one disconnects. A client
+that does not read for ``send_timeout_s`` (default 10 s) is dropped so the next one gets the slot. State is
+bounded: the last :data:`COMMAND_HISTORY` commands are kept (with counters of all), and warnings about bad
+commands are rate-limited (at most :data:`WARNINGS_PER_WINDOW` per :data:`WARNING_WINDOW_S`, then one summary).
 rtl_tcp has no authentication, so bind to loopback unless the network is trusted.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections import deque
 import struct
 import threading
 import time
@@ -31,6 +35,37 @@ log = logging.getLogger(__name__)
 
 _NAMES_BY_CMD = {v: k for k, v in COMMANDS.items()}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: applied commands kept for logs and tests (older ones are counted, not kept)
+COMMAND_HISTORY = 256
+#: warnings about refused/unknown commands: at most this many per window, then one line saying how many were held
+WARNINGS_PER_WINDOW = 10
+WARNING_WINDOW_S = 60.0
+
+
+class _RateLimitedWarnings:
+    """At most ``per_window`` warnings per ``window_s``; the rest are counted and summarised once per window."""
+
+    def __init__(self, per_window: int = WARNINGS_PER_WINDOW, window_s: float = WARNING_WINDOW_S,
+                 clock=time.monotonic):
+        self.per_window, self.window_s, self.clock = per_window, window_s, clock
+        self.window_start = float("-inf")
+        self.in_window = 0
+        self.suppressed = 0  # in the current window
+        self.suppressed_total = 0
+
+    def warning(self, msg: str, *args) -> None:
+        now = self.clock()
+        if now - self.window_start >= self.window_s:
+            if self.suppressed:
+                log.warning("rtl_tcp client: %d more warnings suppressed in the last %.0f s", self.suppressed,
+                            self.window_s)
+            self.window_start, self.in_window, self.suppressed = now, 0, 0
+        if self.in_window < self.per_window:
+            self.in_window += 1
+            log.warning(msg, *args)
+        else:
+            self.suppressed += 1
+            self.suppressed_total += 1
 
 
 def tuner_type_for(receiver: Receiver) -> int:
@@ -53,7 +88,7 @@ class RtlTcpServer:
     """
 
     def __init__(self, receiver: Receiver, host: str = "127.0.0.1", port: int = 1234, *, chunk_samples: int = 16384,
-                 pace: bool = True, send_timeout_s: float = 30.0):
+                 pace: bool = True, send_timeout_s: float = 10.0):
         if receiver.sample_rate_hz <= 0:
             raise ValueError("set the receiver's sample rate before serving it")
         self.receiver = receiver
@@ -69,7 +104,12 @@ class RtlTcpServer:
         self._manual_gain = receiver.gain_db is not None
         self._pace_reset = True
         self.clients_served = 0
-        self.commands_applied: list[tuple[str, int]] = []  # (command name, parameter), for logs and tests
+        #: the last COMMAND_HISTORY (command name, parameter) applied, for logs and tests; counters of all
+        self.commands_applied: deque[tuple[str, int]] = deque(maxlen=COMMAND_HISTORY)
+        self.commands_total = 0
+        self.commands_refused = 0
+        self.clients_dropped = 0  # clients that stopped reading for send_timeout_s
+        self._warn = _RateLimitedWarnings()
 
     # ---- lifecycle -------------------------------------------------------------------------------------
     def bind(self) -> tuple[str, int]:
@@ -153,7 +193,12 @@ class RtlTcpServer:
                         t0, sent = now, 0
                 try:
                     conn.sendall(chunk)
-                except (OSError, socket.timeout):
+                except socket.timeout:
+                    self.clients_dropped += 1
+                    log.warning("rtl_tcp client %s did not read for %.0f s; dropping it so the next one can connect",
+                                peer[:2], self.send_timeout_s)
+                    break
+                except OSError:
                     break
                 sent += self.chunk_samples
         finally:
@@ -212,20 +257,24 @@ class RtlTcpServer:
                     if param < len(self._gains_tenths):
                         r.set_gain(self._gains_tenths[param] / 10.0)
                     else:
-                        log.warning("rtl_tcp client: gain index %d out of range 0..%d", param,
-                                    len(self._gains_tenths) - 1)
+                        self.commands_refused += 1
+                        self._warn.warning("rtl_tcp client: gain index %d out of range 0..%d", param,
+                                           len(self._gains_tenths) - 1)
                         return
                 elif cmd == COMMANDS["set_freq_correction"]:
                     r.set_ppm(int(np.uint32(param).view(np.int32)))
                 elif cmd in COMMANDS.values():
                     log.debug("rtl_tcp client: %s(%d) has no effect on %s", name, param, r.uri)
                 else:
-                    log.warning("rtl_tcp client sent unknown command 0x%02x (param %d); ignored", cmd, param)
+                    self.commands_refused += 1
+                    self._warn.warning("rtl_tcp client sent unknown command 0x%02x (param %d); ignored", cmd, param)
                     return
             self.commands_applied.append((name, param))
+            self.commands_total += 1
             log.debug("rtl_tcp client: %s(%d)", name, param)
         except SpecmonError as exc:
-            log.warning("rtl_tcp client: %s(%d) refused: %s", name, param, exc)
+            self.commands_refused += 1
+            self._warn.warning("rtl_tcp client: %s(%d) refused: %s", name, param, exc)
 
 
 __all__ = ["LOOPBACK_HOSTS", "RtlTcpServer", "tuner_type_for"]

@@ -36,6 +36,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--no-loop", action="store_true", help="file sources: end the stream at the end of the recording")
     p.add_argument("--max-clients", type=int, default=None, metavar="N",
                    help="exit after serving N clients one after another (default: serve until Ctrl-C)")
+    p.add_argument("--client-timeout", type=float, default=10.0, metavar="S",
+                   help="drop a client that reads nothing for S seconds, so the next one gets the slot (default 10)")
     p.set_defaults(func=run)
     return p
 
@@ -67,7 +69,11 @@ def run(args) -> int:
         if args.host not in LOOPBACK_HOSTS:
             log.warning("binding rtl_tcp to %s: rtl_tcp has no authentication, anyone who can reach %s:%d can "
                         "tune and listen to this receiver", args.host, args.host, args.port)
-        server = RtlTcpServer(receiver, args.host, args.port)
+        if not 0.1 <= args.client_timeout <= 3600:
+            from station.errors import UsageError
+
+            raise UsageError(f"--client-timeout {args.client_timeout:g} must be 0.1..3600 s")
+        server = RtlTcpServer(receiver, args.host, args.port, send_timeout_s=args.client_timeout)
         try:
             host, port = server.bind()
         except OSError as exc:
