@@ -21,7 +21,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("--config", metavar="FILE", help="station config (TOML; `specmon config sample` shows every key)")
     p.add_argument("--sweeps", metavar="N", type=_nonneg_int,
-                   help="stop after every band was swept N times (0: no limit; demo default 5)")
+                   help="stop after every band was swept N times (0: no limit; demo default 5). The bound "
+                   "belongs to the run, not the process: a run killed before it finished (SIGKILL, crash, power "
+                   "loss) and restarted with the same N finishes the original N sweeps per band; a run that ended "
+                   "by itself or by SIGTERM/SIGINT starts N new ones")
     p.add_argument("--duration", metavar="S", type=_duration,
                    help="stop after S (seconds, or 90s / 15min / 2h); default: no limit")
     p.add_argument("--data-dir", metavar="DIR",

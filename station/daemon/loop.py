@@ -92,8 +92,48 @@ class Daemon:
         return self._stop.is_set()
 
     # ---- the loop ---------------------------------------------------------------------------------------
+    # ---- the run bound across restarts ------------------------------------------------------------------
+    #: station_state key of a bounded run's progress: {"sweeps": N, "completed": {band: n}} while it runs
+    RUN_PROGRESS_KEY = "run_progress"
+
+    def _state_store(self):
+        return getattr(self.pipeline, "state", None)
+
+    def _resume_run_bound(self) -> None:
+        """A bounded run (``--sweeps N``) killed before it finished (SIGKILL, crash, power loss) finishes its
+        original N sweeps per band after the restart instead of starting N more; a run that ended in order
+        (its bound reached, or SIGTERM/SIGINT) leaves nothing to resume."""
+        n = self.config.run.sweeps
+        store = self._state_store()
+        if not n or store is None:
+            return
+        try:
+            saved = store.load(self.RUN_PROGRESS_KEY)
+        except Exception as exc:  # an unreadable record must not stop the station: start the bound afresh
+            log.warning("run progress unreadable (%s); the --sweeps bound starts afresh", exc)
+            return
+        if not isinstance(saved, dict) or saved.get("sweeps") != n or not isinstance(saved.get("completed"), dict):
+            return
+        done = {b: int(v) for b, v in saved["completed"].items() if b in self.scheduler.bands
+                and isinstance(v, int) and 0 <= v}
+        if done:
+            self.completed.update(done)
+            log.info("resuming an interrupted run bounded to %d sweeps per band: %s already done", n,
+                     ", ".join(f"{b} {v}" for b, v in sorted(done.items())))
+
+    def _save_run_progress(self, *, finished: bool = False) -> None:
+        store = self._state_store()
+        if not self.config.run.sweeps or store is None:
+            return
+        try:
+            store.save_many({self.RUN_PROGRESS_KEY: None if finished else
+                             {"sweeps": self.config.run.sweeps, "completed": dict(self.completed)}})
+        except Exception as exc:  # progress is a convenience: never stop measuring for it
+            log.warning("saving the run progress failed: %s", exc)
+
     def run(self) -> RunSummary:
         cfg = self.config
+        self._resume_run_bound()
         t0 = self._clock()
         self.started_mono = t0
         self._start_web()
@@ -214,6 +254,7 @@ class Daemon:
         self.summary.sweeps += 1
         self.completed[band.name] = self.completed.get(band.name, 0) + 1
         self.summary.sweeps_per_band[band.name] = self.completed[band.name]
+        self._save_run_progress()
         self.summary.emissions_last[band.name] = len(report.results)
         self._last_reports[band.name] = replace(report, spectrum=None)  # keep the summary, not the sweep
         self.summary.new_cases += len(report.new_cases)
@@ -357,6 +398,8 @@ class Daemon:
                     break
         for sup in self.receivers.values():
             sup.close()
+        if self.stop_reason:  # an orderly end (bound reached, or a stop signal): nothing left to resume
+            self._save_run_progress(finished=True)
         try:
             self.pipeline.save_state()
         except Exception as exc:  # must not hide the flush below
