@@ -90,3 +90,17 @@ def test_four_stations_one_emitter_co_channel_apart_and_a_silent_station(influxd
     assert len(rogue2) == 1 and rogue2[0]["case_id"] == rogue["case_id"]
     assert sorted(rogue2[0]["stations"]) == sorted(STATIONS)
     assert rogue2[0]["last_ns"] > rogue["last_ns"]
+
+    # exports: the GeoJSON carries the estimate, the region and the observing stations; the bundle all three
+    out = subprocess.run(specmon_argv("network", "export", "--store", str(tmp_path / "network.db"), "--format",
+                                      "bundle", "--out", str(tmp_path / "exp")), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    gj = json.loads((tmp_path / "exp" / "network_cases.geojson").read_text())
+    roles = {(f["properties"]["network_case_id"], f["properties"]["role"]) for f in gj["features"]}
+    assert {(rogue["case_id"], "estimate"), (rogue["case_id"], "region_fix"), (rogue["case_id"], "station")} <= roles
+    import zipfile
+
+    names = set(zipfile.ZipFile(tmp_path / "exp" / "network_cases.zip").namelist())
+    assert names == {"network_cases.csv", "network_cases.geojson", "network_cases.pdf", "MANIFEST.json"}
+    assert (tmp_path / "exp" / "network_cases.pdf").read_bytes().startswith(b"%PDF")

@@ -123,6 +123,7 @@ def pdf_figure(cases: list[dict], stations: dict[str, tuple[float, float]]):
             y0 = min(lats) - 0.04 * max(max(lats) - min(lats), 1e-3)
             ax.plot([x0, x0 + bar_km / km_per_deg], [y0, y0], "k-", lw=3)
             ax.text(x0, y0, f"  {bar_km:g} km", va="bottom", fontsize=9)
+        ax.ticklabel_format(useOffset=False)
         ax.set_xlabel("longitude (deg E)")
         ax.set_ylabel("latitude (deg N)")
         ax.grid(True, lw=0.3)
