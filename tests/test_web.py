@@ -40,6 +40,22 @@ data_dir = "d"
 TOKEN = "s3cret-token-0123456789"
 
 
+def _png() -> bytes:
+    """A valid 2x2 grey PNG (the PDF in the bundle embeds it)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x80\x80" for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PNG = _png()
+
+
 # ---- config -------------------------------------------------------------------------------------------------------
 def test_web_is_off_in_a_bare_config_and_on_in_the_demo():
     assert parse_config(BASE).web == WebConfig()
@@ -173,7 +189,7 @@ def store_with_cases(tmp_path, checker):  # noqa: F811
     case_id = store.cases()[0].case_id
     ev = tmp_path / "evidence" / case_id
     ev.mkdir(parents=True)
-    (ev / "spectrum.png").write_bytes(b"\x89PNG fake")
+    (ev / "spectrum.png").write_bytes(PNG)
     (ev / "manifest.json").write_text("{}")
     store.add_evidence(case_id, ev / "spectrum.png", "spectrum_png")
     store.add_evidence(case_id, ev / "manifest.json", "manifest")
@@ -230,19 +246,32 @@ def test_endpoints_404s_and_read_only(store_with_cases):
         assert [c["class"] for c in only] == ["expired"]
         assert json.loads(_get(srv, "/api/cases?q=LM-CONS-158200")[1])["count"] == 1
         d = json.loads(_get(srv, f"/api/cases/{case_id}")[1])
-        assert d["case_id"] == case_id and d["verification"]["state"] == "ok"
+        assert d["case_id"] == case_id and d["verification"]["state"] == "incomplete"  # no IQ recorded
+        assert not d["verification"]["chain"] and any("IQ" in m for m in d["verification"]["missing"])
         assert d["downloads"]["spectrum_png"] == f"/cases/{case_id}/files/spectrum.png"
         assert d["register"] is not None and d["events"][0]["state"] == "new"
         st, body, hdr = _get(srv, f"/cases/{case_id}/files/spectrum.png")
-        assert st == 200 and body == b"\x89PNG fake" and hdr["Content-Type"] == "image/png"
-        st, body, hdr = _get(srv, f"/cases/{case_id}/bundle.zip")
-        assert st == 200 and hdr["Content-Type"] == "application/zip" and body[:2] == b"PK"
+        assert st == 200 and body == PNG and hdr["Content-Type"] == "image/png"
+        st, body, hdr = _get(srv, f"/cases/{case_id}/bundle.zip")  # the signed bundle of `violations export`
+        assert st == 200 and hdr["Content-Type"] == "application/zip" and body[:2] == b"PK", body[:300]
+        import io
+        import zipfile
+
+        names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+        assert f"{case_id}/manifest.json" in names and f"{case_id}/manifest.sig" in names
+        # a changed evidence file: verification fails, and no bundle is made of a tampered case
+        (db.parent / "evidence" / case_id / "manifest.json").write_text('{"forged": true}')
+        d = json.loads(_get(srv, f"/api/cases/{case_id}")[1])
+        assert d["verification"]["state"] == "failed"
+        assert {"name": "manifest.json", "state": "changed"} in d["verification"]["files"]
+        assert _get(srv, f"/cases/{case_id}/bundle.zip")[0] == 409
         assert _get(srv, f"/evidence/{case_id}/")[0] == 302
         for path in ("/api/cases/VC-999999", "/cases/VC-999999", "/cases/VC-999999/bundle.zip",
                      f"/cases/{case_id}/files/secret.txt", f"/cases/{case_id}/files/..%2F..%2Fsecret.txt",
                      f"/cases/{case_id}/files/%2e%2e%2fsecret.txt", "/static/..%2Fserver.py", "/static/page.html",
                      "/static/../server.py", "/api/bands/nope/spectrum", "/api/cases/..%2Fspecmon.db",
-                     f"/cases/{case_id}/audio.wav", "/etc/passwd", "/evidence/VC-999999/"):
+                     f"/cases/{case_id}/audio.wav", f"/cases/{case_id}/spectrogram.png", "/etc/passwd",
+                     "/evidence/VC-999999/"):
             assert _get(srv, path)[0] == 404, path
         for method in ("POST", "PUT", "DELETE"):
             assert _get(srv, "/api/cases", method=method)[0] == 405

@@ -118,7 +118,8 @@ def test_case_page_evidence_audio_and_bundle(station, browser, shots, tmp_path):
     page.wait_for_url(f"**/cases/{case_id}")
     page.wait_for_selector("#spectrum-img", timeout=15_000)
     page.wait_for_function("document.getElementById('spectrum-img').naturalWidth > 0", timeout=15_000)
-    assert "Every evidence file matches" in page.inner_text("#verification")
+    assert "history is intact" in page.inner_text("#verification")
+    page.wait_for_function("document.getElementById('spectrogram-img').naturalWidth > 0", timeout=60_000)
     # the <audio> element loads the demodulated IQ and plays
     played = page.evaluate("""async () => {
         const a = document.getElementById('evidence-audio');
@@ -135,7 +136,9 @@ def test_case_page_evidence_audio_and_bundle(station, browser, shots, tmp_path):
     dl.value.save_as(path)
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
-    assert f"{case_id}/case.json" in names and any(n.endswith("spectrum.png") for n in names), names
+    # the signed bundle of `specmon violations export --format bundle`
+    assert {f"{case_id}/manifest.json", f"{case_id}/manifest.sig", f"{case_id}/spectrum.png",
+            f"{case_id}/report.pdf"} <= set(names), names
     page.screenshot(path=str(shots / "case.png"), full_page=True)
     assert not errors, errors
     ctx.close()

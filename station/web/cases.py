@@ -190,7 +190,10 @@ class CaseReader:
         return None
 
     def verification(self, detail: CaseDetail) -> dict:
-        """Each evidence file checked against the SHA-256 recorded when it was captured."""
+        """What ``specmon violations show --verify`` checks: the case's hash chain (every stored row linked and
+        unchanged), each evidence file against the SHA-256 recorded at capture, and evidence that should be
+        there and is not. ``state``: ok, failed (a changed row or file), incomplete (only missing evidence)."""
+        cid = detail.case.case_id
         files = []
         for link in self.evidence(detail):
             if not link.path.is_file():
@@ -200,9 +203,13 @@ class CaseReader:
             else:
                 state = "ok"
             files.append({"name": link.name, "state": state})
-        bad = [f for f in files if f["state"] != "ok"]
-        return {"state": "none" if not files else ("ok" if not bad else "failed"), "files": files,
-                "method": "sha256 of each evidence file against the case store"}
+        store = self.store
+        chain = store.verify_chain(cid) if hasattr(store, "verify_chain") else []
+        missing = store.missing_evidence(cid) if hasattr(store, "missing_evidence") else []
+        changed = [f for f in files if f["state"] != "ok"]
+        state = "failed" if chain or changed else ("incomplete" if missing or not files else "ok")
+        return {"state": state, "chain": chain, "missing": missing, "files": files,
+                "method": "hash chain of the case's stored rows; SHA-256 of each evidence file"}
 
     def detail_json(self, case_id: str) -> dict | None:
         detail = self.detail(case_id)
@@ -220,15 +227,20 @@ class CaseReader:
                             "time_utc": _iso(lk.file.time), "url": f"{base}/files/{lk.name}"} for lk in links]
         out["observations"] = self.observations(case_id)
         out["verification"] = self.verification(detail)
-        kinds = {lk.file.kind for lk in links}
-        names = {lk.name for lk in links}
+        has_iq = self.iq_meta(detail) is not None
         out["downloads"] = {
-            "spectrum_png": next((f"{base}/files/{lk.name}" for lk in links if lk.file.kind == "spectrum_png"), None),
-            "spectrogram_png": next((f"{base}/files/{lk.name}" for lk in links
-                                     if "spectrogram" in lk.name and lk.name.endswith(".png")), None),
-            "audio_wav": f"{base}/audio.wav" if ("iq_sigmf_data" in kinds or any(n.endswith(".wav") for n in names))
-            else None,
+            "spectrum_png": next((f"{base}/files/{lk.name}" for lk in reversed(links)
+                                  if lk.file.kind == "spectrum_png"), None),
+            "spectrogram_png": f"{base}/spectrogram.png" if has_iq else None,
+            "audio_wav": f"{base}/audio.wav" if has_iq else None,
             "iq": [f"{base}/files/{lk.name}" for lk in links if lk.file.kind.startswith("iq_")],
-            "bundle_zip": f"{base}/bundle.zip" if links else None,
+            "bundle_zip": f"{base}/bundle.zip",
         }
         return out
+
+    def iq_meta(self, detail: CaseDetail) -> Path | None:
+        """The case's latest IQ recording (its SigMF meta file) when both files are on disk."""
+        links = self.evidence(detail)
+        meta = [lk for lk in links if lk.file.kind == "iq_sigmf_meta" and lk.path.is_file()]
+        data = [lk for lk in links if lk.file.kind == "iq_sigmf_data" and lk.path.is_file()]
+        return meta[-1].path if meta and data else None

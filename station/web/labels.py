@@ -62,10 +62,13 @@ WEB_LABELS: dict[str, tuple[str, str]] = {
     "web_spectrogram": ("Spectrogram", "Ảnh phổ theo thời gian"),
     "web_no_spectrogram": ("No spectrogram was recorded for this case.", "Không có ảnh phổ theo thời gian cho vụ việc này."),
     "web_verification": ("Verification", "Xác minh"),
-    "web_verified_ok": ("Every evidence file matches the SHA-256 recorded at capture.",
-                        "Mọi tệp chứng cứ khớp với SHA-256 đã ghi khi thu."),
-    "web_verified_failed": ("Evidence files were changed or are missing:", "Tệp chứng cứ bị thay đổi hoặc bị thiếu:"),
-    "web_verified_none": ("No evidence files recorded.", "Chưa ghi tệp chứng cứ nào."),
+    "web_verified_ok": ("The case's history is intact (hash chain) and every evidence file matches the SHA-256 "
+                        "recorded at capture.", "Lịch sử vụ việc nguyên vẹn (chuỗi băm) và mọi tệp chứng cứ khớp với "
+                        "SHA-256 đã ghi khi thu."),
+    "web_verified_failed": ("Verification FAILED: the stored history or evidence was changed:",
+                            "Xác minh THẤT BẠI: lịch sử hoặc chứng cứ đã lưu bị thay đổi:"),
+    "web_verified_incomplete": ("The history is intact, but evidence is missing:",
+                                "Lịch sử vụ việc nguyên vẹn nhưng thiếu chứng cứ:"),
     "web_observations": ("Latest observations", "Các lần quan sát gần nhất"),
     "web_files": ("Evidence files", "Tệp chứng cứ"),
     "web_time": ("Time (UTC)", "Thời gian (UTC)"),

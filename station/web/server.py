@@ -73,9 +73,11 @@ class WebServer:
         self._stopping: asyncio.Event | None = None
         self._changed: asyncio.Event | None = None
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specmon-web-db")
+        # slow products (audio, spectrogram and bundle children) never hold up the pages' queries
+        self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="specmon-web-work")
         self._reader = CaseReader(self.db_path)
         self._encoded: dict[str, tuple[int, str]] = {}  # band -> (seq, JSON) shared by every client
-        self._audio: dict[tuple[str, str], bytes] = {}
+        self._products: dict[tuple, object] = {}  # made audio / spectrograms, see _keep
         self._static = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()} if STATIC_DIR.is_dir() else {}
 
     # ---- life cycle (called from the daemon's thread) ---------------------------------------------------------
@@ -109,6 +111,7 @@ class WebServer:
             self._thread.join(timeout_s)
         self.hub.listener = None
         self._db.shutdown(wait=False, cancel_futures=True)
+        self._work.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -159,6 +162,9 @@ class WebServer:
     async def _in_db(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
+    async def _in_work(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._work, fn, *args)
+
     # ---- the application --------------------------------------------------------------------------------------
     def app(self):
         from aiohttp import web
@@ -172,6 +178,7 @@ class WebServer:
         r.add_get("/cases/{case_id}", self.page_case)
         r.add_get("/cases/{case_id}/files/{name}", self.evidence_file)
         r.add_get("/cases/{case_id}/audio.wav", self.audio)
+        r.add_get("/cases/{case_id}/spectrogram.png", self.spectrogram)
         r.add_get("/cases/{case_id}/bundle.zip", self.bundle)
         r.add_get("/evidence/{case_id}", self.evidence_redirect)
         r.add_get("/evidence/{case_id}/", self.evidence_redirect)
@@ -448,58 +455,97 @@ class WebServer:
             resp.headers["Content-Disposition"] = f'attachment; filename="{case_id}-{link.name}"'
         return resp
 
-    def _audio_bytes(self, case_id: str) -> bytes | None:
+    def _audio(self, case_id: str):
+        """(Audio, key) of the case, demodulated once per recording and kept (one case at a time)."""
         detail = self._reader.detail(case_id)
         if detail is None:
             return None
-        links = self._reader.evidence(detail)
-        wav = [lk for lk in links if lk.name.endswith(".wav") and lk.path.is_file()]
-        if wav:
-            return wav[0].path.read_bytes()
-        meta = [lk for lk in links if lk.file.kind == "iq_sigmf_meta" and lk.path.is_file()]
-        if not meta:
+        meta = self._reader.iq_meta(detail)
+        if meta is None:
             return None
-        key = (case_id, meta[0].file.sha256)
-        if key not in self._audio:
-            from station.web.downloads import demodulate_evidence
+        key = ("audio", case_id, str(meta))
+        if key not in self._products:
+            from station.web.downloads import case_audio
 
             c = detail.case
-            self._audio.clear()  # one case's audio at a time: a few hundred kB
-            self._audio[key] = demodulate_evidence(meta[0].path, c.center_hz, c.bandwidth_hz)
-        return self._audio[key]
+            designators = tuple(r.get("designator") for r in c.register if r.get("designator"))
+            self._keep(key, case_audio(meta, c.center_hz, c.bandwidth_hz, designators))
+        return self._products[key]
+
+    def _keep(self, key, value) -> None:
+        """Made products (audio, spectrogram PNG) of the last few cases, so a page reload does not redo them."""
+        self._products[key] = value
+        while len(self._products) > 6:
+            self._products.pop(next(iter(self._products)))
 
     async def audio(self, request):
         from aiohttp import web
 
         case_id = request.match_info["case_id"]
-        if not CASE_ID.fullmatch(case_id):
-            raise web.HTTPNotFound()
-        data = await self._in_db(self._audio_bytes, case_id)
-        if data is None:
-            raise web.HTTPNotFound(text=f"no audio evidence for case {case_id!r}")
-        return web.Response(body=data, headers={"Content-Type": "audio/wav", "Accept-Ranges": "none",
-                                                "Cache-Control": "no-cache"})
+        a = await self._in_work(self._audio, case_id) if CASE_ID.fullmatch(case_id) else None
+        if a is None:
+            raise web.HTTPNotFound(text=f"no IQ recording for case {case_id!r}")
+        if a.wav is None:
+            raise web.HTTPNotFound(text=f"no audio for case {case_id}: {a.why}")
+        return web.Response(body=a.wav, headers={"Content-Type": "audio/wav", "Cache-Control": "no-cache",
+                                                 "Content-Disposition": f'inline; filename="{case_id}.wav"'})
 
-    def _bundle_bytes(self, case_id: str) -> bytes | None:
-        from station.web.downloads import bundle_bytes
-
-        detail = self._reader.detail_json(case_id)
-        if detail is None:
+    def _spectrogram(self, case_id: str) -> bytes | None:
+        detail = self._reader.detail(case_id)
+        meta = self._reader.iq_meta(detail) if detail is not None else None
+        if meta is None:
             return None
-        d = self._reader.detail(case_id)
-        files = [(lk.name, lk.path) for lk in self._reader.evidence(d) if lk.path.is_file()]
-        return bundle_bytes(detail, files)
+        key = ("spectrogram", case_id, str(meta))
+        if key not in self._products:
+            from station.childproc import call_in_child
+            from station.web.downloads import spectrogram_png
+
+            c = detail.case
+            self._keep(key, call_in_child(spectrogram_png, meta, case_id, c.klass.value, c.center_hz, c.bandwidth_hz,
+                                          timeout_s=60.0))
+        return self._products[key]
+
+    async def spectrogram(self, request):
+        from aiohttp import web
+
+        from station.childproc import ChildFailed
+
+        case_id = request.match_info["case_id"]
+        try:
+            png = await self._in_work(self._spectrogram, case_id) if CASE_ID.fullmatch(case_id) else None
+        except (ChildFailed, ValueError, OSError) as exc:
+            raise web.HTTPInternalServerError(text=f"spectrogram of {case_id}: {exc}") from None
+        if png is None:
+            raise web.HTTPNotFound(text=f"no IQ recording for case {case_id!r}")
+        return web.Response(body=png, headers={"Content-Type": "image/png", "Cache-Control": "no-cache"})
+
+    def _bundle(self, case_id: str, lang: str):
+        if not self._reader.exists(case_id):
+            return None
+        from station.childproc import call_in_child
+        from station.web.downloads import bundle_zip
+
+        return call_in_child(bundle_zip, self.db_path, case_id, lang, timeout_s=120.0)
 
     async def bundle(self, request):
         from aiohttp import web
 
+        from station.childproc import ChildFailed
+        from station.errors import SpecmonError
+
         case_id = request.match_info["case_id"]
-        data = await self._in_db(self._bundle_bytes, case_id) if CASE_ID.fullmatch(case_id) else None
-        if data is None:
+        try:
+            made = await self._in_work(self._bundle, case_id, self._lang(request)) if CASE_ID.fullmatch(case_id) \
+                else None
+        except SpecmonError as exc:  # a case failing verification: no bundle (the export refuses it too)
+            raise web.HTTPConflict(text=str(exc)) from None
+        except (ChildFailed, OSError) as exc:
+            raise web.HTTPInternalServerError(text=f"bundle of {case_id}: {exc}") from None
+        if made is None:
             raise web.HTTPNotFound(text=f"no case {case_id!r}")
+        name, data = made
         return web.Response(body=data, headers={
-            "Content-Type": "application/zip",
-            "Content-Disposition": f'attachment; filename="{case_id}-evidence.zip"'})
+            "Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{name}"'})
 
     # ---- live ----------------------------------------------------------------------------------------------------
     def _band_message(self, snap, *, with_waterfall: bool) -> str:

@@ -350,10 +350,11 @@ function renderCase(c) {
   const main = document.getElementById("main");
   const d = c.downloads;
   const ver = c.verification;
+  const bad = ver.files.filter((f) => f.state !== "ok").map((f) => `${f.name}: ${f.state}`);
   const verNode = ver.state === "ok" ? el("p", { class: "ok", id: "verification" }, "✔ " + t("web_verified_ok"))
-    : ver.state === "none" ? el("p", { class: "muted", id: "verification" }, t("web_verified_none"))
-      : el("div", { id: "verification", class: "bad" }, t("web_verified_failed"),
-        el("ul", {}, ver.files.filter((f) => f.state !== "ok").map((f) => el("li", {}, `${f.name}: ${f.state}`))));
+    : el("div", { id: "verification", class: ver.state === "failed" ? "bad" : "warn" },
+      ver.state === "failed" ? t("web_verified_failed") : t("web_verified_incomplete"),
+      el("ul", {}, [...ver.chain, ...bad, ...ver.missing].map((p) => el("li", {}, p))));
   const measurements = kv([
     [t("class"), badge(c.class, CLASS_COLOURS)], [t("state"), badge(c.state, STATE_COLOURS)],
     [t("center_mhz"), mhz(c.center_hz) + " MHz"], [t("bandwidth"), khz(c.bandwidth_hz) + " kHz"],
@@ -366,8 +367,10 @@ function renderCase(c) {
     [t("track_id"), c.track_ids.join(", ") || "–"],
     c.previous_case_id ? [t("previous_case_id"), el("a", { href: "/cases/" + c.previous_case_id }, c.previous_case_id)] : null,
   ]);
+  const audioWhy = el("p", { class: "muted", id: "audio-why" });
   const audio = d.audio_wav
-    ? el("audio", { controls: true, preload: "none", src: d.audio_wav, id: "evidence-audio" })
+    ? [el("audio", { controls: true, preload: "none", src: d.audio_wav, id: "evidence-audio",
+      onerror: () => fetch(d.audio_wav).then((r) => r.text()).then((txt) => { audioWhy.textContent = txt; }) }), audioWhy]
     : el("p", { class: "muted" }, t("web_no_audio"));
   const downloads = el("ul", { id: "downloads" },
     d.bundle_zip ? el("li", {}, el("a", { href: d.bundle_zip, download: c.case_id + "-evidence.zip", id: "bundle-link" }, t("web_bundle"))) : null,
@@ -393,7 +396,7 @@ function renderCase(c) {
     el("section", { class: "card" }, el("h2", {}, t("spectrum")),
       d.spectrum_png ? el("img", { class: "evidence", src: d.spectrum_png, alt: t("spectrum"), id: "spectrum-img" }) : el("p", { class: "muted" }, t("no_spectrum"))),
     el("section", { class: "card" }, el("h2", {}, t("web_spectrogram")),
-      d.spectrogram_png ? el("img", { class: "evidence", src: d.spectrogram_png, alt: t("web_spectrogram") }) : el("p", { class: "muted" }, t("web_no_spectrogram"))),
+      d.spectrogram_png ? el("img", { class: "evidence", src: d.spectrogram_png, alt: t("web_spectrogram"), id: "spectrogram-img" }) : el("p", { class: "muted" }, t("web_no_spectrogram"))),
     el("section", { class: "card" }, el("h2", {}, t("web_audio")), audio),
     el("section", { class: "card" }, el("h2", {}, t("web_downloads")), downloads, files),
     el("section", { class: "card" }, el("h2", {}, t("register")), register),
