@@ -18,6 +18,7 @@ import logging
 import re
 import shutil
 import sys
+import textwrap
 import time
 from collections import deque
 
@@ -101,7 +102,8 @@ class TtyReporter:
         self.current: tuple[str, int] | None = None  # (band, sweep no)
         self.progress = (0, 0)
         self.last_reports: dict[str, object] = {}
-        self.emissions: deque = deque(maxlen=12)
+        self.emissions: dict = {}  # (band, transmitter) -> Judged, most recent last (one row per transmitter)
+        self._cases: tuple[float, list] = (float("-inf"), [])  # (when read, open cases), re-read every 2 s
         self.events: deque = deque(maxlen=5)
         self.health_snapshot: dict = {}
         self._last_draw = 0.0
@@ -149,7 +151,11 @@ class TtyReporter:
             pass
         self.last_reports[report.band] = report
         for r in report.results:
-            self.emissions.appendleft((report.band, r))
+            key = (report.band, _transmitter(r))
+            self.emissions.pop(key, None)  # the same transmitter seen again moves to the top, not a second row
+            self.emissions[key] = r
+        while len(self.emissions) > 12:
+            self.emissions.pop(next(iter(self.emissions)))
         self.current = None
         self._draw(force=True)
 
@@ -228,27 +234,114 @@ class TtyReporter:
                 f"{r.n_violations if r else 0:>5}  {state}")
         lines.append("")
         lines.append("\x1b[1mlatest emissions\x1b[0m")
-        lines.append(f"{'band':<8} {'MHz':>11} {'BW kHz':>8} {'dBFS':>7} {'SNR dB':>7} {'occ':>5}  class")
-        for band, r in list(self.emissions)[:10]:
+        if not self.emissions:
+            lines.append("  none yet (waiting for the first sweep)" if not self.last_reports else "  none detected")
+        else:
+            lines.append(f"{'band':<8} {'MHz':>11} {'BW kHz':>8} {'dBFS':>7} {'SNR dB':>7} {'occ':>5}  class")
+        for (band, _), r in list(reversed(self.emissions.items()))[:10]:
             e = r.emission
             klass = r.klass
             col = _CLASS_COLOUR.get(klass, "37")
             lines.append(f"{band:<8} {e.center_hz / 1e6:11.5f} {e.bandwidth_hz / 1e3:8.1f} {e.power_dbfs:7.1f} "
                          f"{e.snr_db:7.1f} {e.occupancy:5.2f}  \x1b[{col}m{klass}\x1b[0m")
         lines.append("")
-        cases = []
-        try:
-            cases = d.pipeline.open_cases(limit=8)
-        except Exception:
-            pass
-        lines.append(f"\x1b[1mopen violation cases\x1b[0m ({len(cases)} shown)")
-        for c in cases:
-            lines.append("  " + c)
+        cases = self._open_cases(d)
+        if not cases:
+            lines.append("\x1b[1mopen violation cases\x1b[0m: none")
+        else:
+            shown = cases[:8]
+            more = f", {len(cases) - len(shown)} more: specmon violations list" if len(cases) > len(shown) else ""
+            lines.append(f"\x1b[1mopen violation cases\x1b[0m ({len(cases)}{more})")
+            lines.extend(case_table(shown, width))
         if self.events:
             lines.append("")
             lines.append("\x1b[1mevents\x1b[0m")
-            lines.extend("  " + e for e in self.events)
+            for e in self.events:  # free text: wrapped, never cut
+                lines.extend(textwrap.wrap(e, width=max(20, width - 1), initial_indent="  ",
+                                           subsequent_indent="      ") or [""])
         return "\n".join(_clip(line, width) for line in lines)
+
+    def _open_cases(self, d) -> list:
+        """The open cases (newest first), read from the case store at most every 2 s."""
+        now = time.monotonic()
+        if now - self._cases[0] < 2.0:
+            return self._cases[1]
+        cases = []
+        store = getattr(d.pipeline, "cases", None)
+        try:
+            if store is not None and hasattr(store, "cases"):
+                cases = store.cases(state=("new", "confirmed", "exported"))
+                cases.sort(key=lambda c: c.last_seen, reverse=True)
+        except Exception:
+            cases = []
+        self._cases = (now, cases)
+        return cases
+
+
+def _transmitter(r) -> str:
+    """What makes two rows the same transmitter: its track, else its frequency to the kHz."""
+    return r.track_id or f"{round(r.emission.center_hz / 1e3)}k"
+
+
+#: the open-cases table: (header, width, priority, cell); columns of lower priority (higher number) are left
+#: out first when the terminal is narrow; the licences get what is left and wrap onto further lines
+_CASE_COLUMNS = (
+    ("case", 9, 0, lambda c: c.case_id),
+    ("class", 16, 0, lambda c: c.klass.value),
+    ("MHz", 11, 0, lambda c: f"{c.center_hz / 1e6:11.5f}"),
+    ("BW kHz", 7, 2, lambda c: f"{c.bandwidth_hz / 1e3:7.1f}"),
+    ("dBFS", 6, 3, lambda c: f"{c.max_power_dbfs:6.1f}"),
+    ("obs", 4, 4, lambda c: f"{c.n_obs:4d}"),
+    ("state", 9, 1, lambda c: c.state),
+    ("last (UTC)", 10, 2, lambda c: c.last_seen.strftime("%H:%M:%SZ")),
+)
+_MIN_LICENCE = 14
+
+
+def case_table(cases, width: int) -> list[str]:
+    """The open cases as rows that fit ``width`` columns: columns chosen by priority, the licence column takes
+    the rest and wraps (no cell is ever cut)."""
+    cols = list(_CASE_COLUMNS)
+
+    def used(cs):
+        return 2 + sum(w + 1 for _, w, _, _ in cs)
+
+    while len(cols) > 3 and width - used(cols) < _MIN_LICENCE:
+        worst = max(p for _, _, p, _ in cols)
+        idx = max(i for i, (_, _, p, _) in enumerate(cols) if p == worst)
+        cols.pop(idx)
+    lic_w = max(_MIN_LICENCE, width - used(cols) - 1)
+    head = "  " + " ".join(f"{h:<{w}}" if h not in ("MHz", "BW kHz", "dBFS", "obs") else f"{h:>{w}}"
+                           for h, w, _, _ in cols) + " licence"
+    out = [head]
+    pad = " " * used(cols)
+    for c in cases:
+        cells = " ".join(f"{get(c):<{w}}" for _, w, _, get in cols)
+        col = _CLASS_COLOUR.get(c.klass.value, "37")
+        cells = cells.replace(c.klass.value, f"\x1b[{col}m{c.klass.value}\x1b[0m", 1)
+        parts = _pack(list(c.licences) or ["-"], lic_w)
+        out.append(f"  {cells} {parts[0]}")
+        out.extend(pad + p for p in parts[1:])
+    return out
+
+
+def _pack(items: list[str], width: int) -> list[str]:
+    """``items`` joined by ", " into lines of at most ``width``; an item longer than a line is split."""
+    lines, cur = [], ""
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if cur and len(cur) + 1 + len(piece) <= width:
+            cur += " " + piece
+            continue
+        if cur:
+            lines.append(cur)
+        while len(piece) > width:
+            lines.append(piece[:width])
+            piece = piece[width:]
+        cur = piece
+    if cur:
+        lines.append(cur)
+    return lines
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -278,4 +371,4 @@ def _bar(done: int, total: int, width: int) -> str:
     return "[" + "#" * n + "." * (width - n) + "]"
 
 
-__all__ = ["LogReporter", "TtyReporter", "make_reporter"]
+__all__ = ["LogReporter", "TtyReporter", "case_table", "make_reporter"]
