@@ -33,8 +33,13 @@ def read_rfs(path: str | Path) -> list[Spectrum]:
     sweeps = body.get("Spectrum")
     if not isinstance(sweeps, dict) or not sweeps:
         raise DataError("RTLSDR-Scanner file has no 'Spectrum' sweeps", where=where)
+    try:
+        ordered = sorted(sweeps.items(), key=lambda kv: float(kv[0]))
+    except (TypeError, ValueError, OverflowError):
+        bad = next(k for k in sweeps if not _is_number(k))
+        raise DataError(f"sweep time {shown(bad)} is not a unix time", where=where) from None
     out = []
-    for stamp, points in sorted(sweeps.items(), key=lambda kv: float(kv[0])):
+    for stamp, points in ordered:
         try:
             t = datetime.fromtimestamp(float(stamp), tz=UTC)
             pairs = sorted((float(f) * 1e6, float(v)) for f, v in points.items())
@@ -64,3 +69,10 @@ def read_rfs(path: str | Path) -> list[Spectrum]:
         ))
     return out
 
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True

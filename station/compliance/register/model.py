@@ -46,6 +46,8 @@ _MAX_FREQ_MHZ = 3_000_000.0  # 3000 GHz: the top of the ITU RR frequency allocat
 #: plausible ranges of the other numeric columns (docs/REGISTER.md): a value outside is a typo or an attack, and a
 #: huge one would hide violations (a 1e308 Hz tolerance) or break the frequency index (a 1e308 kHz channel)
 MAX_CHANNEL_KHZ = 10_000_000.0  # 10 GHz: wider than any real assignment
+MIN_CHANNEL_KHZ = 1e-6  # 1 mHz: the writer's resolution (9 decimals of kHz), so every accepted row round-trips
+_MIN_FREQ_MHZ = 0.003  # 3 kHz: below the ITU RR table (8.3 kHz) and above the writer's resolution
 MAX_TOLERANCE_HZ = 1_000_000.0  # 1 MHz
 MAX_TOLERANCE_PPM = 10_000.0  # 1 %
 
@@ -184,11 +186,11 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
     licence = get("licence")
     if not licence:
         errs.append(("licence", "is empty (every assignment needs a licence number)"))
-    freq = parse("frequency_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
-    lower = parse("lower_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
-    upper = parse("upper_mhz", _num, positive=True, hi=_MAX_FREQ_MHZ)
+    freq = parse("frequency_mhz", _num, positive=True, lo=_MIN_FREQ_MHZ, hi=_MAX_FREQ_MHZ)
+    lower = parse("lower_mhz", _num, positive=True, lo=_MIN_FREQ_MHZ, hi=_MAX_FREQ_MHZ)
+    upper = parse("upper_mhz", _num, positive=True, lo=_MIN_FREQ_MHZ, hi=_MAX_FREQ_MHZ)
     des = parse("designator", _designator)
-    channel = parse("channel_khz", _num, positive=True, hi=MAX_CHANNEL_KHZ)
+    channel = parse("channel_khz", _num, positive=True, lo=MIN_CHANNEL_KHZ, hi=MAX_CHANNEL_KHZ)
     tol_hz = parse("tolerance_hz", _num, lo=0.0, hi=MAX_TOLERANCE_HZ)
     tol_ppm = parse("tolerance_ppm", _num, lo=0.0, hi=MAX_TOLERANCE_PPM)
     lat = parse("latitude", _num, lo=-90.0, hi=90.0)
