@@ -21,6 +21,7 @@ from station.compliance.records import ComplianceResult
 from station.config import BandConfig, Config
 from station.errors import SinkError
 from station.calibration.levels import level_settings, load_station_profile
+from station.compliance.cases.measurement import settings_keys
 from station.pipeline.factories import (
     case_lines,
     make_detector,
@@ -159,6 +160,7 @@ class Pipeline:
                                         position=(st.latitude, st.longitude),
                                         settings={"band": band.name, "rbw_hz": spec.enbw_hz, "nfft": spec.nfft,
                                                   "window": spec.window, "dwell_s": spec.dwell_s,
+                                                  **settings_keys(levels.settings),
                                                   **level_settings(levels, violations)})
                 from station.outputs.points import ViolationObservation
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from station.compliance.cases.measurement import CaseMeasurement
 from station.compliance.records import ComplianceClass, ComplianceResult
 
 
@@ -78,3 +79,4 @@ class CaseDetail:
     events: tuple[CaseEvent, ...]
     evidence: tuple[EvidenceFile, ...]
     settings: dict  # measurement settings of the latest observation
+    measurement: "CaseMeasurement | None" = None  # the canonical measurement every output reports

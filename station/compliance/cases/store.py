@@ -542,7 +542,18 @@ class CaseStore:
             row = self._db.execute(
                 "SELECT settings_json FROM case_observations WHERE case_id=? ORDER BY id DESC LIMIT 1", (case_id,)
             ).fetchone()
-        return CaseDetail(case, events, evidence, json.loads(row[0]) if row else {})
+        return CaseDetail(case, events, evidence, json.loads(row[0]) if row else {}, self.measurement(case_id))
+
+    def measurement(self, case_id: str):
+        """The case's canonical measurement (:func:`station.compliance.cases.measurement.case_measurement`
+        over its most recent observations); None for a case without observations."""
+        from station.compliance.cases.measurement import CASE_WINDOW, ObservationRow, case_measurement
+
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT center_hz, bandwidth_hz, power_dbfs, snr_db, settings_json FROM case_observations"
+                " WHERE case_id=? ORDER BY id DESC LIMIT ?", (case_id, CASE_WINDOW)).fetchall()
+        return case_measurement([ObservationRow(*r) for r in reversed(rows)])
 
     def latest_observation(self, case_id: str) -> dict | None:
         """The case's latest observation row as stored (column -> value), None without one."""

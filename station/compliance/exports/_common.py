@@ -4,6 +4,8 @@ Vietnamese, spreadsheet formula-injection neutralisation, and atomic file writin
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "center_mhz": ("Centre frequency", "Tần số trung tâm"),
     "bandwidth_hz": ("Occupied bandwidth (Hz)", "Độ rộng băng tần chiếm dụng (Hz)"),
     "bandwidth": ("Occupied bandwidth", "Độ rộng băng tần chiếm dụng"),
+    "center_hz_u95": ("Centre frequency U95 (Hz)", "Độ không đảm bảo tần số trung tâm U95 (Hz)"),
+    "bandwidth_hz_u95": ("Occupied bandwidth U95 (Hz)", "Độ không đảm bảo độ rộng băng tần U95 (Hz)"),
+    "power_dbfs": ("Channel power (dBFS)", "Công suất kênh (dBFS)"),
+    "power_dbfs_u95": ("Channel power U95 (dB)", "Độ không đảm bảo công suất kênh U95 (dB)"),
+    "power_dbm": ("Level at antenna port (dBm)", "Mức tại cổng anten (dBm)"),
+    "power_dbm_u95": ("Level U95 (dB)", "Độ không đảm bảo của mức U95 (dB)"),
+    "field_dbuv_m": ("Field strength (dBµV/m)", "Cường độ trường (dBµV/m)"),
+    "field_dbuv_m_u95": ("Field strength U95 (dB)", "Độ không đảm bảo cường độ trường U95 (dB)"),
+    "gain_db": ("Receiver gain (dB)", "Hệ số khuếch đại máy thu (dB)"),
     "max_power_dbfs": ("Max power (dBFS)", "Công suất cực đại (dBFS)"),
     "mean_power_dbfs": ("Mean power (dBFS)", "Công suất trung bình (dBFS)"),
     "snr_db": ("SNR (dB)", "Tỷ số tín hiệu/tạp âm (dB)"),
@@ -107,6 +118,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "set_calibration_file": ("Calibration profile", "Tệp hiệu chuẩn"),
     "set_antenna_factor_db_m": ("Antenna factor (dB/m)", "Hệ số anten (dB/m)"),
     "set_antenna_factor_u_db": ("Antenna factor uncertainty (dB)", "Độ không đảm bảo hệ số anten (dB)"),
+    "spread": ("Spread (centre; bandwidth; level)", "Độ phân tán (tần số; độ rộng băng; mức)"),
+    "summarised": ("summarised", "tổng hợp"),
+    "canonical_note": (
+        "Values are the median over the case's observations with their expanded uncertainty (U95, k=2: "
+        "periodogram noise, SNR, number of observations, reference ppm, calibration); docs/UNCERTAINTY.md.",
+        "Các giá trị là trung vị của các lần quan sát vụ việc kèm độ không đảm bảo mở rộng (U95, k=2: nhiễu "
+        "chu kỳ đồ, tỷ số tín hiệu/tạp âm, số lần quan sát, sai số ppm của tần số chuẩn, hiệu chuẩn); "
+        "docs/UNCERTAINTY.md."),
     "truncated": ("characters; full text in the CSV/XLSX export", "ký tự; toàn văn trong tệp CSV/XLSX"),
 }
 
@@ -172,7 +191,7 @@ def check_lang(lang: str) -> str:
 class Column:
     name: str  # stable machine name (CSV header, GeoJSON property)
     unit: str
-    get: Callable[[CaseDetail], object]
+    get: Callable[[CaseDetail, str], object]  # (case, report language) -> value
     text: bool = False  # free text that must be neutralised in spreadsheets
 
 
@@ -180,30 +199,73 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-#: export columns; names shared with the vocabulary's ``violation`` measurement mean the same thing
+def _r(x, nd: int):
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def canonical(d: CaseDetail):
+    """The case's canonical measurement (``CaseDetail.measurement``), or one made of the case summary's
+    latest values when the store gave none (a case without observations cannot be exported anyway)."""
+    if d.measurement is not None:
+        return d.measurement
+    from station.compliance.cases.measurement import ObservationRow, case_measurement
+
+    c = d.case
+    return case_measurement([ObservationRow(c.center_hz, c.bandwidth_hz, c.mean_power_dbfs, c.snr_db,
+                                            json.dumps(d.settings or {}, default=str))])
+
+
+def _m(name: str, attr: str = "value", nd: int = 1):
+    """Getter of a canonical measurand's value or U95 (None when the measurand is unknown)."""
+    def get(d: CaseDetail, lang: str):
+        m = getattr(canonical(d), name)
+        if m is None:
+            return None
+        return _r(m.value if attr == "value" else m.u95, nd)
+    return get
+
+
+#: export columns; names shared with the vocabulary's ``violation`` measurement mean the same thing. Every
+#: measured value is the case's canonical measurement (median over its observations, U95 at k = 2).
 COLUMNS: tuple[Column, ...] = (
-    Column("case_id", "", lambda d: d.case.case_id),
-    Column("class", "", lambda d: d.case.klass.value),
-    Column("state", "", lambda d: d.case.state),
-    Column("first_seen", "UTC", lambda d: _iso(d.case.first_seen)),
-    Column("last_seen", "UTC", lambda d: _iso(d.case.last_seen)),
-    Column("n_obs", "count", lambda d: d.case.n_obs),
-    Column("center_hz", "Hz", lambda d: round(d.case.center_hz, 1)),
-    Column("bandwidth_hz", "Hz", lambda d: round(d.case.bandwidth_hz, 1)),
-    Column("max_power_dbfs", "dBFS", lambda d: round(d.case.max_power_dbfs, 2)),
-    Column("mean_power_dbfs", "dBFS", lambda d: round(d.case.mean_power_dbfs, 2)),
-    Column("snr_db", "dB", lambda d: None if d.case.snr_db is None else round(d.case.snr_db, 2)),
-    Column("licence", "", lambda d: ",".join(d.case.licences), text=True),
-    Column("licensee", "", lambda d: d.case.register[0]["licensee"] if d.case.register else "", text=True),
-    Column("reason", "", lambda d: d.case.reason, text=True),
-    Column("indicative", "", lambda d: d.case.indicative),
-    Column("stations", "", lambda d: ",".join(s.station for s in d.case.stations), text=True),
-    Column("latitude", "deg", lambda d: _first_pos(d)[0]),
-    Column("longitude", "deg", lambda d: _first_pos(d)[1]),
-    Column("track_id", "", lambda d: ",".join(d.case.track_ids), text=True),
-    Column("previous_case_id", "", lambda d: d.case.previous_case_id or ""),
-    Column("evidence", "", lambda d: ";".join(f"{e.path} sha256:{e.sha256}" for e in d.evidence), text=True),
+    Column("case_id", "", lambda d, lang: d.case.case_id),
+    Column("class", "", lambda d, lang: d.case.klass.value),
+    Column("state", "", lambda d, lang: d.case.state),
+    Column("first_seen", "UTC", lambda d, lang: _iso(d.case.first_seen)),
+    Column("last_seen", "UTC", lambda d, lang: _iso(d.case.last_seen)),
+    Column("n_obs", "count", lambda d, lang: d.case.n_obs),
+    Column("center_hz", "Hz", _m("center_hz")),
+    Column("center_hz_u95", "Hz", _m("center_hz", "u95")),
+    Column("bandwidth_hz", "Hz", _m("bandwidth_hz")),
+    Column("bandwidth_hz_u95", "Hz", _m("bandwidth_hz", "u95")),
+    Column("power_dbfs", "dBFS", _m("power_dbfs", nd=2)),
+    Column("power_dbfs_u95", "dB", _m("power_dbfs", "u95", 2)),
+    Column("power_dbm", "dBm", _m("power_dbm", nd=2)),
+    Column("power_dbm_u95", "dB", _m("power_dbm", "u95", 2)),
+    Column("field_dbuv_m", "dBuV/m", lambda d, lang: _r(canonical(d).field_dbuv_m, 2)),
+    Column("field_dbuv_m_u95", "dB", lambda d, lang: _r(canonical(d).field_u95_db, 2)),
+    Column("gain_db", "dB", lambda d, lang: _r(canonical(d).gain_db, 1)),
+    Column("calibration", "", lambda d, lang: calibration_text(canonical(d).calibration, lang), text=True),
+    Column("max_power_dbfs", "dBFS", lambda d, lang: _r(d.case.max_power_dbfs, 2)),
+    Column("snr_db", "dB", lambda d, lang: _r(canonical(d).snr_db, 2)),
+    Column("licence", "", lambda d, lang: ",".join(d.case.licences), text=True),
+    Column("licensee", "", lambda d, lang: d.case.register[0]["licensee"] if d.case.register else "", text=True),
+    Column("reason", "", lambda d, lang: reason_text(d, lang), text=True),
+    Column("indicative", "", lambda d, lang: d.case.indicative),
+    Column("stations", "", lambda d, lang: ",".join(s.station for s in d.case.stations), text=True),
+    Column("latitude", "deg", lambda d, lang: _first_pos(d)[0]),
+    Column("longitude", "deg", lambda d, lang: _first_pos(d)[1]),
+    Column("track_id", "", lambda d, lang: ",".join(d.case.track_ids), text=True),
+    Column("previous_case_id", "", lambda d, lang: d.case.previous_case_id or ""),
+    Column("evidence", "", lambda d, lang: ";".join(f"{e.path} sha256:{e.sha256}" for e in d.evidence), text=True),
 )
+
+
+def reason_text(d: CaseDetail, lang: str) -> str:
+    """The case's reason in ``lang`` with the canonical measurement's numbers (see ``_reasons``)."""
+    from station.compliance.exports._reasons import case_reason
+
+    return case_reason(d, canonical(d), lang)
 
 
 def _first_pos(d: CaseDetail) -> tuple[float | None, float | None]:

@@ -11,8 +11,8 @@ from station.compliance.exports._common import COLUMNS, Report, atomic_write, ne
 EXTENSION = ".csv"
 
 
-def _cell(col, detail) -> str:
-    value = col.get(detail)
+def _cell(col, detail, lang: str) -> str:
+    value = col.get(detail, lang)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -30,6 +30,6 @@ def write(report: Report, out_dir: Path) -> Path:
             w = csv.writer(f, lineterminator="\r\n")
             w.writerow([c.name for c in COLUMNS])
             for d in report.cases:
-                w.writerow([_cell(c, d) for c in COLUMNS])
+                w.writerow([_cell(c, d, report.lang) for c in COLUMNS])
 
     return atomic_write(Path(out_dir) / (report.base_name() + EXTENSION), writer)

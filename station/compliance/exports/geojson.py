@@ -13,7 +13,7 @@ from station.compliance.exports._common import COLUMNS, Report, atomic_write
 EXTENSION = ".geojson"
 
 
-def feature(detail) -> dict:
+def feature(detail, lang: str = "en") -> dict:
     points = [
         [round(s.longitude, 6), round(s.latitude, 6)]
         for s in detail.case.stations
@@ -25,7 +25,7 @@ def feature(detail) -> dict:
         geometry = {"type": "Point", "coordinates": points[0]}
     else:
         geometry = {"type": "MultiPoint", "coordinates": points}
-    props = {c.name: c.get(detail) for c in COLUMNS if c.name not in ("latitude", "longitude")}
+    props = {c.name: c.get(detail, lang) for c in COLUMNS if c.name not in ("latitude", "longitude")}
     props["observing_stations"] = [
         {"station": s.station, "latitude": s.latitude, "longitude": s.longitude} for s in detail.case.stations
     ]
@@ -35,7 +35,7 @@ def feature(detail) -> dict:
 def write(report: Report, out_dir: Path) -> Path:
     doc = {
         "type": "FeatureCollection",
-        "features": [feature(d) for d in report.cases],
+        "features": [feature(d, report.lang) for d in report.cases],
     }
 
     def writer(tmp: Path) -> None:

@@ -13,8 +13,18 @@ from collections import Counter
 from datetime import timezone
 from pathlib import Path
 
-from station.calibration.levels import stored_level
-from station.compliance.exports._common import LABELS, Report, atomic_write, calibration_text, clip, judged_status, label, setting_label
+from station.compliance.exports._common import (
+    LABELS,
+    Report,
+    atomic_write,
+    calibration_text,
+    canonical,
+    clip,
+    judged_status,
+    label,
+    reason_text,
+    setting_label,
+)
 
 EXTENSION = ".pdf"
 _FONT = "DejaVu"
@@ -39,6 +49,18 @@ def _mhz(hz: float) -> str:
 
 def _bw(hz: float) -> str:
     return f"{hz / 1e6:.3f} MHz" if hz >= 1e6 else f"{hz / 1e3:.2f} kHz"
+
+
+def _u_hz(hz: float) -> str:
+    return f"{hz / 1e3:.2f} kHz" if hz >= 1e3 else f"{hz:.0f} Hz"
+
+
+def _spread(m) -> str:
+    """Robust spread (1.4826 MAD) of centre, bandwidth and level over the observations; '-' below 3."""
+    if m.center_hz.spread is None:
+        return "-"
+    lvl = m.power_dbm if m.power_dbm is not None else m.power_dbfs
+    return f"{_u_hz(m.center_hz.spread)}; {_u_hz(m.bandwidth_hz.spread)}; {lvl.spread:.1f} dB"
 
 
 def _value(v) -> str:
@@ -138,7 +160,7 @@ def _summary(pdf, report: Report) -> None:
     rows = []
     for d in report.cases:
         c = d.case
-        rows.append([c.case_id, label(c.klass.value, lang), label(c.state, lang), _mhz(c.center_hz),
+        rows.append([c.case_id, label(c.klass.value, lang), label(c.state, lang), _mhz(canonical(d).center_hz.value),
                      _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), clip(", ".join(c.licences) or "-", lang, 120)])
     _grid(pdf, [label(k, lang) for k in ("case_id", "class", "state", "center_mhz", "first_seen", "last_seen",
                                           "n_obs", "licence")], rows, (19, 24, 15, 26, 24, 24, 20, 28), 7)
@@ -166,28 +188,31 @@ def _case_page(pdf, report: Report, detail) -> None:
         pdf.ln(1)
     _heading(pdf, label("measurements", lang), 11)
     st = detail.settings or {}
-    lvl = stored_level(st, c.center_hz, c.mean_power_dbfs)
-    level_rows = [
-        (label("level_dbm", lang), label("level_unknown", lang) if lvl is None else
-         f"{lvl.power_dbm:.1f} dBm ± {lvl.u95_db:.1f} dB (k=2)"),
-        *([(label("field_strength", lang), f"{lvl.field_dbuv_m:.1f} dBµV/m ± {lvl.field_u95_db:.1f} dB")]
-          if lvl is not None and lvl.field_dbuv_m is not None else []),
-        (label("gain", lang), "-" if st.get("gain_db") is None else f"{st['gain_db']:g} dB"),
-        (label("calibration", lang), calibration_text(str(st.get("calibration") or ""), lang)),
-    ]
-    _pairs4(pdf, [*level_rows,
-        (label("center_mhz", lang), _mhz(c.center_hz)),
-        (label("bandwidth", lang), _bw(c.bandwidth_hz)),
+    m = canonical(detail)
+    _pairs4(pdf, [
+        (label("center_mhz", lang), f"{_mhz(m.center_hz.value)} ± {_u_hz(m.center_hz.u95)}"),
+        (label("bandwidth", lang), f"{_bw(m.bandwidth_hz.value)} ± {_u_hz(m.bandwidth_hz.u95)}"),
+        (label("level_dbm", lang), label("level_unknown", lang) if m.power_dbm is None else
+         f"{m.power_dbm.value:.1f} dBm ± {m.power_dbm.u95:.1f} dB"),
+        (label("power_dbfs", lang), f"{m.power_dbfs.value:.1f} dBFS ± {m.power_dbfs.u95:.1f} dB"),
+        *([(label("field_strength", lang), f"{m.field_dbuv_m:.1f} dBµV/m ± {m.field_u95_db:.1f} dB")]
+          if m.field_dbuv_m is not None else []),
+        (label("gain", lang), "-" if m.gain_db is None else
+         ", ".join(f"{g:g} dB" for g in (m.gains_db if len(m.gains_db) > 1 else (m.gain_db,)))),
+        (label("calibration", lang), calibration_text(m.calibration, lang)),
+        (label("spread", lang), _spread(m)),
         (label("max_power_dbfs", lang), f"{c.max_power_dbfs:.1f}"),
-        (label("mean_power_dbfs", lang), f"{c.mean_power_dbfs:.1f}"),
-        (label("snr_db", lang), "-" if c.snr_db is None else f"{c.snr_db:.1f}"),
-        (label("n_obs", lang), str(c.n_obs)),
+        (label("snr_db", lang), "-" if m.snr_db is None else f"{m.snr_db:.1f}"),
+        (label("n_obs", lang), f"{c.n_obs}" if m.n_obs == c.n_obs else f"{c.n_obs} ({label('summarised', lang)} {m.n_obs})"),
         (label("first_seen", lang), _utc(c.first_seen)),
         (label("last_seen", lang), _utc(c.last_seen)),
         (label("indicative", lang), label("yes" if c.indicative else "no", lang)),
         (label("track_id", lang), ", ".join(c.track_ids) or "-"),
         *([(label("previous_case_id", lang), c.previous_case_id)] if c.previous_case_id else []),
     ])
+    pdf.set_font(_FONT, "", 7.5)
+    pdf.multi_cell(0, 3.6, label("canonical_note", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
     _heading(pdf, label("register", lang), 11)
     if c.register:
         rows = []
@@ -207,7 +232,7 @@ def _case_page(pdf, report: Report, detail) -> None:
     else:
         pdf.multi_cell(0, 5, label("no_register", lang), new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, label("reason", lang), 11)
-    pdf.multi_cell(0, 4.5, clip(c.reason, lang, 3000), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.5, clip(reason_text(detail, lang), lang, 3000), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     _heading(pdf, label("stations", lang), 11)
     _grid(pdf, [label("station", lang), label("latitude", lang), label("longitude", lang)],

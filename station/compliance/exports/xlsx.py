@@ -36,7 +36,7 @@ def write(report: Report, out_dir: Path) -> Path:
             cell.font = Font(bold=True)
         for i, d in enumerate(report.cases, start=2):
             for j, col in enumerate(COLUMNS, start=1):
-                value = col.get(d)
+                value = col.get(d, lang)
                 cell = ws.cell(row=i, column=j)
                 if value is None or value == "":
                     continue
