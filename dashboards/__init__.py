@@ -32,11 +32,19 @@ def to_json(model) -> dict[str, Any]:
     return json.loads(json.dumps(model, cls=JSONEncoder))
 
 
-def render() -> dict[str, dict[str, Any]]:
-    """All dashboards as JSON, keyed by UID (ordered as :data:`REGISTRY`)."""
+def render(*, web_url: str | None = None) -> dict[str, dict[str, Any]]:
+    """All dashboards as JSON, keyed by UID (ordered as :data:`REGISTRY`). ``web_url``: the station web app's
+    base URL the case links use by default (the ``web_url`` dashboard variable; docs/WEB.md)."""
     out = {}
     for key in REGISTRY:
         board = to_json(build(key))
+        if web_url:
+            for var in board.get("templating", {}).get("list", []):
+                if var.get("name") == "web_url":
+                    url = web_url.rstrip("/")
+                    var["query"] = url
+                    var["current"] = {"text": url, "value": url}
+                    var["options"] = [{"selected": True, "text": url, "value": url}]
         out[board["uid"]] = board
     return out
 

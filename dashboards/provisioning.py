@@ -55,7 +55,7 @@ def datasources(settings: DatasourceSettings, *, user: str | None = None, passwo
         "access": "proxy",
         "url": settings.url,
         "user": user,
-        "isDefault": True,
+        "isDefault": False,  # never take over a Grafana's existing default datasource; dashboards name this one
         "jsonData": {"dbName": settings.database, "httpMode": "POST", "timeInterval": settings.min_interval},
         "secureJsonData": {"password": password},
     }

@@ -113,6 +113,7 @@ class Select:
     fill: str | None = None
     order_desc: bool = False
     limit: int | None = None
+    all_time: bool = False  # no $timeFilter: every point up to now, whatever the dashboard's range
 
     def __post_init__(self) -> None:
         m = spec(self.measurement)
@@ -152,7 +153,7 @@ class Select:
         return self.columns[0].agg is not None
 
     def text(self) -> str:
-        where = ["$timeFilter"]
+        where = ["time <= now()"] if self.all_time else ["$timeFilter"]
         if self.by_station:
             where.append(STATION_FILTER)
         if self.by_band:

@@ -4,7 +4,8 @@ Questions it answers: How many violation cases are open, of which class? For eac
 (frequency, bandwidth, level), which licence(s) were considered and why it fails, when it was first and last
 seen, from which stations, and where its evidence package is? When did violations happen (timeline)?
 
-"Open" means: observed in the time range, latest state not 'closed'. A case's rows are grouped by
+"Open" means: latest state not 'closed', whatever the time range (the counts); the table lists the open cases
+observed in the range. A case's rows are grouped by
 ``case_id`` in Grafana (case_id is a field, not a tag, to keep cardinality bounded).
 """
 
@@ -21,9 +22,10 @@ from dashboards.queries import Column, Condition, Select
 
 TITLE = "specmon · Violations"
 
-#: textbox variable: base URL under which evidence packages are served, one folder per case id
-EVIDENCE_VARIABLE = "evidence_url"
-EVIDENCE_DEFAULT = "http://localhost:8088/evidence"
+#: textbox variable: the station's web app (docs/WEB.md); a case's page with its evidence is <this>/cases/<case id>
+#: (``specmon dashboards export --web-url`` sets the default)
+WEB_VARIABLE = "web_url"
+WEB_DEFAULT = "http://localhost:8088"
 
 
 #: case id, state and class of every observation in the range (newest first, capped); Grafana reduces them to
@@ -35,6 +37,7 @@ CASE_STATES = Select(
     group_tags=("class",),
     order_desc=True,
     limit=50_000,
+    all_time=True,  # a case opened last month and still open is open today, whatever range is shown
 )
 #: every observation of every case in the range; grouped per case_id in Grafana
 CASES = Select(
@@ -73,8 +76,8 @@ def open_case_steps() -> list[model.DataTransformerConfig]:
 
 
 def open_cases_stat():
-    p = panels.stat_panel("Open cases", "Violation cases observed in the range whose latest state is not "
-                          "'closed' (the rows of the table below).", CASE_STATES, unit="short", w=6, h=6,
+    p = panels.stat_panel("Open cases", "Violation cases whose latest state is not 'closed', whatever the time "
+                          "range (a case seen last month and never closed is still open).", CASE_STATES, unit="short", w=6, h=6,
                           calc="count")
     p = p.reduce_options(panels.cb.ReduceDataOptions().calcs(["count"]).values(False).fields("/^case_id$/"))
     for step in open_case_steps():
@@ -83,7 +86,8 @@ def open_cases_stat():
 
 
 def open_by_class_bars(w: int = 18, h: int = 6):
-    p = panels.bar_gauge("Open cases by class", "Open cases per violation class (latest state not 'closed').",
+    p = panels.bar_gauge("Open cases by class", "Open cases per violation class (latest state not 'closed'), "
+                         "whatever the time range.",
                          CASE_STATES, unit="short", w=w, h=h, calc="lastNotNull")
     p = p.reduce_options(panels.cb.ReduceDataOptions().values(True).calcs([]).fields("/^case_id \\(count\\)$/"))
     for step in open_case_steps():
@@ -107,14 +111,14 @@ def cases_table():
     names["station (uniqueValues)"] = "stations"
     order = ["case_id", "class", "state", "center_hz", "bandwidth_hz", "max power_dbfs", "snr_db", "licence",
              "reason", "first seen", "last seen", "stations", "indicative", "track_id"]
-    link = model.DashboardLink(title="Evidence package", url=f"${{{EVIDENCE_VARIABLE}}}/${{__value.raw}}/",
-                               target_blank=True)
+    link = model.DashboardLink(title="Case page and evidence (station web app)",
+                               url=f"${{{WEB_VARIABLE}}}/cases/${{__value.raw}}", target_blank=True)
     return (
         panels.table_panel(
             "Open cases",
             "One row per violation case observed in the range whose latest state is not 'closed': class, "
             "transmitter, licence(s) considered and the reason, first/last seen, observing stations. Click the "
-            "case id for its evidence package.", CASES, h=12)
+            "case id for its page in the station's web app: evidence, audio, bundle.", CASES, h=12)
         # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
         .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
         .with_transformation(panels.group_by("case_id", calcs))
@@ -134,10 +138,10 @@ def cases_table():
 def build() -> model.Dashboard:
     """The Violations dashboard model (UID ``specmon-violations``)."""
     evidence = (
-        dash.TextBoxVariable(EVIDENCE_VARIABLE)
-        .label("Evidence base URL")
-        .description("Where evidence packages are served; a case's package is <this>/<case_id>/")
-        .default_value(EVIDENCE_DEFAULT)
+        dash.TextBoxVariable(WEB_VARIABLE)
+        .label("Station web app URL")
+        .description("The station's web app (docs/WEB.md); a case's page with its evidence is <this>/cases/<case_id>")
+        .default_value(WEB_DEFAULT)
     )
     board = (
         new_dashboard("violations", TITLE, "Open violation cases with class, licence, first/last seen, observing "

@@ -118,7 +118,7 @@ def test_violations_stand_out_in_red(boards):
     steps = stat["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert steps[-1] == {"value": 1, "color": "red"}
     link = props["case_id"][0]["value"][0]
-    assert link["url"] == "${evidence_url}/${__value.raw}/"
+    assert link["url"] == "${web_url}/cases/${__value.raw}"
 
 
 def test_every_panel_queries_through_the_datasource_variable(boards):

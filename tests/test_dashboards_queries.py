@@ -224,7 +224,7 @@ def test_spectrum_panel_keeps_latest_maxhold_and_noise_per_frequency(influx):
 def test_open_cases_table_groups_per_case_and_drops_closed(influx):
     board = dashboards.render()["specmon-violations"]
     panel = next(p for p in board["panels"] if p["type"] == "table")
-    variables = {"station": ["hn-01", "hn-02"], "evidence_url": ["x"]}
+    variables = {"station": ["hn-01", "hn-02"], "web_url": ["x"]}
     text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
     rows = grafana_sim.series_to_frame(grafana_query(influx, DB, text))
     cases = grafana_sim.apply(rows, panel["transformations"], until="groupBy")
@@ -243,7 +243,7 @@ def test_open_cases_table_groups_per_case_and_drops_closed(influx):
 
 def test_open_case_counts_use_the_latest_state_of_each_case(influx):
     board = dashboards.render()["specmon-violations"]
-    variables = {"station": ["hn-01", "hn-02"], "evidence_url": ["x"]}
+    variables = {"station": ["hn-01", "hn-02"], "web_url": ["x"]}
     stat, bars = board["panels"][0], board["panels"][1]
     assert stat["type"] == "stat" and bars["type"] == "bargauge"
     for panel in (stat, bars):

@@ -40,6 +40,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                          "SPECMON_INFLUX_TOKEN from its environment.")
     ex.add_argument("dir", metavar="DIR", help="output folder (created; existing specmon files are replaced)")
     influx_options(ex, "--influx-url")
+    ex.add_argument("--web-url", default=None, metavar="URL",
+                    help="the station web app the case table links to (default http://localhost:8088; docs/WEB.md)")
     ex.add_argument("--provisioning-dir", default="/etc/grafana/provisioning", metavar="PATH",
                     help="where DIR will live on the Grafana host; the dashboards provider points at "
                          "PATH/dashboards/specmon (default /etc/grafana/provisioning)")
@@ -76,7 +78,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 SDK_REQUIREMENT = "grafana-foundation-sdk==1769699379!11.6.0"
 
 
-def _render():
+def _render(web_url: str | None = None):
     """All dashboards as JSON; a one-line error when the builder library is missing."""
     try:
         import grafana_foundation_sdk  # noqa: F401
@@ -86,7 +88,11 @@ def _render():
         raise UsageError(f"the dashboards need grafana-foundation-sdk: pip install '{SDK_REQUIREMENT}'") from None
     import dashboards
 
-    return dashboards.render()
+    if web_url is not None and not web_url.startswith(("http://", "https://")):
+        from station.errors import UsageError
+
+        raise UsageError(f"--web-url {web_url!r}: expected http://host:port or https://host:port")
+    return dashboards.render(web_url=web_url)
 
 
 def _settings(args):
@@ -110,7 +116,7 @@ def run_export(args) -> int:
     out = Path(args.dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
-    boards = _render()
+    boards = _render(getattr(args, "web_url", None))
     try:
         files = write_folder(out, boards, _settings(args), args.provisioning_dir)
     except OSError as exc:
