@@ -97,7 +97,9 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
             register=co.path_value("register", base_dir, None),
             exempt_bands=co.path_value("exempt_bands", base_dir, None),
             monitoring_range_m=co.number("monitoring_range_m", 30000.0, lo=0.0, lo_open=True),
-            min_snr_db=co.number("min_snr_db", 10.0, lo=0.0),
+            min_snr_db=co.number("min_snr_db", None, lo=-20.0, hi=100.0),
+            case_pfa=co.number("case_pfa", 1e-6, lo=0.0, hi=0.1, lo_open=True),
+            confirm_revisits=co.integer("confirm_revisits", 20, lo=2, hi=1000),
         )
         co.done()
 
@@ -387,6 +389,7 @@ def _detector(s: _Section, base: DetectorConfig) -> DetectorConfig:
         keep_artifacts=s.boolean("keep_artifacts", base.keep_artifacts),
         spurs_hz=s.list_of("spurs", list(base.spurs_hz), "hz"),
         bursts=s.boolean("bursts", base.bursts),
+        integrate_revisits=s.integer("integrate_revisits", base.integrate_revisits, lo=1, hi=1000),
     )
 
 

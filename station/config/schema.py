@@ -96,8 +96,12 @@ class DetectorConfig:
     ----------
     pfa : float, default 1e-6
         Design false-alarm probability per bin, dimensionless (0 < pfa <= 0.5).
-    min_snr_db : float, default 6.0
-        Emissions with a lower SNR are not reported, dB (-20..100).
+    min_snr_db : float or None, default None
+        Optional fixed gate: emissions with a lower SNR are not reported, dB (-20..100). None (the default):
+        every emission that passes the detector's false-alarm test is reported (docs/DETECTION.md).
+    integrate_revisits : int, default 4
+        Also detect on the average of each block of this many consecutive sweeps of the band (2..1000), so a
+        transmitter too weak for one dwell is found; 1 = off (docs/DETECTION.md, "Integration over revisits").
     min_bandwidth_hz : float, default 0.0
         Narrower emissions are not reported, Hz (>= 0).
     keep_artifacts : bool, default False
@@ -109,11 +113,12 @@ class DetectorConfig:
     """
 
     pfa: float = 1e-6
-    min_snr_db: float = 6.0
+    min_snr_db: float | None = None
     min_bandwidth_hz: float = 0.0
     keep_artifacts: bool = False
     spurs_hz: tuple[float, ...] = ()
     bursts: bool = True
+    integrate_revisits: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,14 +223,22 @@ class ComplianceConfig:
         Licence-exempt / class-licensed bands file; None: none.
     monitoring_range_m : float, default 30000.0
         Assignments farther from the station than this are ignored, m (> 0).
-    min_snr_db : float, default 10.0
-        Emissions with a lower SNR are not judged (too uncertain to open a case), dB (>= 0).
+    min_snr_db : float or None, default None
+        Optional fixed gate: emissions with a lower SNR are not judged, dB (>= -20). None (the default): every
+        non-artifact emission is judged, on its track's canonical measurement and its uncertainty.
+    case_pfa : float, default 1e-6
+        A case opens only when the track's readings are confirmed: noise alone would produce that many
+        readings in the confirmation window with at most this probability (0 < case_pfa < 0.1).
+    confirm_revisits : int, default 20
+        Length of the confirmation window, revisits of the track (2..1000).
     """
 
     register: Path | None
     exempt_bands: Path | None
     monitoring_range_m: float = 30000.0
-    min_snr_db: float = 10.0
+    min_snr_db: float | None = None
+    case_pfa: float = 1e-6
+    confirm_revisits: int = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,18 @@ def make_tracker(band: BandConfig, state: dict | None):
     return Tracker()
 
 
+def make_band_evidence(band: BandConfig, compliance, state: dict | None):
+    """The band's integration and per-track evidence (station/pipeline/judging.py), resumed from its saved
+    state when there is one (a state that cannot be read is logged and started afresh)."""
+    from station.pipeline.judging import BandEvidence
+
+    try:
+        return BandEvidence(band, compliance, state)
+    except ValueError as exc:
+        log.error("%s; track evidence starts afresh", exc)
+        return BandEvidence(band, compliance, None)
+
+
 def match_tracks(emissions: list[Emission], tracks: list) -> dict[int, str]:
     """Index of each emission -> its track id. ``Tracker.update`` returns one track per non-artifact
     emission, in order (artifacts get none)."""

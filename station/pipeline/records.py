@@ -25,13 +25,15 @@ class SweepResult:
 
 @dataclass(frozen=True, slots=True)
 class Judged:
-    """One emission of a sweep with its compliance result (None when not judged: no register, too weak,
-    artifact) and its track."""
+    """One emission of a sweep with its compliance result (None when not judged: no register, artifact, below
+    an optional SNR gate) and its track. A violation of a track not yet confirmed over revisits
+    (station/pipeline/judging.py) has ``confirmed`` False: it opens no case yet and is no violation."""
 
     emission: Emission
     result: ComplianceResult | None
     track_id: str | None = None
-    note: str = ""  # why it was not judged
+    note: str = ""  # why it was not judged, or why it opens no case yet
+    confirmed: bool = True
 
     @property
     def klass(self) -> str:
@@ -39,7 +41,7 @@ class Judged:
 
     @property
     def is_violation(self) -> bool:
-        return self.result is not None and self.result.klass.is_violation
+        return self.result is not None and self.result.klass.is_violation and self.confirmed
 
 
 @dataclass(frozen=True, slots=True, eq=False)

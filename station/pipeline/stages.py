@@ -24,6 +24,7 @@ from station.calibration.levels import level_settings, load_station_profile
 from station.compliance.cases.measurement import settings_keys
 from station.pipeline.factories import (
     case_lines,
+    make_band_evidence,
     make_detector,
     make_occupancy,
     make_sweep_plan,
@@ -32,6 +33,7 @@ from station.pipeline.factories import (
     open_case_store,
 )
 from station.outputs.sqlitefile import make_dir, write_error_reason
+from station.pipeline.judging import merge_integrated
 from station.pipeline.outputs import Outputs, StateStore, is_disk_full
 from station.pipeline.records import Judged, SweepReport, SweepResult
 
@@ -66,6 +68,9 @@ class Pipeline:
         self.detectors = {b.name: make_detector(b) for b in config.bands}
         saved_tracks = self.state.load("trackers") or {}
         self.trackers = {b.name: make_tracker(b, saved_tracks.get(b.name)) for b in config.bands}
+        saved_evidence = self.state.load("track_evidence") or {}
+        self.evidence = {b.name: make_band_evidence(b, config.compliance, saved_evidence.get(b.name))
+                         for b in config.bands}
         saved_occ = self.state.load("occupancy") or {}
         self.occupancy = {b.name: make_occupancy(b, saved_occ.get(b.name)) for b in config.bands if b.channels}
         from station.preflight import check_config
@@ -128,13 +133,26 @@ class Pipeline:
         detector = self.detectors[band.name]
         noise = np.asarray(detector.noise_floor(spec).floor_dbfs_hz)
         emissions = detector.detect(spec)  # reuses the floor just computed
-        detector._last = None  # do not keep the spectrum alive until the next sweep
         emissions = self.spurs.after_detect(spec, emissions, receiver)  # learn the spur map, mark known spurs
-        emissions = [e for e in emissions if not e.artifact or band.detector.keep_artifacts]
-        emissions = [e for e in emissions if e.snr_db >= band.detector.min_snr_db
-                     and e.bandwidth_hz >= band.detector.min_bandwidth_hz]
-        tracks = self.trackers[band.name].update(emissions, spec.end_utc, covered_hz=(spec.f_lo_hz, spec.f_hi_hz))
+        emissions = self._reported(band, emissions)
+        evidence = self.evidence[band.name]
+        block, integrated = evidence.integrate(spec, detector.detect)
+        detector._last = None  # do not keep the spectrum alive until the next sweep
+        added: set[int] = set()
+        if integrated:
+            emissions, added = merge_integrated(emissions, self._reported(band, integrated))
+        tracker = self.trackers[band.name]
+        tracks = tracker.update(emissions, spec.end_utc, covered_hz=(spec.f_lo_hz, spec.f_hi_hz))
         track_of = match_tracks(emissions, tracks)
+        info = getattr(receiver, "info", None)
+        ppm = float(info.frequency_uncertainty_ppm) if info is not None else 0.0
+        block_settings = None
+        if block is not None:
+            from detectors.uncertainty import MeasurementSettings
+
+            block_settings = MeasurementSettings.from_spectrum(block, ppm=ppm)
+        required = evidence.observe(spec, emissions, track_of, tracker.tracks, tracker.params, ppm,
+                                    settings_of=lambda i: block_settings if i in added else None)
         occ_records = []
         if band.name in self.occupancy:
             counter = self.occupancy[band.name]
@@ -143,12 +161,17 @@ class Pipeline:
         t_detect = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        info = getattr(receiver, "info", None)
         if self.checker is not None and info is not None:
             self.checker.receiver_uncertainty_ppm = float(info.frequency_uncertainty_ppm)
-        results = self._judge(emissions, track_of, spec.end_utc)
-        results = self.spurs.confirm(band, spec, results, receiver)  # LO shift: a spur opens no case
-        violations = [j.result for j in results if j.is_violation]
+        if self.checker is None:
+            results = [Judged(e, None, track_of.get(i), "no register configured") for i, e in enumerate(emissions)]
+            violations = []
+        else:
+            results, violations = evidence.judge(self.checker, emissions, track_of, required, spec.end_utc,
+                                                 self.config.compliance.min_snr_db)
+            results = self.spurs.confirm(band, spec, results, receiver)  # LO shift: a spur opens no case
+            still = {j.track_id for j in results if j.is_violation}
+            violations = [r for r in violations if r.track_id in still]
         levels = self.level_context(band, spec, receiver)
         store_error = None
         new_cases: list = []
@@ -161,7 +184,8 @@ class Pipeline:
                                         settings={"band": band.name, "rbw_hz": spec.enbw_hz, "nfft": spec.nfft,
                                                   "window": spec.window, "dwell_s": spec.dwell_s,
                                                   **settings_keys(levels.settings),
-                                                  **level_settings(levels, violations)})
+                                                  **level_settings(levels, violations),
+                                                  "measurement": evidence.case_measurements(violations)})
                 from station.outputs.points import ViolationObservation
 
                 observed = [ViolationObservation(o.result, o.case_id, o.state) for o in obs]
@@ -210,20 +234,12 @@ class Pipeline:
                     save_pending(self.config.store.data_dir, item)  # survives a kill before the capture
         return replace(report, duration_s=duration, timings_s=dict(timings), store_error=store_error)
 
-    def _judge(self, emissions: list[Emission], track_of: dict, when: datetime) -> list[Judged]:
-        if self.checker is None:
-            return [Judged(e, None, track_of.get(i), "no register configured") for i, e in enumerate(emissions)]
-        min_snr = self.config.compliance.min_snr_db
-        judged_idx = [i for i, e in enumerate(emissions) if e.snr_db >= min_snr and not e.artifact]
-        judged = self.checker.check([emissions[i] for i in judged_idx], when) if judged_idx else []
-        out: dict[int, Judged] = {}
-        for i, r in zip(judged_idx, judged):
-            out[i] = Judged(emissions[i], replace(r, track_id=track_of.get(i)), track_of.get(i))
-        for i, e in enumerate(emissions):
-            if i not in out:
-                note = "artifact" if e.artifact else f"SNR {e.snr_db:.1f} dB below {min_snr:g} dB"
-                out[i] = Judged(e, None, track_of.get(i), note + ", not judged")
-        return [out[i] for i in range(len(emissions))]
+    def _reported(self, band: BandConfig, emissions: list[Emission]) -> list[Emission]:
+        """The detector's emissions the station reports: artifacts only with ``keep_artifacts``; the optional
+        fixed gates ``min_snr_db`` (off by default) and ``min_bandwidth_hz``."""
+        d = band.detector
+        return [e for e in emissions if (not e.artifact or d.keep_artifacts)
+                and (d.min_snr_db is None or e.snr_db >= d.min_snr_db) and e.bandwidth_hz >= d.min_bandwidth_hz]
 
     def _store_failed(self, exc: BaseException) -> str:
         full = is_disk_full(exc)
@@ -342,6 +358,7 @@ class Pipeline:
         self.state.save_many({
             "trackers": {name: t.to_state() for name, t in self.trackers.items()},
             "occupancy": {name: o.to_state() for name, o in self.occupancy.items()},
+            "track_evidence": {name: ev.to_state() for name, ev in self.evidence.items()},
             "sweep_counts": self.sweep_no,
             **self.spurs.save(),
         })
@@ -382,6 +399,10 @@ class Pipeline:
                 self.detectors[b.name] = make_detector(b)
             if b.name not in self.trackers:
                 self.trackers[b.name] = make_tracker(b, None)
+            if (old is None or old.detector != b.detector or b.name not in self.evidence
+                    or config.compliance != self.config.compliance):
+                saved = self.evidence[b.name].to_state() if b.name in self.evidence else None
+                self.evidence[b.name] = make_band_evidence(b, config.compliance, saved)
             if b.channels and (old is None or old.channels != b.channels):
                 self.occupancy[b.name] = make_occupancy(b, None)
             if not b.channels:
