@@ -93,6 +93,8 @@ def test_every_output_shows_the_same_numbers(tmp_path, checker):  # noqa: F811
         assert float(row["power_dbm"]) == round(m.power_dbm.value, 2)
         assert float(row["power_dbm_u95"]) == round(m.power_dbm.u95, 2)
         assert float(row["center_hz_u95"]) == round(m.center_hz.u95, 1)
+        assert f_mhz in row["reason"] and f"{m.center_hz.u95 / 1e3:.2f} kHz" in row["reason"], row["reason"]
+        assert f"{latest / 1e6:.6f}" not in row["reason"] and f"{OBS[0][0] / 1e6:.6f}" not in row["reason"]
         wb = load_workbook(p[".xlsx"])
         ws = wb[wb.sheetnames[0]]
         head = [x.value for x in ws[1]]
@@ -108,3 +110,5 @@ def test_every_output_shows_the_same_numbers(tmp_path, checker):  # noqa: F811
         text = " ".join("\n".join(_pdf_text(p[".pdf"])).split())
         assert f"{f_mhz} MHz" in text and f"{bw_khz} kHz" in text
         assert f"{m.power_dbm.value:.1f} dBm ± {m.power_dbm.u95:.1f} dB" in text
+        assert f"{latest / 1e6:.6f}" not in text and f"{OBS[0][0] / 1e6:.6f}" not in text
+        assert row["reason"] in text  # the PDF's reason is the CSV's

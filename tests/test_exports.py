@@ -49,7 +49,7 @@ def store(tmp_path, checker):
     s.record([replace(pirate, track_id="trk-fm-pirate")], station="hn-02", when=T0 + timedelta(minutes=5),
              position=(21.05, 105.80))
     evil = checker.check([em(147.25e6, 11e3)], T0)[0]
-    evil = replace(evil, licences=(EVIL,), reason="-2+3 " + evil.reason)
+    evil = replace(evil, licences=(EVIL,), reason="-2+3 " + evil.reason, reason_args=None)  # stored text kept
     s.record([replace(evil, emission=replace(evil.emission, center_hz=171.1e6, f_lo_hz=171.0945e6,
                                              f_hi_hz=171.1055e6))], station="hn-01", when=T0, position=HANOI)
     s.confirm("VC-000001", note="Đã xác nhận tại hiện trường", author="Lan")

@@ -34,7 +34,7 @@ import gc
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -372,6 +372,10 @@ class ComplianceChecker:
                 near = nearest[k]
                 results.append(self._unlicensed(em, tid, licences, named, ex_idx[k], oa_note,
                                                 table[near] if near >= 0 else None, nearest_d[k]))
+            if oa_note and results[-1].reason_args is not None:
+                j = oa_first[k]
+                results[-1] = replace(results[-1], reason_args={**results[-1].reason_args, "out_of_area": {
+                    "licence": self._licence[j], "km": self._distance_km[j], "more": n_oa[k] - 1}})
         return results
 
     def _out_of_area(self, e_c: np.ndarray, n_lic: list[int]) -> tuple[list[int], list[int]]:
@@ -468,6 +472,10 @@ class ComplianceChecker:
             assignments=named, exempt_band=band.name,
         )
 
+    def _band_args(self, band_i: int) -> dict:
+        band = self.exempt_bands[band_i]
+        return {"name": band.name, "lo_hz": band.f_lo_hz, "hi_hz": band.f_hi_hz, "max_bw_hz": band.max_bandwidth_hz}
+
     def _exempt_miss(self, em, band_i: int) -> str:
         if band_i < 0:
             return ""
@@ -489,6 +497,8 @@ class ComplianceChecker:
         off = em.center_hz - a.center_hz
         tol = a.frequency_tolerance_hz
         indicative = False
+        args: dict = {"code": klass.value, "label": self._lbl(a), "assigned_hz": a.center_hz, "tol_hz": tol,
+                      "block": [a.f_lo_hz, a.f_hi_hz] if a.block else None}
         if code == _EXPIRED:
             why = (
                 f"licence status is {a.status}"
@@ -496,10 +506,15 @@ class ComplianceChecker:
                 else f"valid to {_date(a.valid_to)}"
             )
             reason = f"expired: {self._lbl(a)} matches {_mhz(em.center_hz)} but {why}"
+            args["why"] = (["status", a.status] if a.status in ("expired", "cancelled", "suspended")
+                           else ["valid_to", _date(a.valid_to)])
         elif code == _NOT_YET:
             why = "licence status is pending" if a.status == "pending" else f"valid from {_date(a.valid_from)}"
             reason = f"not yet valid: {self._lbl(a)} matches {_mhz(em.center_hz)} but {why}"
+            args["why"] = ["status", "pending"] if a.status == "pending" else ["valid_from", _date(a.valid_from)]
         elif code == _OFF:
+            args.update(margin_hz=margin_hz, receiver_u_hz=uncertainty_hz, ppm=self.receiver_uncertainty_ppm,
+                        has_u=bool(has_u))
             if a.block:
                 reason = (
                     f"off-frequency: occupied band {_mhz(em.f_lo_hz)}-{_mhz(em.f_hi_hz)} leaves the block "
@@ -532,6 +547,8 @@ class ComplianceChecker:
                 )
         else:  # excess bandwidth
             limit = a.bandwidth_hz * self.params.excess_bandwidth_factor + self.params.excess_bandwidth_margin_hz
+            args.update(factor=self.params.excess_bandwidth_factor, necessary_hz=a.bandwidth_hz, limit_hz=limit,
+                        u_bw_hz=u_bw_hz if has_u else None)
             reason = (
                 f"excess bandwidth: occupied {_khz(em.bandwidth_hz)} exceeds {self.params.excess_bandwidth_factor:g} x "
                 f"the necessary {_khz(a.bandwidth_hz)} ({_khz(limit)}) of {self._lbl(a)}"
@@ -544,10 +561,11 @@ class ComplianceChecker:
                     reason += f"; measurement uncertainty +/-{_khz(u_bw_hz)} (95 %)"
         if band_i >= 0:
             reason += self._exempt_miss(em, band_i)
+            args["exempt_band"] = self._band_args(band_i)
         return ComplianceResult(
             emission=em, klass=klass, licences=licences, reason=reason + oa_note, indicative=indicative,
             track_id=tid, offset_hz=off, tolerance_hz=tol, necessary_bandwidth_hz=a.bandwidth_hz or None,
-            assignments=named,
+            assignments=named, reason_args=args,
         )
 
     def _nonconforming(self, em, tid, band: ExemptBand, licences, named, u_c_hz: float, u_bw_hz: float,
@@ -569,12 +587,14 @@ class ComplianceChecker:
         reason = (f"exempt_nonconforming: {_mhz(em.center_hz)} lies in licence-exempt band {band.name} "
                   f"({_mhz(band.f_lo_hz)}-{_mhz(band.f_hi_hz)}) but " + " and ".join(why or ["is outside its limits"]))
         indicative = beyond <= allowance
+        args = {"code": "exempt_nonconforming", "exempt_band": {"name": band.name, "lo_hz": band.f_lo_hz,
+                "hi_hz": band.f_hi_hz, "max_bw_hz": band.max_bandwidth_hz}, "u_c_hz": u_c_hz, "u_bw_hz": u_bw_hz}
         if allowance > 0:
             reason += (f"; {'indicative: ' if indicative else ''}{_khz(beyond)} over the limit"
                        f"{' is within' if indicative else ', beyond'} the measurement uncertainty +/-{_khz(allowance)} (95 %)")
         return ComplianceResult(
             emission=em, klass=ComplianceClass.EXEMPT_NONCONFORMING, licences=licences, reason=reason + oa_note,
-            indicative=indicative, track_id=tid, assignments=named, exempt_band=band.name,
+            indicative=indicative, track_id=tid, assignments=named, exempt_band=band.name, reason_args=args,
         )
 
     def _unlicensed(self, em, tid, licences, named, band_i, oa_note, nearest, nearest_hz) -> ComplianceResult:
@@ -582,16 +602,19 @@ class ComplianceChecker:
             f"unlicensed: no assignment in area covers {em.center_hz / 1e6:.6f} MHz "
             f"(occupied {em.bandwidth_hz / 1e3:.2f} kHz)"
         )
+        args: dict = {"code": "unlicensed"}
         if nearest is not None:
             reason += f"; nearest: {self._lbl(nearest)}, {nearest_hz / 1e3:.2f} kHz away"
+            args["nearest"] = {"label": self._lbl(nearest), "assigned_hz": nearest.center_hz}
             if nearest.licence not in licences:
                 licences = licences + (nearest.licence,)
                 named = named + (nearest,)
         if band_i >= 0:
             reason += self._exempt_miss(em, band_i)
+            args["exempt_band"] = self._band_args(band_i)
         return ComplianceResult(
             emission=em, klass=ComplianceClass.UNLICENSED, licences=licences, reason=reason + oa_note, track_id=tid,
-            assignments=named,
+            assignments=named, reason_args=args,
         )
 
 

@@ -186,3 +186,6 @@ class ComplianceResult:
     necessary_bandwidth_hz: float | None = None  # the primary assignment's necessary bandwidth (Hz)
     assignments: tuple = ()  # Assignment rows considered, nearest first
     exempt_band: str | None = None  # name of the licence-exempt band that covers it (class EXEMPT)
+    # the reason in structured form (class code + the reference values it compared with), rendered per language
+    # with the case's canonical measurement by the exports (station/compliance/exports/_reasons.py)
+    reason_args: dict | None = None

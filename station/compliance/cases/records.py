@@ -80,3 +80,4 @@ class CaseDetail:
     evidence: tuple[EvidenceFile, ...]
     settings: dict  # measurement settings of the latest observation
     measurement: "CaseMeasurement | None" = None  # the canonical measurement every output reports
+    reason_args: dict | None = None  # the structured reason of the opening observation (ComplianceResult.reason_args)

@@ -179,7 +179,9 @@ class CaseStore:
                         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         (case.case_id, t_ns, station, lat, lon, r.klass.value, r.track_id, e.center_hz,
                          e.bandwidth_hz, e.power_dbfs, 10.0 ** (e.power_dbfs / 10.0), e.peak_dbfs, e.snr_db,
-                         e.occupancy, r.offset_hz, int(r.indicative), ",".join(r.licences), r.reason, settings_json),
+                         e.occupancy, r.offset_hz, int(r.indicative), ",".join(r.licences), r.reason,
+                         settings_json if not r.reason_args else json.dumps(
+                             {**(settings or {}), "reason_args": r.reason_args}, sort_keys=True, default=str)),
                         )
                     case.center_hz, case.bandwidth_hz = e.center_hz, e.bandwidth_hz
                     if r.track_id:
@@ -542,7 +544,13 @@ class CaseStore:
             row = self._db.execute(
                 "SELECT settings_json FROM case_observations WHERE case_id=? ORDER BY id DESC LIMIT 1", (case_id,)
             ).fetchone()
-        return CaseDetail(case, events, evidence, json.loads(row[0]) if row else {}, self.measurement(case_id))
+            first = self._db.execute(
+                "SELECT settings_json FROM case_observations WHERE case_id=? ORDER BY id LIMIT 1", (case_id,)
+            ).fetchone()
+        settings = json.loads(row[0]) if row else {}
+        opening = json.loads(first[0]) if first else {}
+        settings.pop("reason_args", None)  # the structured reason: CaseDetail.reason_args (as the case opened)
+        return CaseDetail(case, events, evidence, settings, self.measurement(case_id), opening.get("reason_args"))
 
     def measurement(self, case_id: str):
         """The case's canonical measurement (:func:`station.compliance.cases.measurement.case_measurement`

@@ -126,8 +126,24 @@ LABELS: dict[str, tuple[str, str]] = {
         "Các giá trị là trung vị của các lần quan sát vụ việc kèm độ không đảm bảo mở rộng (U95, k=2: nhiễu "
         "chu kỳ đồ, tỷ số tín hiệu/tạp âm, số lần quan sát, sai số ppm của tần số chuẩn, hiệu chuẩn); "
         "docs/UNCERTAINTY.md."),
+    "ev_spectrum_png": ("spectrum image", "ảnh phổ"),
+    "ev_spectrum_data": ("spectrum data", "dữ liệu phổ"),
+    "ev_iq_sigmf_meta": ("IQ recording, SigMF metadata", "bản ghi IQ, siêu dữ liệu SigMF"),
+    "ev_iq_sigmf_data": ("IQ recording, samples", "bản ghi IQ, mẫu tín hiệu"),
+    "ev_manifest": ("capture manifest", "bản kê thu thập"),
+    "ev_other": ("other", "khác"),
+    "set_bin_hz": ("FFT bin spacing (Hz)", "Khoảng cách giữa các bin FFT (Hz)"),
+    "set_overlap": ("Frame overlap", "Độ chồng lấp khung"),
+    "set_n_frames": ("Frames averaged per hop", "Số khung lấy trung bình mỗi bước"),
+    "set_ppm": ("Reference uncertainty (ppm)", "Độ không đảm bảo tần số chuẩn (ppm)"),
     "truncated": ("characters; full text in the CSV/XLSX export", "ký tự; toàn văn trong tệp CSV/XLSX"),
 }
+
+
+def evidence_kind(kind: str, lang: str) -> str:
+    """An evidence file kind (``spectrum_png``) in words."""
+    k = f"ev_{kind}"
+    return label(k, lang) if k in LABELS else kind
 
 
 def setting_label(key: str, lang: str) -> str:

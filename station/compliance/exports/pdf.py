@@ -13,8 +13,10 @@ from collections import Counter
 from datetime import timezone
 from pathlib import Path
 
+from station.compliance.exports._reasons import note_text
 from station.compliance.exports._common import (
     LABELS,
+    evidence_kind,
     Report,
     atomic_write,
     calibration_text,
@@ -164,8 +166,6 @@ def _summary(pdf, report: Report) -> None:
                      _utc(c.first_seen), _utc(c.last_seen), str(c.n_obs), clip(", ".join(c.licences) or "-", lang, 120)])
     _grid(pdf, [label(k, lang) for k in ("case_id", "class", "state", "center_mhz", "first_seen", "last_seen",
                                           "n_obs", "licence")], rows, (19, 24, 15, 26, 24, 24, 20, 28), 7)
-    pdf.set_font(_FONT, "", 8)
-    pdf.multi_cell(0, 4, label("reason_language", lang), new_x="LMARGIN", new_y="NEXT")
 
 
 def _case_page(pdf, report: Report, detail) -> None:
@@ -246,10 +246,11 @@ def _case_page(pdf, report: Report, detail) -> None:
     if detail.evidence:
         _heading(pdf, label("evidence", lang), 11)
         _grid(pdf, [label("evidence", lang), label("sha256", lang)],
-              [[f"{e.kind}: {e.path} ({e.size_bytes} B)", e.sha256] for e in detail.evidence], (70, 110), 6.5)
+              [[f"{evidence_kind(e.kind, lang)}: {e.path} ({e.size_bytes} B)", e.sha256] for e in detail.evidence],
+              (70, 110), 6.5)
     _heading(pdf, label("notes", lang), 11)
     _grid(pdf, [label("times", lang), label("state", lang), label("notes", lang)],
-          [[_utc(e.time), label(e.state, lang) if e.state else "-", clip(" ".join(x for x in (e.text, e.author and
+          [[_utc(e.time), label(e.state, lang) if e.state else "-", clip(" ".join(x for x in (note_text(e.text, lang), e.author and
             f"({e.author})") if x) or "-", lang, 600)] for e in detail.events], (35, 30, 115), 8)
 
 
