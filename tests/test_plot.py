@@ -64,8 +64,57 @@ def test_cli_plot_multi_band_file(tmp_path, capsys):
     src.write_text("".join(format_rtl_power(b.spectrum) for _ in range(2) for b in run_sweep(rx, plan)))
     out = tmp_path / "b.png"
     assert main(["plot", str(src), "-o", str(out), "--band", "145M:145.5M"]) == 0
-    assert "2 sweeps, 144.000-146.0" in capsys.readouterr().out
+    assert "144.000-146.0" in (o := capsys.readouterr().out) and "MHz: 2 sweeps" in o
     assert main(["plot", str(src), "-o", str(out)]) == 0
     assert "holds 2 bands" in capsys.readouterr().err
     assert main(["plot", str(src), "-o", str(out), "--band", "300M:400M"]) == 2
     assert "no band of" in capsys.readouterr().err
+
+
+def rtl_power_48h(path, *, interval_s=60, hours=48, gap_h=(30.0, 32.0)):
+    """A synthetic 48 h rtl_power log of 144-146 MHz (one sweep a minute, 3 hops): noise at -30 dB, a carrier at
+    145.5 MHz on the air from hour 10 to hour 20 only, no sweep at all between ``gap_h`` (station down)."""
+    from datetime import datetime, timedelta
+
+    rng = np.random.default_rng(7)
+    t0 = datetime(2026, 11, 1, 0, 0, 0)
+    lines = []
+    edges = [(144.0e6, 144.6e6), (144.6e6, 145.2e6), (145.2e6, 146.0e6)]
+    step = 25e3
+    for k in range(int(hours * 3600 / interval_s)):
+        h = k * interval_s / 3600
+        if gap_h[0] <= h < gap_h[1]:
+            continue
+        t = t0 + timedelta(seconds=k * interval_s)
+        for lo, hi in edges:
+            f = np.arange(lo, hi, step)
+            db = -30 + rng.normal(0, 0.5, f.size)
+            if 10 <= h < 20:
+                db = np.where(np.abs(f - 145.5e6) < step, -5.0, db)
+            lines.append(f"{t:%Y-%m-%d}, {t:%H:%M:%S}, {lo:.0f}, {hi:.0f}, {step:.2f}, 4096, "
+                         + ", ".join(f"{x:.2f}" for x in db) + "\n")
+    path.write_text("".join(lines))
+    return path
+
+
+def test_a_48_hour_log_is_drawn_on_a_clock_axis_decimated_and_says_so(tmp_path, capsys):
+    from station.formats.plot import waterfall_rows
+    from station.formats.sweepio import read_sweeps
+
+    src = rtl_power_48h(tmp_path / "48h.csv")
+    spectra = read_sweeps(src, tz="UTC")
+    assert len(spectra) == 48 * 60 - 120  # two hours missing
+    wf = waterfall_rows(spectra, 1200)
+    assert wf.levels.shape[0] == 1200 and wf.decimated
+    assert wf.row_s == pytest.approx((spectra[-1].start_utc - spectra[0].start_utc).total_seconds() / 1200)
+    col = int(np.argmin(np.abs(wf.freqs_hz - 145.5e6)))
+    row_at = lambda h: int(h * 3600 / wf.row_s)  # noqa: E731
+    assert wf.levels[row_at(15), col] > -10 and wf.levels[row_at(25), col] < -25  # on the air only 10-20 h
+    assert np.isnan(wf.levels[row_at(31)]).all()  # the gap stays blank, not smeared
+    assert "2760 sweeps over 48.0 h shown as 1200 rows of 2.4 min" in wf.note()
+    out = tmp_path / "48h.png"
+    assert main(["plot", str(src), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2760 sweeps over 48.0 h shown as 1200 rows" in printed and out.read_bytes()[:8] == PNG_MAGIC
+    assert main(["plot", str(src), "-o", str(out), "--max-sweeps", "100"]) == 0
+    assert "the last 100 of 2760 sweeps" in capsys.readouterr().err

@@ -19,8 +19,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--tz", default="UTC", help="time zone of CSV timestamps: UTC (default), local, +HH:MM, or an "
                    "IANA name (rtl_power and hackrf_sweep write local time)")
     p.add_argument("--title", default="", help="title text (default: sweep count and source)")
-    p.add_argument("--max-sweeps", type=int, default=2000, metavar="N",
-                   help="plot at most the last N sweeps (default 2000)")
+    p.add_argument("--max-sweeps", type=int, default=None, metavar="N",
+                   help="plot only the last N sweeps (default: all; a long log is averaged into at most "
+                   "--rows clock-time rows, and the picture says so)")
+    p.add_argument("--rows", type=int, default=1200, metavar="N",
+                   help="at most N waterfall rows (default 1200); more sweeps are averaged into equal clock-time rows")
     p.add_argument("--band", default=None, metavar="LO:HI",
                    help="for a file holding several bands, plot the one overlapping LO:HI (e.g. 144M:146M); "
                    "default: the first band in the file")
@@ -44,8 +47,10 @@ def run(args) -> int:
     from station.formats.sweepio import read_sweeps
     from station.units import parse_hz
 
-    if args.max_sweeps < 1:
+    if args.max_sweeps is not None and args.max_sweeps < 1:
         raise UsageError(f"--max-sweeps must be >= 1, got {args.max_sweeps}")
+    if args.rows < 10:
+        raise UsageError(f"--rows must be >= 10, got {args.rows}")
     spectra = read_sweeps(args.file, tz=args.tz)
     if not spectra:
         raise UsageError(f"{args.file}: no sweeps to plot")
@@ -65,11 +70,13 @@ def run(args) -> int:
         spans = ", ".join(f"{g[0].f_lo_hz / 1e6:.3f}-{g[0].f_hi_hz / 1e6:.3f} MHz" for g in groups)
         print(f"specmon plot: {args.file} holds {len(groups)} bands ({spans}); plotting the first, choose with --band",
               file=sys.stderr)
-    chosen = chosen[-args.max_sweeps :]
+    if args.max_sweeps is not None and len(chosen) > args.max_sweeps:
+        print(f"specmon plot: plotting the last {args.max_sweeps} of {len(chosen)} sweeps (--max-sweeps)",
+              file=sys.stderr)
+        chosen = chosen[-args.max_sweeps :]
     try:
-        save_sweeps_png(chosen, args.output, title=args.title)
+        note = save_sweeps_png(chosen, args.output, title=args.title, max_rows=args.rows)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"wrote {args.output} ({len(chosen)} sweeps, {chosen[0].f_lo_hz / 1e6:.3f}-"
-          f"{chosen[0].f_hi_hz / 1e6:.3f} MHz)")
+    print(f"wrote {args.output} ({chosen[0].f_lo_hz / 1e6:.3f}-{chosen[0].f_hi_hz / 1e6:.3f} MHz: {note})")
     return 0

@@ -8,6 +8,7 @@ latest spectrum. Levels are dBFS within one RBW (``Spectrum.power_dbfs()``): wha
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -91,45 +92,126 @@ def waterfall_matrix(spectra: Sequence[Spectrum]) -> tuple[np.ndarray, np.ndarra
     return freqs, times, levels
 
 
-def sweeps_figure(spectra: Sequence[Spectrum], *, title: str = ""):
-    """Waterfall (time down, MHz across, colour dBFS) above the mean / max / latest spectrum; one sweep draws a
-    spectrum only."""
+#: the waterfall has at most this many rows; longer logs are averaged into equal clock-time rows (and say so)
+MAX_ROWS = 1200
+
+
+@dataclass(frozen=True, slots=True)
+class Waterfall:
+    """Sweeps binned into clock-time rows: ``levels[r]`` is the mean power (dB) of the sweeps that started in row
+    r (NaN where none did: a gap in the log stays a gap), on the ``freqs_hz`` grid."""
+
+    freqs_hz: np.ndarray
+    start: object  # datetime of the first sweep
+    end: object  # datetime of the last sweep
+    levels: np.ndarray  # (rows, bins)
+    mean_db: np.ndarray
+    max_db: np.ndarray
+    latest: np.ndarray
+    n_sweeps: int
+    row_s: float  # clock time per row
+
+    @property
+    def decimated(self) -> bool:
+        return self.n_sweeps > self.levels.shape[0]
+
+    def note(self) -> str:
+        span_h = (self.end - self.start).total_seconds() / 3600
+        if not self.decimated:
+            return f"{self.n_sweeps} sweeps over {span_h:.1f} h, one row each"
+        return (f"{self.n_sweeps} sweeps over {span_h:.1f} h shown as {self.levels.shape[0]} rows of "
+                f"{_duration(self.row_s)} (mean power of the sweeps in each; gaps blank)")
+
+
+def _duration(s: float) -> str:
+    return f"{s:.0f} s" if s < 120 else (f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h")
+
+
+def waterfall_rows(spectra: Sequence[Spectrum], max_rows: int = MAX_ROWS) -> Waterfall:
+    """Bin ``spectra`` (in time order) into at most ``max_rows`` rows of equal clock time, accumulating linear
+    power row by row (memory: rows x bins, whatever the number of sweeps)."""
+    lo = min(s.freqs_hz[0] for s in spectra)
+    hi = max(s.freqs_hz[-1] for s in spectra)
+    step = min(s.bin_hz for s in spectra)
+    n = int(min(8192, max(2, round((hi - lo) / step) + 1)))
+    freqs = np.linspace(lo, hi, n)
+    t0, t1 = spectra[0].start_utc, spectra[-1].start_utc
+    span = max(1e-9, (t1 - t0).total_seconds())
+    n_rows = len(spectra) if len(spectra) <= max_rows else int(max_rows)
+    row_s = span / max(1, n_rows - 1) if len(spectra) <= max_rows else span / n_rows
+    acc = np.zeros((n_rows, n))
+    cnt = np.zeros((n_rows, n))
+    total = np.zeros(n)
+    total_n = np.zeros(n)
+    mx = np.full(n, -np.inf)
+    latest = None
+    for k, sp in enumerate(spectra):
+        lv = np.interp(freqs, sp.freqs_hz, sp.power_dbfs(), left=np.nan, right=np.nan)
+        ok = np.isfinite(lv)
+        lin = np.where(ok, 10 ** (np.where(ok, lv, 0) / 10), 0.0)
+        r = k if len(spectra) <= max_rows else min(n_rows - 1, int((sp.start_utc - t0).total_seconds() / row_s))
+        acc[r] += lin
+        cnt[r] += ok
+        total += lin
+        total_n += ok
+        mx = np.where(ok, np.maximum(mx, np.where(ok, lv, -np.inf)), mx)
+        latest = lv
+    with np.errstate(all="ignore"):
+        levels = np.where(cnt > 0, 10 * np.log10(acc / np.maximum(cnt, 1)), np.nan)
+        mean_db = np.where(total_n > 0, 10 * np.log10(total / np.maximum(total_n, 1)), np.nan)
+    mx[~np.isfinite(mx)] = np.nan
+    return Waterfall(freqs, t0, t1, levels, mean_db, mx, latest, len(spectra), row_s)
+
+
+def sweeps_figure(spectra: Sequence[Spectrum], *, title: str = "", max_rows: int = MAX_ROWS):
+    """Waterfall (clock time down, MHz across, colour dBFS) above the mean / max / latest spectrum; one sweep
+    draws a spectrum only. More sweeps than ``max_rows`` are averaged into equal clock-time rows, and the title
+    says so (:meth:`Waterfall.note`)."""
     if not spectra:
         raise ValueError("no spectra to plot")
     if len(spectra) == 1:
         return spectrum_figure(spectra[0], title=title)
-    freqs, times, levels = waterfall_matrix(spectra)
+    import matplotlib.dates as mdates
+
+    wf = waterfall_rows(spectra, max_rows)
+    freqs, levels = wf.freqs_hz, wf.levels
     fig = _new_figure(11, 8)
     gs = fig.add_gridspec(2, 1, height_ratios=[2, 1])
     ax_w = fig.add_subplot(gs[0])
     ax_s = fig.add_subplot(gs[1], sharex=ax_w)
     finite = levels[np.isfinite(levels)]
     vmin, vmax = (np.percentile(finite, 2), np.percentile(finite, 99.8)) if finite.size else (0, 1)
-    extent = (freqs[0] / 1e6, freqs[-1] / 1e6, times[-1] if times[-1] > 0 else 1.0, 0.0)
+    t_top = mdates.date2num(wf.start)
+    t_bottom = mdates.date2num(wf.end) if wf.end > wf.start else t_top + 1 / 86400
+    extent = (freqs[0] / 1e6, freqs[-1] / 1e6, t_bottom, t_top)
     im = ax_w.imshow(levels, aspect="auto", extent=extent, vmin=vmin, vmax=vmax, cmap="viridis",
                      interpolation="nearest")
+    ax_w.yaxis_date(tz="UTC")
+    locator = mdates.AutoDateLocator(tz="UTC")
+    ax_w.yaxis.set_major_locator(locator)
+    ax_w.yaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz="UTC"))
     cb = fig.colorbar(im, ax=ax_w)
     cb.set_label(_level_label(spectra[0]))
-    ax_w.set_ylabel(f"seconds after {spectra[0].start_utc.strftime('%Y-%m-%d %H:%M:%S UTC')}")
-    with np.errstate(all="ignore"):
-        mean_db = 10 * np.log10(np.nanmean(10 ** (levels / 10), axis=0))
-        max_db = np.nanmax(levels, axis=0)
-    ax_s.plot(freqs / 1e6, max_db, lw=0.6, color="tab:orange", label="max over sweeps")
-    ax_s.plot(freqs / 1e6, mean_db, lw=0.8, color="tab:blue", label="mean over sweeps")
-    ax_s.plot(freqs / 1e6, levels[-1], lw=0.5, color="tab:gray", alpha=0.7, label="latest")
+    ax_w.set_ylabel("time (UTC)")
+    ax_s.plot(freqs / 1e6, wf.max_db, lw=0.6, color="tab:orange", label="max over sweeps")
+    ax_s.plot(freqs / 1e6, wf.mean_db, lw=0.8, color="tab:blue", label="mean over sweeps")
+    ax_s.plot(freqs / 1e6, wf.latest, lw=0.5, color="tab:gray", alpha=0.7, label="latest")
     ax_s.set_xlabel("frequency (MHz)")
     ax_s.set_ylabel(_level_label(spectra[0]))
     ax_s.grid(True, alpha=0.3)
     ax_s.legend(loc="upper right", fontsize="small")
-    ax_w.set_title(title or f"{len(spectra)} sweeps  {spectra[0].source}", fontsize="medium")
+    head = title or f"{spectra[0].source}"
+    ax_w.set_title(f"{head}\n{wf.note()}", fontsize="medium")
+    fig.specmon_note = wf.note()
     return fig
 
 
-def save_sweeps_png(spectra: Sequence[Spectrum], path: str | Path, *, title: str = "") -> Path:
-    """Write :func:`sweeps_figure` as a PNG at ``path``; returns the path."""
-    fig = sweeps_figure(spectra, title=title)
+def save_sweeps_png(spectra: Sequence[Spectrum], path: str | Path, *, title: str = "",
+                    max_rows: int = MAX_ROWS) -> str:
+    """Write :func:`sweeps_figure` as a PNG at ``path``; returns what was drawn (the waterfall's note)."""
+    fig = sweeps_figure(spectra, title=title, max_rows=max_rows)
     fig.savefig(path, format="png")
-    return Path(path)
+    return getattr(fig, "specmon_note", "1 sweep")
 
 
 def iq_spectrogram_figure(raw, fmt: str, sample_rate_hz: float, center_hz: float, *, f_lo_hz: float, f_hi_hz: float,
