@@ -76,7 +76,8 @@ def store_state() -> statetimeline.Panel:
     ]
     return panels.state_timeline(
         "Store and sink state",
-        "Embedded SQLite store (ok, disk_full, error) and network sinks (ok, or the first failing sink and why; "
+        "The station's disk (ok, or degraded: which store or spool refuses writes or is below its reserve, "
+        "points then go to the sinks from memory) and network sinks (ok, or the first failing sink and why; "
         "its points wait in the spool). Anything but ok is red.",
         STORE_STATE, alias="$tag_station $col", mappings=ok_green_else_red, w=12, h=8,
     )

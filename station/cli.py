@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "network": "station.commands.network",
     "calibrate": "station.commands.calibrate",
     "spurs": "station.commands.spurs",
+    "warmup": "station.commands.warmup",
 }
 
 

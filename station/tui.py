@@ -81,7 +81,8 @@ class LogReporter:
     def health(self, health: dict) -> None:
         log.info("health %s", _kv(**{k: health.get(k) for k in (
             "receiver_state", "receiver_errors", "dropped_reads", "spool_depth", "spool_age_s", "store_state",
-            "sink_state", "cpu_pct", "uptime_s")}))
+            "memory_depth", "points_lost", "emissions_lost", "violations_lost", "sink_state", "cpu_pct",
+            "uptime_s")}))
 
     def event(self, message: str) -> None:
         log.warning("event %s", _kv(message=message))

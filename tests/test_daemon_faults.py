@@ -273,7 +273,7 @@ def test_full_disk_is_reported_and_measuring_continues(tmp_path, monkeypatch):
     assert summary.stopped_by == "sweeps" and summary.sweeps_per_band == {"lmr": 6}
     assert any("disk full" in m for m in state["events"])
     states = [h["store_state"] for h in state["health"]]
-    assert "disk_full" in states  # reported in health while it lasted ...
+    assert any(s.startswith("degraded: outputs:") and "disk full" in s for s in states)  # reported while it lasted ...
     assert states[-1] == "ok"  # ... and cleared once writes went through again
     with sqlite3.connect(cfg.store.db_path) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -388,9 +388,10 @@ def test_file_size_limit_hit_mid_run_keeps_measuring_and_the_store_intact(tmp_pa
                        preexec_fn=limit, stdout=open(log, "w"), stderr=subprocess.STDOUT, timeout=120)
     text = log.read_text()
     assert p.returncode == 0, text[-2000:]
-    assert "storing failed" in text and "measuring continues" in text
-    assert "store_state=error" in text or "store_state=disk_full" in text
-    sweeps_after_failure = text[text.index("storing failed"):].count(" sweep band=")
+    # the spool refusing sends points to the sink from memory; a refusing state/case store is logged too
+    marker = next(m for m in ("points go to the sink directly", "storing failed") if m in text)
+    assert "store_state='degraded: " in text
+    sweeps_after_failure = text[text.index(marker):].count(" sweep band=")
     assert sweeps_after_failure >= 5  # kept measuring
     files = [tmp_path / "data" / "specmon.db", *(tmp_path / "data" / "spool").glob("*.sqlite")]
     for f in files:

@@ -31,6 +31,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="store, spool, state and exports here (overrides store.data_dir; demo: ./specmon-data)")
     p.add_argument("--tui", choices=("auto", "on", "off"),
                    help="live terminal view: auto (when stdout is a TTY, the default), on, off (log lines)")
+    p.add_argument("--no-warmup", action="store_true",
+                   help="skip compiling the numba kernels before the first sweep (they then compile during it; "
+                   "with an empty cache that can take minutes on a Pi: run `specmon warmup` at install)")
     p.set_defaults(func=run)
     return p
 
@@ -82,7 +85,7 @@ def run(args) -> int:
 
     signal.signal(signal.SIGTERM, early_stop)
     signal.signal(signal.SIGINT, early_stop)
-    daemon = Daemon(config, config_path=args.config)
+    daemon = Daemon(config, config_path=args.config, warmup=not args.no_warmup)
     install_signal_handlers(daemon)
     if early:
         daemon.request_stop(early[0])

@@ -256,12 +256,20 @@ class StoreConfig:
         Spool quota shared by the sinks, MB (10^6 bytes, >= 1); spectra are thinned first.
     spectrum_points : int, default 512
         ``band_spectrum`` points stored per sweep, count (16..65536).
+    reserve_mb : float, default 50.0
+        Free space kept on the spool's filesystem, MB (10^6 bytes, 0..10^6): below it spectra and health are
+        no longer spooled (held in memory and sent directly), below a quarter of it nothing is spooled.
+    memory_points : int, default 50000
+        Points held in memory per sink while the spool's disk refuses writes or is below the reserve, count
+        (100..10^7); when full, spectra go first, then health, emissions, violations (each drop counted).
     """
 
     data_dir: Path
     sinks: tuple[str, ...] = ("sqlite:specmon.db",)
     spool_max_mb: float = 512.0
     spectrum_points: int = 512
+    reserve_mb: float = 50.0
+    memory_points: int = 50_000
 
     @property
     def db_path(self) -> Path:

@@ -40,8 +40,9 @@ class Daemon:
     def __init__(self, config: Config, *, config_path: str | None = None,
                  receiver_factory: ReceiverFactory | None = None, reporter=None,
                  notifier: SystemdNotifier | None = None, clock: Callable[[], float] = time.monotonic,
-                 pipeline=None):
+                 pipeline=None, warmup: bool = False):
         self.config = config
+        self.warmup = warmup  # compile the numba kernels before the first receiver read (station.warmup)
         self.config_path = config_path
         self._clock = clock
         self._stop = threading.Event()
@@ -71,6 +72,7 @@ class Daemon:
         self.hub = None  # station.web.LiveHub while the web app runs: the loop hands it each sweep and health
         self.web = None
         self.completed: dict[str, int] = {}  # band -> sweeps completed (processed and stored)
+        self._last_store_error: str | None = None
 
     @staticmethod
     def _slots(config: Config) -> list[BandSlot]:
@@ -142,6 +144,8 @@ class Daemon:
         if self.web is not None:
             self.reporter.event(f"web app on {self.web.url}")
         try:
+            if self.warmup:
+                self._warm_up()
             self._loop()
         finally:
             self.summary.elapsed_s = self._clock() - t0
@@ -167,6 +171,23 @@ class Daemon:
                  "reopens": sup.counters.reopens, "dropped_reads": sup.counters.dropped_reads,
                  "short_reads": sup.counters.short_reads, "last_error": str(sup.last_error or "")}
                 for name, sup in self.receivers.items()]
+
+    def _warm_up(self) -> None:
+        """Compile the kernels (station.warmup) before any receiver is opened, so compilation never counts
+        against a read timeout; the watchdog is petted meanwhile and a stop request is not held up by it."""
+        from station.warmup import warm_up
+
+        done: dict = {}
+        t = threading.Thread(target=lambda: done.setdefault("report", warm_up(self.config)), name="warm-up",
+                             daemon=True)
+        t.start()
+        while t.is_alive() and not self._stop.is_set():
+            t.join(1.0)
+            self._pet_watchdog()
+        report = done.get("report")
+        if report is not None:
+            log.info("kernels ready in %.1f s (%d bands warmed)", report.seconds, report.bands)
+        self.started_mono = self._clock()  # --duration counts measuring time, not compilation
 
     def _bounds_reached(self) -> str | None:
         run = self.config.run
@@ -249,8 +270,9 @@ class Daemon:
             log.exception("processing the sweep of %s failed", band.name)
             self.reporter.event(f"band {band.name}: processing failed: {type(exc).__name__}: {exc}")
             return
-        if report.store_error:
+        if report.store_error and report.store_error != self._last_store_error:  # once per new reason
             self.reporter.event(f"store: {report.store_error}")
+        self._last_store_error = report.store_error
         self.summary.sweeps += 1
         self.completed[band.name] = self.completed.get(band.name, 0) + 1
         self.summary.sweeps_per_band[band.name] = self.completed[band.name]

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LOW_WATER", "NEVER_DROPPED", "THIN_ORDER", "Batch", "DeadLetter", "PutReport", "Spool", "SpoolStatus", "coerce",
+    "encode_points",
     "immediate_transaction", "open_wal", "write_error_reason",
 ]
 
@@ -140,6 +141,22 @@ class SpoolStatus:
     sink_uri: str | None = None
 
 
+def encode_points(points: Iterable[Point]) -> tuple[list[tuple[str, int, bytes]], int, int]:
+    """Vocabulary-check, coerce and encode points: ``((measurement, time_ns, line) per storable point,
+    NaN/inf fields left out, points with no storable field)``. ValueError for a point outside the vocabulary."""
+    items = []
+    dropped_fields = dropped_points = 0
+    for p in points:
+        p = coerce(p)
+        line, d = encode_point(p)
+        dropped_fields += d
+        if line is None:
+            dropped_points += 1
+            continue
+        items.append((p.measurement, p.time_ns, line))
+    return items, dropped_fields, dropped_points
+
+
 class Spool:
     """The durable queue in one SQLite file. Thread-safe (one connection behind a lock); several processes
     may put into the same file, one of them sends (:meth:`acquire_sender`).
@@ -187,17 +204,15 @@ class Spool:
         """Validate (vocabulary), coerce field types to the vocabulary, encode and commit the points in one
         transaction. Durable when it returns. Raises ValueError for a point outside the vocabulary (nothing
         of the call is stored then) and SinkError when the disk refuses."""
+        items, dropped_fields, dropped_points = encode_points(points)
+        return self.put_encoded(items, dropped_fields=dropped_fields, dropped_points=dropped_points)
+
+    def put_encoded(self, items: list[tuple[str, int, bytes]], *, dropped_fields: int = 0,
+                    dropped_points: int = 0) -> PutReport:
+        """Commit points already encoded by :func:`encode_points` ((measurement, time_ns, line) each) in one
+        transaction. SinkError when the disk refuses (nothing of the call is stored then)."""
         now = self._clock_ns()
-        rows = []
-        dropped_fields = dropped_points = 0
-        for p in points:
-            p = coerce(p)
-            line, d = encode_point(p)
-            dropped_fields += d
-            if line is None:
-                dropped_points += 1
-                continue
-            rows.append((p.measurement, p.time_ns, now, line))
+        rows = [(m, t, now, line) for m, t, line in items]
         with self._lock:
             try:
                 with immediate_transaction(self._db):
@@ -209,6 +224,9 @@ class Spool:
                          "dropped_points": dropped_points}
                     )
             except sqlite3.Error as exc:
+                raise SinkError(f"cannot store {len(rows)} points in the spool: {write_error_reason(exc, self.path)}",
+                                where=str(self.path)) from exc
+            except OSError as exc:  # the WAL/shm files themselves refused
                 raise SinkError(f"cannot store {len(rows)} points in the spool: {write_error_reason(exc, self.path)}",
                                 where=str(self.path)) from exc
             thinned = self._enforce_quota() if self.quota_bytes else 0

@@ -117,7 +117,8 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             {
                 "case_id": _f("str", "", "violation case id (one per transmitter)"),
                 "track_id": _f("str", "", "transmitter identity across sweeps"),
-                "state": _f("str", "", "case state: new, confirmed, exported, closed"),
+                "state": _f("str", "", "case state: new, confirmed, exported, closed; unrecorded when the case "
+                                           "store's disk refused the observation (case_id empty)"),
                 "center_hz": _f("float", "Hz", "power centroid"),
                 "bandwidth_hz": _f("float", "Hz", "99 % occupied bandwidth"),
                 "power_dbfs": _f("float", "dBFS", "channel power"),
@@ -171,7 +172,13 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "compliance_s": _f("float", "s", "time of the last sweep spent in register matching and case updates"),
                 "sinks_s": _f("float", "s", "time of the last sweep spent building points and spooling them"),
                 "hops": _f("int", "count", "hops in the last sweep of the band"),
-                "store_state": _f("str", "", "embedded store: ok, disk_full, error"),
+                "store_state": _f("str", "", "the station's disk: ok, or 'degraded: ' and why (a store or spool whose "
+                                  "disk refuses writes or is below its reserve; points then go to the sinks directly)"),
+                "memory_depth": _f("int", "count", "points held in memory because the spool's disk refuses or is low"),
+                "points_lost": _f("int", "count", "points the station could not keep: dropped from the full memory "
+                                  "queue or refused by the server with no spool to keep them (since start)"),
+                "emissions_lost": _f("int", "count", "emission points among points_lost (since start)"),
+                "violations_lost": _f("int", "count", "violation points among points_lost (since start)"),
                 "sink_state": _f("str", "", "sinks: ok, or the first failing sink and why (points wait in the spool)"),
                 "clock_state": _f("str", "", "time sync: synced, unsynced or unknown (chrony/timedatectl; station-wide points)"),
                 "clock_offset_s": _f("float", "s", "system clock offset from the NTP reference (chrony; absent when unknown)"),

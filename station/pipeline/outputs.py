@@ -109,7 +109,9 @@ class Outputs:
         self.outputs = []
         try:
             for uri in config.store.sinks:
-                self.outputs.append(open_output(uri, data_dir=config.store.data_dir, quota_bytes=quota))
+                self.outputs.append(open_output(uri, data_dir=config.store.data_dir, quota_bytes=quota,
+                                                memory_points=config.store.memory_points,
+                                                reserve_bytes=int(config.store.reserve_mb * 1e6)))
         except BaseException:
             self.close(0.0)
             raise
@@ -158,7 +160,11 @@ class Outputs:
 
     # ---- state -------------------------------------------------------------------------------------------
     def health(self) -> dict:
+        """Summed health of the outputs; ``output_states`` lists the degraded ones ("name: why") for the
+        pipeline's ``store_state``."""
         depth, age, dead, thinned, states = 0, None, 0, 0, []
+        sums = {"memory_depth": 0, "points_lost": 0, "emissions_lost": 0, "violations_lost": 0}
+        degraded = []
         for out in self.outputs:
             try:
                 h = out.health()
@@ -170,11 +176,15 @@ class Outputs:
             age = a if age is None or (a is not None and a > age) else age
             dead += int(h.get("spool_dead_letters") or 0)
             thinned += int(h.get("spool_thinned") or 0)
+            for k in sums:
+                sums[k] += int(h.get(k) or 0)
+            if h.get("store_state", "ok") != "ok":
+                degraded.append(f"{out.name}: {str(h['store_state']).removeprefix('degraded: ')}")
             st = out.runner.stats
             if st.consecutive_failures:
                 states.append(f"{out.name}: {st.last_error or 'failing'}")
         return {"spool_depth": depth, "spool_age_s": age, "spool_dead_letters": dead, "spool_thinned": thinned,
-                "sink_state": "; ".join(states)[:300] if states else "ok"}
+                "sink_state": "; ".join(states)[:300] if states else "ok", **sums, "output_states": degraded}
 
     def flush(self, timeout_s: float) -> bool:
         """Wait for the spools to drain, at most ``timeout_s`` in all; a sink that keeps failing gets at most

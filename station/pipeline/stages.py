@@ -64,6 +64,7 @@ class Pipeline:
         self.state = StateStore(config.store.db_path)
         self.store_state = "ok"
         self.store_error: str | None = None
+        self._store_logged: dict[str, str] = {}  # store -> reason already logged (one line per new reason)
         self.sweep_no: dict[str, int] = dict(self.state.load("sweep_counts") or {})
         self.detectors = {b.name: make_detector(b) for b in config.bands}
         saved_tracks = self.state.load("trackers") or {}
@@ -191,7 +192,11 @@ class Pipeline:
                 observed = [ViolationObservation(o.result, o.case_id, o.state) for o in obs]
                 new_cases = [o.case_id for o in obs if o.opened]
         except (SinkError, sqlite3.Error, OSError) as exc:
-            store_error = self._store_failed(exc)
+            store_error = self._store_failed(exc, "case store")
+            # the case store's disk refused: the violations are still measured and sent as points
+            from station.outputs.points import ViolationObservation
+
+            observed = [ViolationObservation(v, "", "unrecorded") for v in violations]
         t_comp = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -209,18 +214,23 @@ class Pipeline:
             points = self.outputs.sweep_points(self.config.station.id, band, spec, noise, results, observed,
                                                occ_records, levels=levels)
             self.outputs.put(points)
+        except (SinkError, sqlite3.Error, OSError) as exc:
+            store_error = self._store_failed(exc, "outputs")
+        try:
             self.save_state()
         except (SinkError, sqlite3.Error, OSError) as exc:
-            store_error = self._store_failed(exc)
+            store_error = self._store_failed(exc, "state store")
         timings["sinks"] = time.perf_counter() - t0
         duration = result.receive_s + result.dsp_s + (time.perf_counter() - t_start)
         health = self._band_health(band, report, duration, receiver)
         try:
             self.outputs.put([self.outputs.health_point(self.config.station.id, health, spec, band.name)])
         except (SinkError, sqlite3.Error, OSError) as exc:
-            store_error = self._store_failed(exc)
+            store_error = self._store_failed(exc, "outputs")
         if store_error is None and self.store_state != "ok":
+            log.info("storing works again (was %s)", self.store_state)
             self.store_state, self.store_error = "ok", None
+            self._store_logged.clear()
         for case_id in new_cases:
             r = next((o.result for o in observed if o.case_id == case_id), None)
             if r is not None:
@@ -241,11 +251,18 @@ class Pipeline:
         return [e for e in emissions if (not e.artifact or d.keep_artifacts)
                 and (d.min_snr_db is None or e.snr_db >= d.min_snr_db) and e.bandwidth_hz >= d.min_bandwidth_hz]
 
-    def _store_failed(self, exc: BaseException) -> str:
-        full = is_disk_full(exc)
-        self.store_state = "disk_full" if full else "error"
+    def _store_failed(self, exc: BaseException, what: str = "store") -> str:
+        """A store refused a write (the station state, the case store, the outputs): kept for health as
+        ``store_state = degraded: <what>: <why>``, logged on one line; measuring continues."""
+        why = write_error_reason(exc, self.config.store.db_path) if not isinstance(exc, SinkError) else str(exc)
+        if is_disk_full(exc) and "disk full" not in why:
+            why = f"disk full: {why}"
+        state = f"degraded: {what}: {why}"[:300]
+        if self._store_logged.get(what) != why:  # once per store and reason, not once per sweep
+            log.error("storing failed (%s); measuring continues", state)
+            self._store_logged[what] = why
+        self.store_state = state
         self.store_error = f"{type(exc).__name__}: {exc}"
-        log.error("storing failed (%s); measuring continues: %s", self.store_state, exc)
         return self.store_error
 
     def level_context(self, band: BandConfig, spec: Spectrum, receiver):
@@ -311,7 +328,7 @@ class Pipeline:
                          len(files))
             except (SinkError, sqlite3.Error, OSError) as exc:
                 if is_disk_full(exc):
-                    self._store_failed(exc)
+                    self._store_failed(exc, "outputs")
                     continue
                 self._evidence_queue.insert(0, item)  # the receiver failed: try again after it reopened
                 raise
@@ -344,15 +361,19 @@ class Pipeline:
 
     # ---- health, state, outputs ------------------------------------------------------------------------
     def health(self) -> dict:
-        h = {"store_state": self.store_state}
-        h.update(self.outputs.health())
+        """Health fields of the stores: ``store_state`` is ``ok`` or ``degraded: ...`` naming every store or
+        output whose disk refuses (or is below its reserve); spool depth, points in memory, points lost."""
+        h = self.outputs.health()
+        parts = [self.store_state.removeprefix("degraded: ")] if self.store_state != "ok" else []
+        parts += h.pop("output_states", [])
+        h["store_state"] = ("degraded: " + "; ".join(parts))[:300] if parts else "ok"
         return h
 
     def write_health(self, health: dict) -> None:
         try:
             self.outputs.put([self.outputs.health_point(self.config.station.id, health, None, "all")])
         except (SinkError, sqlite3.Error, OSError) as exc:
-            self._store_failed(exc)
+            self._store_failed(exc, "outputs")
 
     def save_state(self) -> None:
         self.state.save_many({
@@ -380,7 +401,7 @@ class Pipeline:
             try:
                 self.outputs.put(P.occupancy_points(records, ctx))
             except (SinkError, sqlite3.Error, OSError) as exc:
-                self._store_failed(exc)
+                self._store_failed(exc, "outputs")
         return self.outputs.flush(timeout_s)
 
     def reload(self, config: Config) -> None:

@@ -53,12 +53,15 @@ def open_output(
     quota_bytes: int = 0,
     synchronous: str = "FULL",
     start: bool = True,
+    memory_points: int = 50_000,
+    reserve_bytes: int = 0,
     **runner_options,
 ) -> Output:
     """Spool (``DATA_DIR/spool/<name>.sqlite``) + sink + sender for one URI. ``runner_options`` go to
     :class:`SinkRunner` (batch_points, flush_interval_s, backoff_initial_s, backoff_max_s, jitter...);
     ``batch=N`` in the URI sets batch_points. With ``start`` the sender thread runs (and holds the spool's
-    sender lock). Points left from an earlier run are sent first."""
+    sender lock). Points left from an earlier run are sent first. ``memory_points`` bounds the in-memory queue
+    used while the spool's disk refuses writes or has less than ``reserve_bytes`` free (see :class:`Output`)."""
     from station.outputs.spool import Spool
 
     target = parse_uri(uri)
@@ -73,7 +76,7 @@ def open_output(
     except BaseException:
         spool.close()
         raise
-    return Output(sink, spool, runner)
+    return Output(sink, spool, runner, memory_points=memory_points, reserve_bytes=reserve_bytes)
 
 
 def _uri_without_secrets(target: SinkTarget) -> str:

@@ -20,6 +20,7 @@ for the first failures, ``last_error`` in health (``sink_state``), retried with 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import threading
@@ -29,10 +30,14 @@ from pathlib import Path
 
 from station.errors import SinkError
 from station.outputs.sinks._base import Sink, SinkRejected, SinkTransient
-from station.outputs.spool import Batch, PutReport, Spool
+from station.outputs.memqueue import LOW_PRIORITY, Item, MemoryQueue
+from station.outputs.spool import Batch, PutReport, Spool, encode_points
 from station.outputs.sqlitefile import write_error_reason
 
 log = logging.getLogger("station.outputs.sinks")
+
+#: after the spool's disk refused a read or a removal, the sender leaves the spool alone this long (s)
+SPOOL_RETRY_S = 30.0
 
 
 @dataclass
@@ -83,6 +88,9 @@ class SinkRunner:
         self.rng = rng or random.Random()
         self.stats = RunnerStats()
         self.next_attempt = 0.0  # clock value before which no write is tried
+        self.memory: MemoryQueue | None = None  # the output's fallback queue (sent before the spool)
+        self.spool_retry_at = 0.0  # clock value before which the spool is not read (its disk refused)
+        self.lost_rejected: dict[str, int] = {}  # in-memory points the server refused alone (no spool to keep them)
         self._connected = False
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -109,8 +117,16 @@ class SinkRunner:
             if not self._connected:
                 self.sink.connect()
                 self._connected = True
-            while (max_batches is None or batches < max_batches) and not self._stopping.is_set():
-                batch = self.spool.peek(self.batch_points, self.max_batch_bytes)
+            # points held in memory (the spool's disk refused them) first: they are the ones a crash would lose
+            while self.memory is not None and len(self.memory) and not self._stopping.is_set():
+                delivered += self._deliver_items(self.memory.take(self.batch_points))
+            while (max_batches is None or batches < max_batches) and not self._stopping.is_set() \
+                    and self.clock() >= self.spool_retry_at:
+                try:
+                    batch = self.spool.peek(self.batch_points, self.max_batch_bytes)
+                except SinkError as exc:
+                    exc.spool_disk = True
+                    raise
                 if not batch:
                     break
                 delivered += self._deliver(batch)
@@ -134,6 +150,11 @@ class SinkRunner:
         if self._connected and isinstance(exc, SinkTransient):
             self._disconnect()
         delay = self.backoff_s(self.stats.consecutive_failures, retry_after_s)
+        if getattr(exc, "spool_disk", False):
+            # the spool's own disk refused (not the server): leave the spool alone for a while, but keep
+            # sending what the output holds in memory at the normal pace
+            self.spool_retry_at = self.clock() + SPOOL_RETRY_S
+            delay = min(delay, self.flush_interval_s)
         self.next_attempt = self.clock() + delay
         level = logging.WARNING if self.stats.consecutive_failures <= 3 else logging.DEBUG
         try:
@@ -168,9 +189,43 @@ class SinkRunner:
                 return 0
             first, second = batch.split()
             return self._deliver(first) + self._deliver(second)
-        n = self.spool.ack(batch)
+        try:
+            n = self.spool.ack(batch)
+        except SinkError as exc:
+            exc.spool_disk = True
+            raise
         self.stats.delivered += n
         return n
+
+    def _deliver_items(self, items: list[Item]) -> int:
+        """Write points taken from the memory queue; on a 4xx split, and count a point the server refuses
+        alone as lost (there is no spool to dead-letter it into). Anything not delivered on another error goes
+        back to the queue before the error is re-raised."""
+        if not items:
+            return 0
+        self.stats.requests += 1
+        try:
+            self.sink.write([line for _m, _t, line in items])
+        except SinkRejected as exc:
+            self.stats.rejected_requests += 1
+            if len(items) == 1:
+                m = items[0][0]
+                self.lost_rejected[m] = self.lost_rejected.get(m, 0) + 1
+                log.warning("lost 1 %s point the server refused (held in memory, no spool to dead-letter it): %s",
+                            m, self._named(exc))
+                return 0
+            h = len(items) // 2
+            try:
+                n = self._deliver_items(items[:h])
+            except BaseException:
+                self.memory.put_back(items[h:])
+                raise
+            return n + self._deliver_items(items[h:])
+        except BaseException:
+            self.memory.put_back(items)
+            raise
+        self.stats.delivered += len(items)
+        return len(items)
 
     # ---- the thread ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -196,7 +251,9 @@ class SinkRunner:
             except SinkError:
                 continue  # logged and backoff scheduled by send_pending
             except OSError as exc:  # the disk under the spool (ENOSPC, EFBIG...): an error state, not a bug
-                self._failed(SinkError(write_error_reason(exc, self.spool.path), where=str(self.spool.path)), None)
+                err = SinkError(write_error_reason(exc, self.spool.path), where=str(self.spool.path))
+                err.spool_disk = True
+                self._failed(err, None)
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug must not kill the sender silently
                 log.exception("%s: unexpected error in the sender", self.sink.name)
@@ -209,7 +266,8 @@ class SinkRunner:
         """Try to empty the spool for up to ``flush_timeout_s`` (whatever is left stays spooled for the next
         start), stop the thread and close the sink. Returns True when the spool was empty."""
         deadline = time.monotonic() + flush_timeout_s
-        while self._thread is not None and self.spool.depth() and time.monotonic() < deadline:
+        while self._thread is not None and (self.spool.depth() or (self.memory is not None and len(self.memory))) \
+                and time.monotonic() < deadline:
             self.wake()
             time.sleep(0.05)
         self._stopping.set()
@@ -237,38 +295,144 @@ def spool_path(data_dir: str | Path, target) -> Path:
 
 
 class Output:
-    """One configured output: spool + sink + sender thread. What the daemon holds per sink URI."""
+    """One configured output: spool + sink + sender thread. What the daemon holds per sink URI.
 
-    def __init__(self, sink: Sink, spool: Spool, runner: SinkRunner):
+    A sick disk never loses points silently: when the spool's disk refuses a write (full, read-only, file-size
+    limit, I/O error) or its free space is below ``reserve_bytes``, points go to a bounded in-memory queue
+    (:class:`station.outputs.memqueue.MemoryQueue`, ``memory_points``) that the sender sends straight to the
+    sink; below the reserve only spectra and health stay out of the spool, below a quarter of it nothing is
+    spooled. When the disk takes writes again the backlog in memory goes into the spool. :meth:`health`
+    reports the state (``store_state``: ok / degraded: why) and every point dropped (``points_lost``)."""
+
+    def __init__(self, sink: Sink, spool: Spool, runner: SinkRunner, *, memory_points: int = 50_000,
+                 reserve_bytes: int = 0):
         self.sink = sink
         self.spool = spool
         self.runner = runner
+        self.memory = MemoryQueue(memory_points)
+        runner.memory = self.memory
+        self.reserve_bytes = int(reserve_bytes)
+        self.spool_error: str | None = None  # why the spool's last write failed (None: it worked)
+        self.low_space: str | None = None  # why the reserve keeps points out of the spool (None: room)
+        self.lost_at_close = 0
+        self._lock = threading.Lock()
+        self._logged_state = "ok"
 
     @property
     def name(self) -> str:
         return self.sink.name
 
+    def free_bytes(self) -> int | None:
+        """Free bytes for this process on the spool's filesystem (None when it cannot be asked)."""
+        try:
+            st = os.statvfs(self.spool.path.parent)
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
     def write(self, points) -> PutReport:
-        """Commit points to the spool (durable on return) and wake the sender when a batch is full."""
-        report = self.spool.put(points)
-        if self.spool.depth() >= self.runner.batch_points:
+        """Commit points to the spool (durable on return) and wake the sender when a batch is full. When the
+        disk refuses or is below its reserve, the points (or the low-priority ones) are queued in memory and
+        sent directly instead (see the class). Raises ValueError for a point outside the vocabulary only."""
+        items, dropped_fields, dropped_points = encode_points(points)
+        with self._lock:
+            to_spool, to_memory = items, []
+            free = self.free_bytes() if self.reserve_bytes else None
+            self.low_space = None
+            if free is not None and free < self.reserve_bytes:
+                critical = free < self.reserve_bytes // 4
+                to_spool = [] if critical else [i for i in items if i[0] not in LOW_PRIORITY]
+                to_memory = items if critical else [i for i in items if i[0] in LOW_PRIORITY]
+                self.low_space = (f"{free / 1e6:.1f} MB free, below the reserve of {self.reserve_bytes / 1e6:.1f} MB:"
+                                  f" {'nothing' if critical else 'spectra and health not'} spooled")
+            report = PutReport(0, dropped_fields, dropped_points, 0)
+            if to_spool or (self.spool_error is None and self.low_space is None and len(self.memory)):
+                try:
+                    if to_spool:
+                        report = self.spool.put_encoded(to_spool, dropped_fields=dropped_fields,
+                                                        dropped_points=dropped_points)
+                        self.spool_error = None
+                        self.runner.spool_retry_at = 0.0
+                except SinkError as exc:
+                    self.spool_error = write_error_reason(exc.__cause__ or exc, self.spool.path)
+                    to_memory = items
+                if self.spool_error is None and self.low_space is None and len(self.memory):
+                    try:
+                        self._spool_backlog()
+                    except SinkError as exc:
+                        self.spool_error = write_error_reason(exc.__cause__ or exc, self.spool.path)
+            if to_memory:
+                self.memory.push(to_memory)
+            self._log_state()
+        if len(self.memory) or self.spool.depth() >= self.runner.batch_points:
             self.runner.wake()
         return report
 
-    def health(self) -> dict[str, float | int | None]:
-        """``station_health`` fields of this output: spool depth, age, dead letters, thinned points."""
-        counters = self.spool.counters()
-        return {
-            "spool_depth": self.spool.depth(),
-            "spool_age_s": self.spool.oldest_age_s(),
-            "spool_dead_letters": self.spool.dead_letter_count(),
-            "spool_thinned": sum(v for k, v in counters.items() if k.startswith("thinned:")),
+    def _spool_backlog(self) -> None:
+        """The disk takes writes again: move the points held in memory into the spool (raises SinkError, with
+        the points back in memory, when it refuses)."""
+        items = self.memory.take(len(self.memory))
+        try:
+            self.spool.put_encoded(items)
+        except BaseException:
+            self.memory.put_back(items)
+            raise
+        log.info("%s: the disk takes writes again: %d points held in memory moved into the spool", self.name,
+                 len(items))
+
+    @property
+    def lost(self) -> dict[str, int]:
+        """Points this output could not keep, per measurement (dropped from the full memory queue, refused by
+        the server with no spool to keep them, left in memory at exit)."""
+        out = dict(self.memory.dropped)
+        for m, n in self.runner.lost_rejected.items():
+            out[m] = out.get(m, 0) + n
+        return out
+
+    def state(self) -> str:
+        """``ok``, or ``degraded: <why>`` (the spool's disk refuses writes or is below its reserve)."""
+        why = self.spool_error and f"spool refuses writes ({self.spool_error})" or self.low_space
+        if why is None:
+            return "ok"
+        return f"degraded: {why}; {len(self.memory)} points held in memory"
+
+    def _log_state(self) -> None:
+        state = self.state()
+        kind = state.split(":")[0] if state == "ok" else ("refused" if self.spool_error else "reserve")
+        if kind != self._logged_state:
+            if state == "ok":
+                log.info("%s: spooling again", self.name)
+            else:
+                log.error("%s: %s; points go to the sink directly", self.name, state)
+            self._logged_state = kind
+
+    def health(self) -> dict[str, float | int | str | None]:
+        """``station_health`` fields of this output: spool depth, age, dead letters, thinned points, the
+        spool's disk state, points held in memory and lost."""
+        lost = self.lost
+        out: dict[str, float | int | str | None] = {
+            "store_state": self.state(),
+            "memory_depth": len(self.memory),
+            "points_lost": sum(lost.values()),
+            "emissions_lost": lost.get("emission", 0),
+            "violations_lost": lost.get("violation", 0),
         }
+        try:
+            counters = self.spool.counters()
+            out.update({
+                "spool_depth": self.spool.depth(),
+                "spool_age_s": self.spool.oldest_age_s(),
+                "spool_dead_letters": self.spool.dead_letter_count(),
+                "spool_thinned": sum(v for k, v in counters.items() if k.startswith("thinned:")),
+            })
+        except Exception as exc:  # noqa: BLE001 - an unreadable spool file is a state to report, not a crash
+            out["store_state"] = f"degraded: spool unreadable ({exc})"
+        return out
 
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until the spool is empty (True) or the timeout passed (False)."""
+        """Wait until the spool and the memory queue are empty (True) or the timeout passed (False)."""
         deadline = time.monotonic() + timeout_s
-        while self.spool.depth():
+        while len(self.memory) or (self.runner.clock() >= self.runner.spool_retry_at and self.spool.depth()):
             if time.monotonic() >= deadline:
                 return False
             self.runner.wake()
@@ -276,9 +440,20 @@ class Output:
         return True
 
     def close(self, flush_timeout_s: float = 10.0) -> bool:
-        """Stop sending (after trying to flush for up to ``flush_timeout_s``) and close. True when empty."""
+        """Stop sending (after trying to flush for up to ``flush_timeout_s``) and close. True when empty. Points
+        still held in memory go into the spool if the disk takes them, else they are lost (logged, counted)."""
         try:
-            return self.runner.stop(flush_timeout_s)
+            empty = self.runner.stop(flush_timeout_s)
+            if len(self.memory):
+                try:
+                    self._spool_backlog()
+                except SinkError as exc:
+                    self.lost_at_close = len(self.memory)
+                    log.error("%s: %d points held in memory are lost at exit (%s): %s", self.name,
+                              self.lost_at_close, ", ".join(f"{m} {n}" for m, n in
+                                                            sorted(self.memory.by_measurement().items())), exc)
+                empty = False
+            return empty
         finally:
             self.spool.close()
 

@@ -1,0 +1,91 @@
+"""Compile the numba kernels the station uses before any receiver is read (issue 14).
+
+numba compiles a kernel the first time it is called with a new type signature; with an empty cache that took
+99 s for the demo on slow hardware, counted against the receiver's ``read_timeout`` (a false receiver error).
+:func:`warm_up` runs the station's real code paths once on tiny inputs, with the types the station uses: one
+hop of each configured band on the simulated receiver (cu8 samples -> conversion, Welch PSD, stitching, the
+simulator's own kernels), the band's detector (noise floor, energy detection, bursts), and the evidence audio
+demodulators. Every kernel is ``@njit(cache=True)``, so the machine code lands in numba's cache
+(``NUMBA_CACHE_DIR``) and later starts only load it. ``specmon warmup`` runs it on purpose (at install, or as
+the systemd unit's ``ExecStartPre``); ``specmon run`` runs it before its first sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+log = logging.getLogger("specmon.warmup")
+
+
+@dataclass(frozen=True)
+class WarmupReport:
+    bands: int  # bands whose sweep and detection paths ran
+    seconds: float  # wall time (compilation, or loading from the cache)
+    problems: tuple[str, ...] = ()  # paths that could not be warmed (logged; the run compiles them lazily)
+
+
+def warm_up(config=None) -> WarmupReport:
+    """Run each code path with numba kernels once on tiny inputs (see the module). ``config``: the station
+    config (its bands' rbw, window and detector settings); None: the built-in demo's. Never raises for a
+    path that cannot be warmed: it is listed in ``problems`` and logged (that kernel compiles on first use)."""
+    from station.config import demo_config
+
+    t0 = time.perf_counter()
+    config = config or demo_config("specmon-data")
+    problems: list[str] = []
+    done = 0
+    for band in config.bands:
+        try:
+            _warm_band(config, band)
+            done += 1
+        except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the run itself reports errors
+            problems.append(f"band {band.name}: {type(exc).__name__}: {exc}")
+    try:
+        _warm_demod()
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"demodulators: {type(exc).__name__}: {exc}")
+    for p in problems:
+        log.warning("warm-up: %s (its kernels compile on first use)", p)
+    return WarmupReport(done, time.perf_counter() - t0, tuple(problems))
+
+
+def _warm_band(config, band) -> None:
+    """One short hop of ``band`` on the simulated receiver at the band's sample rate, then its detector."""
+    from station.pipeline.factories import make_detector, make_occupancy, make_sweep_plan
+    from station.receivers import open_receiver
+    from station.sweep import prepare_receiver, sweep_band
+
+    rate = config.receiver(band.receiver).sample_rate_hz
+    span = min(band.f_hi_hz - band.f_lo_hz, 0.25 * rate)
+    f_lo = min(max(band.f_lo_hz, 30e6), 1.6e9)  # inside the simulated tuner's range
+    tiny = replace(band, f_lo_hz=f_lo, f_hi_hz=f_lo + span, dwell_s=min(band.dwell_s, 0.01))
+    plan = make_sweep_plan(tiny, rate, None, where=f"warm-up:bands.{band.name}")
+    rx = open_receiver("sim://city", seed=0, settle_samples=0)
+    try:
+        rx.set_sample_rate(rate)
+        rx.set_gain(30.0)
+        prepare_receiver(rx, plan)
+        spec = sweep_band(rx, plan, plan.bands[0]).spectrum
+    finally:
+        rx.close()
+    detector = make_detector(band)
+    detector.noise_floor(spec)
+    detector.detect(spec)
+    if band.channels:
+        make_occupancy(band, None).update(spec)
+
+
+def _warm_demod() -> None:
+    """The evidence audio path (mix + FIR decimation, discriminator, de-emphasis, AM envelope) on 0.1 s of
+    complex64 noise at the evidence sample rate."""
+    from dsp.demod import MODES, demodulate
+
+    rate = 1.024e6
+    rng = np.random.default_rng(0)
+    iq = (rng.standard_normal(int(rate * 0.1)) + 1j * rng.standard_normal(int(rate * 0.1))).astype(np.complex64)
+    for mode in MODES:
+        demodulate(iq, rate, 10e3, mode)
