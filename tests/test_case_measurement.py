@@ -112,3 +112,97 @@ def test_every_output_shows_the_same_numbers(tmp_path, checker):  # noqa: F811
         assert f"{m.power_dbm.value:.1f} dBm ± {m.power_dbm.u95:.1f} dB" in text
         assert f"{latest / 1e6:.6f}" not in text and f"{OBS[0][0] / 1e6:.6f}" not in text
         assert row["reason"] in text  # the PDF's reason is the CSV's
+
+
+#: English words that must not be left in a Vietnamese report (labels, reasons, notes, settings, image, sheets)
+ENGLISH = ("frequency", "bandwidth", "licence", "license", "licensed", "unlicensed", "expired", "station", "opened",
+           "observations", "measurement", "settings", "level", "history", "sheet", "spectrum", "gain", "calibrated",
+           "nominal", "centre", "occupied", "tolerance", "register", "valid", "reason", "evidence", "uncertainty",
+           "indicative", "beyond", "exceeds", "nearest", "assignment", "case", "cases", "about", "column", "unit",
+           "power", "status", "current", "average", "hold", "channel", "band", "files")
+
+
+def english_words(texts) -> list[str]:
+    """Words of ``ENGLISH`` found in ``texts``; file names and paths (tokens with '/' or a '.ext') and the
+    licence labels' proper names are data, not labels, and are skipped."""
+    import re
+
+    found = set()
+    for text in texts:
+        for tok in re.split(r"[\s,;:()\[\]]+", str(text or "")):
+            if "/" in tok or re.search(r"\.[a-z0-9-]{2,12}$", tok) or re.fullmatch(r"[A-Z0-9-]+", tok):
+                continue
+            for w in re.findall(r"[A-Za-z]+", tok):
+                if w.lower() in ENGLISH and not w[0].isupper():  # capitalised: a licensee's or band's own name
+                    found.add(w.lower())
+    return sorted(found)
+
+
+def _evidence(s, tmp_path, checker):  # noqa: F811
+    """Evidence of the store's case captured from a simulated sweep (spectrum image and data, IQ)."""
+    from station.compliance.evidence import EvidenceSettings, capture_evidence
+    from station.receivers import open_receiver
+    from tests.test_exports import _spectrum
+
+    (c,) = s.cases()
+    opening = checker.check([em(OBS[0][0], OBS[0][1])], T0)[0]
+    rx = open_receiver("sim://city")
+    rx.set_sample_rate(2.4e6)
+    capture_evidence(s, c.case_id, opening, out_dir=tmp_path / "data" / "evidence", station_id="hn-01",
+                     position=HANOI, spectrum=_spectrum(453.0435e6, 11e3), receiver=rx,
+                     nearby=checker.assignments_near(452.9e6, 453.2e6), settings=EvidenceSettings(iq_duration_s=0.02),
+                     when=T0)
+    s.add_note(c.case_id, "evidence incomplete: test note", author=None)
+    return c.case_id
+
+
+def test_vietnamese_report_has_no_english_left(tmp_path, checker):  # noqa: F811
+    from openpyxl import load_workbook
+
+    s = _store(tmp_path, checker)
+    _evidence(s, tmp_path, checker)
+    s.confirm(s.cases()[0].case_id, note="Đã xác nhận", author="Lan")
+    p = _outputs(s, tmp_path / "vi", "vi")
+    pages = _pdf_text(p[".pdf"])
+    assert english_words(pages) == [], "English left in the vi PDF"
+    wb = load_workbook(p[".xlsx"])
+    cells = list(wb.sheetnames)
+    for ws in wb.worksheets:
+        cells += [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    # the about sheet lists the machine column names (e.g. 'bandwidth_hz = ...'): only its words after '=' count
+    cells = [c.split(" = ", 1)[1] if isinstance(c, str) and " = " in c else c for c in cells]
+    assert english_words(cells) == [], "English left in the vi XLSX"
+    # the scan does find English: the same report in English is full of it
+    en = _outputs(s, tmp_path / "en", "en")
+    assert {"frequency", "bandwidth", "level", "spectrum", "nominal"} <= set(english_words(_pdf_text(en[".pdf"])))
+    # numbers are numbers in the vi XLSX
+    ws = wb.worksheets[0]
+    for col in range(6, 18):
+        v = ws.cell(2, col).value
+        assert v is None or isinstance(v, (int, float)) or col == 18, (ws.cell(1, col).value, v)
+
+
+def test_report_image_marks_the_canonical_measurement_in_the_report_language(tmp_path, checker):  # noqa: F811
+    from station.compliance.evidence import spectrum_data_figure
+    from station.compliance.exports._common import LABELS
+
+    s = _store(tmp_path, checker)
+    cid = _evidence(s, tmp_path, checker)
+    d = s.detail(cid)
+    m = d.measurement
+    data = next(e for e in d.evidence if e.kind == "spectrum_data")
+    words = {k: LABELS[f"img_{k}"][1] for k in ("frequency", "level", "average", "maxhold", "occupied", "licensed",
+                                                "centre")}
+    fig = spectrum_data_figure(s.evidence_path(data), center_hz=m.center_hz.value, bandwidth_hz=m.bandwidth_hz.value,
+                               u_center_hz=m.center_hz.u95, title=f"{cid} {m.center_hz.value / 1e6:.6f} MHz", words=words)
+    ax = fig.axes[0]
+    texts = [ax.get_xlabel(), ax.get_ylabel(), ax.get_title(), *(t.get_text() for t in ax.get_legend().get_texts())]
+    assert english_words(texts) == [] and "tần số (MHz)" in texts
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and dashed[0].get_xdata()[0] == pytest.approx(m.center_hz.value / 1e6)
+    spans = [p.get_x() for p in ax.patches]  # occupied band: canonical centre -/+ half the canonical bandwidth
+    assert any(x == pytest.approx((m.center_hz.value - m.bandwidth_hz.value / 2) / 1e6) for x in spans)
+    # and the PDF page shows the redrawn image with the canonical values noted
+    p = _outputs(s, tmp_path / "vi", "vi")
+    text = " ".join(" ".join(_pdf_text(p[".pdf"])).split())
+    assert "vẽ lại với tần số trung tâm chuẩn" in text

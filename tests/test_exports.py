@@ -99,7 +99,8 @@ def test_xlsx_opens_with_openpyxl(store, tmp_path):
 
     (path,) = export_cases(store, ["xlsx"], tmp_path / "out", lang="vi", now=NOW, mark_exported=False)
     wb = load_workbook(path)
-    ws = wb["cases"]
+    assert wb.sheetnames == ["vụ việc", "giấy phép", "thông tin"]
+    ws = wb["vụ việc"]
     header = [c.value for c in ws[1]]
     assert header[:3] == ["Mã vụ việc", "Phân loại", "Trạng thái"]
     assert ws.max_row == 9
@@ -112,12 +113,12 @@ def test_xlsx_opens_with_openpyxl(store, tmp_path):
     for row in ws.iter_rows(min_row=2):
         for c in row:
             assert c.data_type != "f", f"formula in {c.coordinate}"
-    about = wb["about"]
+    about = wb["thông tin"]
     assert about.cell(5, 2).value == 8
-    reg = wb["register"]
+    reg = wb["giấy phép"]
     rows = [[c.value for c in r] for r in reg.iter_rows(min_row=2)]
     off = next(r for r in rows if r[1] == "LM-PORT-453037")
-    assert off[0] == "VC-000005" and off[5] == "453.0375" and off[8] == "11K0F3E"
+    assert off[0] == "VC-000005" and off[5] == 453.0375 and off[8] == "11K0F3E"
     from openpyxl.utils import get_column_letter
 
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(COLUMNS))}9"
@@ -193,7 +194,8 @@ def test_empty_export_is_a_valid_report(tmp_path, fmt):
         from openpyxl import load_workbook
 
         wb = load_workbook(path)
-        assert wb["cases"].max_row == 1 and wb["about"].cell(5, 2).value == 0 and wb["register"].max_row == 1
+        cases, register, about = wb.worksheets
+        assert cases.max_row == 1 and about.cell(5, 2).value == 0 and register.max_row == 1
     elif fmt == "geojson":
         doc = json.loads(path.read_text())
         _validate_geojson(doc)
@@ -247,7 +249,7 @@ def test_evidence_capture_and_pdf_page(tmp_path, checker):
                            nearby=checker.assignments_near(452.9e6, 453.2e6), measurement={"gain_db": 30.0},
                            settings=EvidenceSettings(iq_duration_s=0.02), when=T0)
     assert cap.problems == ()
-    assert [f.kind for f in cap.files] == ["spectrum_png", "iq_sigmf_meta", "iq_sigmf_data", "manifest"]
+    assert [f.kind for f in cap.files] == ["spectrum_png", "spectrum_data", "iq_sigmf_meta", "iq_sigmf_data", "manifest"]
     assert rx.center_freq_hz == 150e6  # the receiver is given back as it was
     for f in cap.files:
         assert sha256_of(store.evidence_path(f)) == f.sha256
@@ -263,7 +265,7 @@ def test_evidence_capture_and_pdf_page(tmp_path, checker):
     assert manifest["position"] == {"latitude": 21.0285, "longitude": 105.8542}
     assert manifest["measurement"]["rbw_hz"] == 1500.0 and manifest["measurement"]["gain_db"] == 30.0
     assert manifest["receiver"]["uri"] == "sim://city"
-    assert {f["name"] for f in manifest["files"]} == {"spectrum.png", "iq.sigmf-meta", "iq.sigmf-data"}
+    assert {f["name"] for f in manifest["files"]} == {"spectrum.png", "spectrum.npz", "iq.sigmf-meta", "iq.sigmf-data"}
     assert (cap.directory / "spectrum.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the PDF page of the case embeds the snapshot
     (pdf,) = export_cases(store, ["pdf"], tmp_path / "out", now=NOW)
@@ -273,7 +275,7 @@ def test_evidence_capture_and_pdf_page(tmp_path, checker):
     assert len(reader.pages) == 2  # the summary, then the case with its evidence on one page
     assert len(reader.pages[1].images) == 1
     text = "".join(p.extract_text() for p in reader.pages[1:]).replace("\n", "")
-    assert "iq.sigmf-data" in text and manifest["files"][2]["sha256"] in text
+    assert "iq.sigmf-data" in text and manifest["files"][3]["sha256"] in text
 
 
 def test_evidence_problems_do_not_stop_capture(tmp_path, checker):

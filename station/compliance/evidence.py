@@ -135,6 +135,74 @@ def snapshot_png(
     return Path(path)
 
 
+def save_spectrum_data(spectrum: Spectrum, nearby: Sequence[Assignment], path: str | Path) -> Path:
+    """Write the snapshot's spectrum (``freqs_hz``, ``psd_dbfs_hz``, ``maxhold_dbfs_hz``, ``enbw_hz``) and the
+    licensed channels near it (``channels``: JSON list of licence, centre, edges, tolerance in Hz) as an
+    uncompressed .npz (no pickles), so a report redraws the image (:func:`spectrum_data_figure`)."""
+    channels = [{"licence": a.licence, "center_hz": a.center_hz, "f_lo_hz": a.f_lo_hz, "f_hi_hz": a.f_hi_hz,
+                 "tolerance_hz": a.frequency_tolerance_hz} for a in nearby]
+    arrays = {"freqs_hz": np.asarray(spectrum.freqs_hz, np.float64),
+              "psd_dbfs_hz": np.asarray(spectrum.psd_dbfs_hz, np.float32),
+              "enbw_hz": np.float64(spectrum.enbw_hz),
+              "channels": np.array(json.dumps(channels, ensure_ascii=False))}
+    if spectrum.maxhold_dbfs_hz is not None:
+        arrays["maxhold_dbfs_hz"] = np.asarray(spectrum.maxhold_dbfs_hz, np.float32)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    return Path(path)
+
+
+def spectrum_data_figure(path: str | Path, *, center_hz: float, bandwidth_hz: float, u_center_hz: float,
+                         title: str, words: dict, min_span_hz: float = 50_000.0, span_bandwidths: float = 6.0,
+                         max_channels: int = 8):
+    """A matplotlib Figure from a :func:`save_spectrum_data` file marking ``center_hz`` (dashed, with its
+    +/- ``u_center_hz`` band) and the occupied band ``center_hz +/- bandwidth_hz/2``; every text comes from
+    ``words`` (keys: frequency, level, average, maxhold, occupied, licensed, centre) so the caller chooses
+    the language."""
+    from station.formats.plot import _new_figure
+
+    with np.load(path, allow_pickle=False) as z:
+        f = np.asarray(z["freqs_hz"], np.float64)
+        psd = np.asarray(z["psd_dbfs_hz"], np.float64)
+        mh = np.asarray(z["maxhold_dbfs_hz"], np.float64) if "maxhold_dbfs_hz" in z.files else None
+        enbw = float(z["enbw_hz"])
+        channels = json.loads(str(z["channels"]))
+    if f.size < 2 or not (f[0] <= center_hz <= f[-1]):
+        raise ValueError(f"the stored spectrum does not cover {center_hz / 1e6:.6f} MHz")
+    off = 10.0 * np.log10(enbw)
+    half = max(min_span_hz, span_bandwidths * bandwidth_hz) / 2
+    lo, hi = max(f[0], center_hz - half), min(f[-1], center_hz + half)
+    fig = _new_figure(10, 4.5)
+    ax = fig.add_subplot(1, 1, 1)
+    if mh is not None:
+        ax.plot(f / 1e6, mh + off, lw=0.6, color="tab:orange", label=words["maxhold"])
+    ax.plot(f / 1e6, psd + off, lw=0.8, color="tab:blue", label=words["average"])
+    ax.axvspan((center_hz - bandwidth_hz / 2) / 1e6, (center_hz + bandwidth_hz / 2) / 1e6, color="tab:red",
+               alpha=0.18, label=words["occupied"])
+    ax.axvline(center_hz / 1e6, color="tab:red", lw=0.9, ls="--", label=words["centre"])
+    if u_center_hz > 0:
+        ax.axvspan((center_hz - u_center_hz) / 1e6, (center_hz + u_center_hz) / 1e6, color="tab:red", alpha=0.35)
+    ax.set_xlim(lo / 1e6, hi / 1e6)
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ymax = ax.get_ylim()[1]
+    in_view = sorted((c for c in channels if c["f_hi_hz"] + c["tolerance_hz"] >= lo
+                      and c["f_lo_hz"] - c["tolerance_hz"] <= hi),
+                     key=lambda c: abs(c["center_hz"] - center_hz))[:max_channels]
+    for k, c in enumerate(in_view):
+        tol = c["tolerance_hz"]
+        ax.axvspan((c["f_lo_hz"] - tol) / 1e6, (c["f_hi_hz"] + tol) / 1e6, color="tab:green", alpha=0.15,
+                   label=words["licensed"] if k == 0 else None)
+        ax.axvline(c["center_hz"] / 1e6, color="tab:green", lw=0.8)
+        ax.text(c["center_hz"] / 1e6, ymax, f" {c['licence']}", rotation=90, va="top", ha="right",
+                fontsize="x-small", color="darkgreen")
+    ax.set_xlabel(words["frequency"])
+    ax.set_ylabel(words["level"])
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="x-small")
+    ax.set_title(title, fontsize="medium")
+    return fig
+
+
 def trigger_threshold_fs2(e) -> float:
     """In-band power (FS^2) above which the emission counts as on the air in a trigger block: the sweep's noise
     in the occupied band raised by half the sweep's SNR, at least 3 dB and at most 10 dB (a burst diluted in
@@ -299,6 +367,9 @@ def capture_evidence(
                 title=f"{case_id} {result.klass.value} {e.center_hz / 1e6:.6f} MHz  {station_id}  {stamp}",
             )
             files.append((png, "spectrum_png", "spectrum snapshot around the emission, licensed channels marked"))
+            # the numbers behind the snapshot: reports redraw it in their language with the case's canonical values
+            files.append((save_spectrum_data(spectrum, tuple(nearby), folder / "spectrum.npz"), "spectrum_data",
+                          "spectrum around the emission (frequencies, PSD, max hold) and the licensed channels near it"))
         except (ValueError, OSError) as exc:
             problems.append(f"spectrum snapshot: {exc}")
     else:

@@ -17,7 +17,7 @@ TRANSITIONS = {
     "exported": ("confirmed", "exported"),
     "closed": ("new", "confirmed", "exported"),
 }
-EVIDENCE_KINDS = ("spectrum_png", "iq_sigmf_meta", "iq_sigmf_data", "manifest", "other")
+EVIDENCE_KINDS = ("spectrum_png", "spectrum_data", "iq_sigmf_meta", "iq_sigmf_data", "manifest", "other")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (

@@ -111,11 +111,11 @@ def _pairs(pdf, rows: list[tuple[str, str]], key_w: float = 55) -> None:
     pdf.ln(2)
 
 
-def _pairs4(pdf, rows: list[tuple[str, str]]) -> None:
+def _pairs4(pdf, rows: list[tuple[str, str]], size: float = 8.5) -> None:
     """Key/value pairs two per table row (keeps a case on one page)."""
-    pdf.set_font(_FONT, "", 8.5)
+    pdf.set_font(_FONT, "", size)
     with pdf.table(col_widths=(45, 45, 45, 45), text_align="LEFT", first_row_as_headings=False,
-                   line_height=4.0, padding=0.6) as table:
+                   line_height=size * 0.47, padding=0.5) as table:
         for i in range(0, len(rows), 2):
             row = table.row()
             for k, v in rows[i : i + 2]:
@@ -168,6 +168,40 @@ def _summary(pdf, report: Report) -> None:
                                           "n_obs", "licence")], rows, (19, 24, 15, 26, 24, 24, 20, 28), 7)
 
 
+_IMAGE_WORDS = ("frequency", "level", "average", "maxhold", "occupied", "licensed", "centre")
+
+
+def _spectrum_image(report: Report, detail):
+    """(image for the page, note): the spectrum redrawn from the stored spectrum data in the report's language
+    with the canonical centre (and its U95) and bandwidth marked; else the snapshot as captured when the case
+    opened, said so; (None, None) without either."""
+    lang, c = report.lang, detail.case
+    data = next((e for e in detail.evidence if e.kind == "spectrum_data"), None)
+    path = report.evidence_file(data.path) if data else None
+    if path is not None and path.is_file():
+        import io
+
+        from station.compliance.evidence import spectrum_data_figure
+
+        m = canonical(detail)
+        words = {k: label(f"img_{k}", lang) for k in _IMAGE_WORDS}
+        title = f"{c.case_id}  {label(c.klass.value, lang)}  {_mhz(m.center_hz.value)}  {_bw(m.bandwidth_hz.value)}"
+        try:
+            fig = spectrum_data_figure(path, center_hz=m.center_hz.value, bandwidth_hz=m.bandwidth_hz.value,
+                                       u_center_hz=m.center_hz.u95, title=title, words=words)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+            fig.clear()
+            return buf, label("img_note", lang)
+        except (ValueError, OSError, KeyError):
+            pass  # a damaged or foreign file: the captured snapshot below
+    png = next((e for e in detail.evidence if e.kind == "spectrum_png"), None)
+    png_path = report.evidence_file(png.path) if png else None
+    if png_path is not None and png_path.is_file():
+        return str(png_path), label("img_captured", lang)
+    return None, None
+
+
 def _case_page(pdf, report: Report, detail) -> None:
     lang = report.lang
     c = detail.case
@@ -176,11 +210,13 @@ def _case_page(pdf, report: Report, detail) -> None:
     if c.indicative:
         title += f" · {label('indicative', lang)}"
     _heading(pdf, title, 14)
-    png = next((e for e in detail.evidence if e.kind == "spectrum_png"), None)
-    png_path = report.evidence_file(png.path) if png else None
-    if png_path is not None and png_path.is_file():
+    image, note = _spectrum_image(report, detail)
+    if image is not None:
         _heading(pdf, label("spectrum", lang), 11)
-        pdf.image(str(png_path), x=35, w=140)
+        pdf.image(image, x=40, w=130)
+        if note:
+            pdf.set_font(_FONT, "", 7.5)
+            pdf.multi_cell(0, 3.6, note, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     else:
         pdf.set_font(_FONT, "", 9)
@@ -240,9 +276,11 @@ def _case_page(pdf, report: Report, detail) -> None:
             "-" if s.longitude is None else f"{s.longitude:.5f}"] for s in c.stations], (60, 60, 60), 8)
     if detail.settings:
         _heading(pdf, label("settings", lang), 11)
+        # scalar settings only: per-emission tables (level_conversion, the tracker's measurement) are in the bundle
         _pairs4(pdf, [(setting_label(str(k), lang),
                        calibration_text(str(v), lang) if k == "calibration" else clip(_value(v), lang, 200))
-                      for k, v in sorted(detail.settings.items()) if k != "level_conversion" and v is not None])
+                      for k, v in sorted(detail.settings.items())
+                      if v is not None and not isinstance(v, (dict, list))], size=7)
     if detail.evidence:
         _heading(pdf, label("evidence", lang), 11)
         _grid(pdf, [label("evidence", lang), label("sha256", lang)],

@@ -19,6 +19,30 @@ def _text(cell, value: str) -> None:
     cell.data_type = "s"  # openpyxl would store a leading '=' as a formula; a string stays a string
 
 
+#: register fields that are numbers (canonical columns, docs/REGISTER.md): stored as numbers in the sheet
+_REGISTER_NUMBERS = ("frequency_mhz", "lower_mhz", "upper_mhz", "channel_khz", "tolerance_hz", "tolerance_ppm",
+                     "latitude", "longitude", "radius_km", "max_power_dbw")
+
+
+def _number(v) -> float | int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    try:
+        x = float(str(v).strip())
+    except ValueError:
+        return None
+    if x != x or x in (float("inf"), float("-inf")):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2 ** 53 and "." not in str(v) else x
+
+
+def register_label(name: str, lang: str) -> str:
+    k = f"reg_{name}"
+    return label(k, lang) if k in LABELS else (label(name, lang) if name in LABELS else name)
+
+
 def write(report: Report, out_dir: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -29,7 +53,7 @@ def write(report: Report, out_dir: Path) -> Path:
     def writer(tmp: Path) -> None:
         wb = Workbook()
         ws = wb.active
-        ws.title = "cases"
+        ws.title = label("sheet_cases", lang)
         for j, col in enumerate(COLUMNS, start=1):
             cell = ws.cell(row=1, column=j)
             _text(cell, label(col.name, lang) if col.name in LABELS else col.name)
@@ -53,21 +77,30 @@ def write(report: Report, out_dir: Path) -> Path:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(report.cases) + 1)}"
         for j, col in enumerate(COLUMNS, start=1):
             ws.column_dimensions[get_column_letter(j)].width = 48 if col.name in ("reason", "evidence") else 18
-        reg = wb.create_sheet("register")  # the register rows each case was judged against
+        reg = wb.create_sheet(label("sheet_register", lang))  # the register rows each case was judged against
         head = ["case_id", *REGISTER_COLUMNS]
         for j, name in enumerate(head, start=1):
-            _text(reg.cell(row=1, column=j), name)
+            _text(reg.cell(row=1, column=j), register_label(name, lang))
             reg.cell(row=1, column=j).font = Font(bold=True)
         r = 2
         for d in report.cases:
             for row in d.case.register:
                 _text(reg.cell(row=r, column=1), d.case.case_id)
                 for j, name in enumerate(REGISTER_COLUMNS, start=2):
-                    if row.get(name):
-                        _text(reg.cell(row=r, column=j), str(row[name]))
+                    v = row.get(name)
+                    if v is None or v == "":
+                        continue
+                    cell = reg.cell(row=r, column=j)
+                    num = _number(v) if name in _REGISTER_NUMBERS else None
+                    if num is not None:
+                        cell.value = num
+                    elif name == "status":
+                        _text(cell, label(str(v), lang) if str(v) in LABELS else str(v))
+                    else:
+                        _text(cell, str(v))
                 r += 1
         reg.freeze_panes = "B2"
-        about = wb.create_sheet("about")
+        about = wb.create_sheet(label("sheet_about", lang))
         rows = [
             (label("title", lang), ""),
             (label("generated", lang), report.generated.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
@@ -75,8 +108,8 @@ def write(report: Report, out_dir: Path) -> Path:
             (label("store", lang), report.store_path),
             (label("n_cases", lang), len(report.cases)),
             ("", ""),
-            ("column", "unit"),
-            *[(c.name, c.unit) for c in COLUMNS],
+            (label("about_column", lang), label("about_unit", lang)),
+            *[(f"{c.name} = {label(c.name, lang)}" if c.name in LABELS else c.name, c.unit) for c in COLUMNS],
         ]
         for i, (k, v) in enumerate(rows, start=1):
             _text(about.cell(row=i, column=1), str(k))
