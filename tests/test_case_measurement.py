@@ -206,3 +206,19 @@ def test_report_image_marks_the_canonical_measurement_in_the_report_language(tmp
     p = _outputs(s, tmp_path / "vi", "vi")
     text = " ".join(" ".join(_pdf_text(p[".pdf"])).split())
     assert "vẽ lại với tần số trung tâm chuẩn" in text
+
+
+def test_violation_point_carries_the_case_measurement(tmp_path, checker):  # noqa: F811
+    from station.outputs.points import PointContext, ViolationObservation, violation_points
+
+    s = _store(tmp_path, checker)
+    (c,) = s.cases()
+    m = s.measurement(c.case_id)
+    (r,) = checker.check([replace(em(OBS[-1][0], OBS[-1][1]), power_dbfs=OBS[-1][2])], T0)
+    levels = LevelContext(nominal_profile(), GAINS[-1], settings=SETTINGS)
+    ctx = PointContext("hn-01", "uhf", SETTINGS.rbw_hz, SETTINGS.nfft, 0.05, levels)
+    (p,) = violation_points([ViolationObservation(r, c.case_id, "new", m)], ctx, T0)
+    assert p.fields["center_hz"] == m.center_hz.value != OBS[-1][0]
+    assert p.fields["bandwidth_hz"] == m.bandwidth_hz.value and p.fields["n_obs"] == 5
+    assert p.fields["center_hz_u95"] == pytest.approx(m.center_hz.u95)
+    assert p.fields["power_dbm"] == pytest.approx(m.power_dbm.value) and p.fields["power_dbm_u95"] == pytest.approx(m.power_dbm.u95)

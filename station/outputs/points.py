@@ -220,12 +220,15 @@ class ViolationObservation:
     result: ComplianceResult
     case_id: str
     state: str  # new, confirmed, exported, closed
+    measurement: object | None = None  # the case's CaseMeasurement (station/compliance/cases/measurement.py)
 
 
 def violation_points(
     observations: Iterable[ViolationObservation], ctx: PointContext, sweep_start: datetime
 ) -> list[Point]:
     """``violation`` points, one per observed case in one sweep; time = sweep start + rank ns (by centre).
+    With the case's canonical measurement (``ViolationObservation.measurement``) centre, bandwidth, levels and
+    their U95 are the case's (the numbers of every report), not this sweep's reading.
 
     Raises ValueError for a result whose class is not a violation (licensed/exempt)."""
     obs = sorted(observations, key=lambda o: (o.result.emission.center_hz, o.case_id))
@@ -236,19 +239,29 @@ def violation_points(
         if not r.klass.is_violation:
             raise ValueError(f"case {o.case_id}: class {r.klass.value!r} is not a violation")
         e = r.emission
+        m = o.measurement
         fields = _fields(
             case_id=o.case_id,
             track_id=r.track_id,
             state=o.state,
-            center_hz=float(e.center_hz),
-            bandwidth_hz=float(e.bandwidth_hz),
-            power_dbfs=_finite_or_none(e.power_dbfs),
-            snr_db=_finite_or_none(e.snr_db),
+            center_hz=float(e.center_hz if m is None else m.center_hz.value),
+            bandwidth_hz=float(e.bandwidth_hz if m is None else m.bandwidth_hz.value),
+            power_dbfs=_finite_or_none(e.power_dbfs if m is None else m.power_dbfs.value),
+            snr_db=_finite_or_none(e.snr_db if m is None or m.snr_db is None else m.snr_db),
             licence=",".join(r.licences),
             reason=r.reason,
             indicative=bool(r.indicative),
         )
         fields.update(ctx.level_fields(e))
+        if m is not None:  # the case's canonical measurement: what the reports show (docs/VIOLATIONS.md)
+            fields.update(_fields(center_hz_u95=_finite_or_none(m.center_hz.u95),
+                                  bandwidth_hz_u95=_finite_or_none(m.bandwidth_hz.u95), n_obs=int(m.n_obs)))
+            if m.power_dbm is not None and "power_dbm" in fields:
+                fields.update(_fields(power_dbm=_finite_or_none(m.power_dbm.value),
+                                      power_dbm_u95=_finite_or_none(m.power_dbm.u95)))
+                if m.field_dbuv_m is not None:
+                    fields.update(_fields(field_dbuv_m=_finite_or_none(m.field_dbuv_m),
+                                          field_dbuv_m_u95=_finite_or_none(m.field_u95_db)))
         fields.update(ctx.settings())
         out.append(Point("violation", ctx.tags(**{"class": r.klass.value}), fields, t0 + i))
     return out

@@ -189,7 +189,8 @@ class Pipeline:
                                                   "measurement": evidence.case_measurements(violations)})
                 from station.outputs.points import ViolationObservation
 
-                observed = [ViolationObservation(o.result, o.case_id, o.state) for o in obs]
+                measured = {cid: self.cases.measurement(cid) for cid in dict.fromkeys(o.case_id for o in obs)}
+                observed = [ViolationObservation(o.result, o.case_id, o.state, measured.get(o.case_id)) for o in obs]
                 new_cases = [o.case_id for o in obs if o.opened]
         except (SinkError, sqlite3.Error, OSError) as exc:
             store_error = self._store_failed(exc, "case store")
