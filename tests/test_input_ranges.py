@@ -163,3 +163,13 @@ def test_sigmf_huge_numbers_are_data_errors(tmp_path, key, value):
     meta.write_text(json.dumps({"global": g, "captures": []}))
     with pytest.raises(DataError, match=key):
         read_meta(meta)
+
+
+def test_rtl_power_row_without_bins_found_by_the_fuzz_soak(tmp_path):
+    """Hz low 0, high 1, step 2 and one value: zero bins (IndexError before, found by benchmarks/fuzz_soak.py)."""
+    from station.formats.sweepio import read_sweeps
+
+    path = tmp_path / "scan.csv"
+    path.write_text("2024-01-01, 10:00:00, 0.0, 1.0, 2.0, 0.0, 0.0\n")
+    with pytest.raises(DataError, match=r"scan.csv:1:\d+: row has no bins"):
+        read_sweeps(path)

@@ -224,6 +224,9 @@ def parse_csv_row(line: str, lineno: int, where: str, tz: tzinfo) -> CsvRow:
     else:
         raise err(6, f"row has {n} dB values but Hz low/high/step imply {n_bins} bins "
                      f"({n_bins + 1} with rtl_power's repeated last value)")
+    if n_bins < 1:
+        raise err(6, f"row has no bins (Hz step {shorten(parts[4])} over Hz low..high {shorten(parts[2])}.."
+                     f"{shorten(parts[3])}, {n} dB values)")
     values = np.maximum(values, -300.0)  # rtl_power prints -inf for an all-zero bin
     return CsvRow(time_utc, low, high, step, int(samples_f), centers, values, dialect, lineno)
 
