@@ -8,7 +8,7 @@
   only proves the bundle was not changed since it was signed by *some* key, whose fingerprint is reported);
 - every file the manifest lists is there with its SHA-256 and size, and nothing else is;
 - ``history.json`` recomputes link by link and ends at the manifest's ``chain_head``;
-- the captured files (spectrum.png, capture-manifest.json, the two files inside iq.sigmf) have the SHA-256 the
+- the captured files (spectrum.png, capture-manifest.json, evidence-*, the two files inside iq.sigmf) have the SHA-256 the
   station recorded when it captured them (the ``case_evidence`` rows in the chain), and the SigMF data matches
   its ``core:sha512``.
 """
@@ -139,16 +139,16 @@ def verify_bundle(path: str | Path, *, trusted_key_pem: bytes | None = None) -> 
                     problems.append("history.json: does not start with the case as opened")
                 recorded = {ln["row"]["sha256"] for ln in links
                             if ln["table"] == "case_evidence" and isinstance(ln.get("row"), dict)}
-                problems += _captured_files(read, recorded)
+                problems += _captured_files(read, recorded, tuple(n for n in listed if n.startswith("evidence-")))
             except (ValueError, KeyError, TypeError) as exc:
                 problems.append(f"history.json: malformed: {exc}")
     return BundleCheck(path, tuple(problems), case_id, fingerprint, head, len(listed))
 
 
-def _captured_files(read, recorded: set[str]) -> list[str]:
+def _captured_files(read, recorded: set[str], extra: tuple[str, ...] = ()) -> list[str]:
     """The bundled copies of captured files must have the SHA-256 the station recorded at capture."""
     problems = []
-    for name in ("spectrum.png", "capture-manifest.json"):
+    for name in ("spectrum.png", "capture-manifest.json", *extra):
         data = read(name)
         if data is not None and hashlib.sha256(data).hexdigest() not in recorded:
             problems.append(f"{name}: not the file the station recorded (sha256 not in the case's evidence rows)")

@@ -14,7 +14,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 WINDOWS = ("rect", "hann", "blackmanharris", "flattop")
 SWEEP_MODES = ("dwell", "interleaved")
-EXPORT_FORMATS = ("csv", "xlsx", "geojson", "pdf")
+EXPORT_FORMATS = ("csv", "xlsx", "geojson", "pdf", "bundle")
 
 
 @dataclass(frozen=True, slots=True)

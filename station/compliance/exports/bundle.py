@@ -16,6 +16,7 @@ anyone to verify later (``specmon verify BUNDLE``).
     history.json            the case's hash chain: every stored row (case, observations, events, evidence
                             records) with its link; the last link is the manifest's ``chain_head``
     capture-manifest.json   the station's own evidence manifest, as captured
+    evidence-<name>         any other evidence file of the case (e.g. the snapshot's spectrum data), as captured
     station-ed25519.pub.pem the station's public key
     manifest.json           what the bundle holds: SHA-256 and size of every file above, the chain head, the key's
                             fingerprint, the audio and IQ figures, and every problem (MISSING evidence)
@@ -119,6 +120,12 @@ def _write_case(report: Report, detail, store, key, out_dir: Path) -> Path:
     capture_doc = json.loads(capture) if capture else {}
     if capture is not None:
         files["capture-manifest.json"] = (capture, "the station's evidence manifest, as captured")
+
+    for ev in detail.evidence:  # other kinds (the snapshot's spectrum data ...): the latest of each, as captured
+        if ev.kind not in ("spectrum_png", "manifest", "iq_sigmf_meta", "iq_sigmf_data") and ev is _latest(
+                detail, ev.kind) and store.evidence_path(ev).is_file():
+            files[f"evidence-{Path(ev.path).name}"] = (store.evidence_path(ev).read_bytes(),
+                                                       ev.description or f"evidence file ({ev.kind})")
 
     iq_info, audio_info = None, None
     meta_ev, data_ev = _latest(detail, "iq_sigmf_meta"), _latest(detail, "iq_sigmf_data")
