@@ -146,3 +146,29 @@ def test_recovery_without_a_pending_file_rebuilds_or_says_why(tmp_path):
                for p in problems), problems
     assert store.incomplete_evidence() == ["VC-000001"]  # VC-000002 is noted once, not retried at every start
     store.close()
+
+
+def test_a_closed_case_is_not_recaptured(tmp_path):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from station.config import demo_config
+    from station.pipeline.recovery import recover
+    from tests.test_cases import sweep
+
+    cfg = demo_config(tmp_path / "data")
+    store = CaseStore(cfg.store.db_path)
+    from station.compliance.checker import ComplianceChecker
+    from station.compliance.register import builtin_path, load_exempt_bands_strict, load_register
+
+    chk = ComplianceChecker(load_register(builtin_path("demo_register.csv")).assignments, load_exempt_bands_strict(),
+                            (21.0285, 105.8542), 30_000.0, 1.0)
+    t0 = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+    store.record(sweep(chk, t0), station="hn-01", when=t0)
+    ids = [c.case_id for c in store.cases()]
+    store.close_case(ids[0], note="handled")
+    pipe = SimpleNamespace(cases=store, config=cfg, _evidence_queue=[], _recovered=set())
+    queued = recover(pipe)
+    assert ids[0] not in queued and set(queued) == set(ids[1:])
+    assert any("the case is closed" in p for p in store.verify_case(ids[0]))
+    store.close()

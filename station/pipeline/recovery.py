@@ -10,8 +10,8 @@ killed in between (SIGKILL, power cut, a crash), the case used to keep nothing, 
   recorded reason (``CaseStore.incomplete_evidence``): from its pending file, or rebuilt from the store's rows
   (the latest observation: centre, bandwidth, power, SNR, and so the noise density; no spectrum, so no
   snapshot) when it has none. The capture then records the IQ *now*, which its manifest says (``recovery``).
-- a case that cannot be completed gets an event note ``evidence incomplete: <why>`` (band no longer
-  configured, nothing to rebuild it from), so ``violations show --verify`` says why it is MISSING.
+- a case that cannot be completed gets an event note ``evidence incomplete: <why>`` (closed already, band no
+  longer configured, nothing to rebuild it from), so ``violations show --verify`` says why it is MISSING.
 
 Pending files are the station's own (written and read by it in its data directory), pickled.
 """
@@ -110,7 +110,14 @@ def recover(pipeline) -> list[str]:
     data_dir = cfg.store.data_dir
     bands = {b.name: b for b in cfg.bands}
     queued, given_up = [], []
-    for case_id in store.incomplete_evidence():
+    incomplete = store.incomplete_evidence()
+    closed = {c.case_id for c in store.cases(state="closed")} if incomplete else set()
+    for case_id in incomplete:
+        if case_id in closed:  # handled already: recording the air now would prove nothing about it
+            store.add_note(case_id, f"{EVIDENCE_NOTE} the capture was interrupted and the case is closed",
+                           author=cfg.station.id)
+            given_up.append(case_id)
+            continue
         item = None
         p = pending_path(data_dir, case_id)
         if p.is_file():
