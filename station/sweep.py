@@ -178,14 +178,15 @@ class _HopVisitor:
     """Tunes, reads and analyses one hop visit at a time, keeping per-visit timing and the largest tuning error."""
 
     def __init__(self, receiver: Receiver, plan: SweepPlan, band: BandPlan, clock: Callable[[], float],
-                 pre_tuned_hz: float | None):
+                 pre_tuned_hz: float | None, pre_tuned_hop: int = 0):
         self.receiver, self.plan, self.band, self.clock = receiver, plan, band, clock
         self.fmt = receiver.info.native_format
         self.n_samples = plan.samples_per_visit(band)
         self.tol_hz = 0.01 * band.bin_hz
         self.timings: list[HopTiming] = []
         self.tune_err_hz = 0.0
-        self._pre_tuned_hz = pre_tuned_hz  # hop 0 was tuned while choosing the plan
+        self._pre_tuned_hz = pre_tuned_hz  # the first hop was tuned while choosing the plan
+        self._pre_tuned_hop = int(pre_tuned_hop)
         self.t0 = clock()
         self.thr_hop = None
         if plan.threshold_dbfs_hz is not None:
@@ -197,7 +198,7 @@ class _HopVisitor:
         rx, band, clock = self.receiver, self.band, self.clock
         c = float(band.hop_centers_hz[h])
         ta = clock()
-        if h == 0 and self._pre_tuned_hz is not None:
+        if h == self._pre_tuned_hop and self._pre_tuned_hz is not None:
             got, self._pre_tuned_hz = self._pre_tuned_hz, None
         else:
             got = rx.set_center_freq(c)
@@ -228,17 +229,28 @@ def sweep_band(
     *,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = _utcnow,
+    first_hop: int = 0,
 ) -> BandSweep:
     """Sweep one band of ``plan`` once with ``receiver`` (already at the plan's sample rate).
+
+    ``first_hop``: in dwell mode the hops are visited from this one on, wrapping around (``first_hop``,
+    ``first_hop + 1``, ..., ``n_hops - 1``, ``0``, ...). A caller that draws it at random for each sweep
+    de-aliases its sampling: a periodic sweep and a periodic burst transmitter (telemetry every second) can
+    otherwise lock in phase, so that the transmitter is never (or always) on the air during its hop's dwell;
+    with a random start each hop's visit time moves by a random multiple of the hop time from sweep to sweep.
 
     A receiver that stays at another frequency than the first hop's (a recording) is swept as one hop on its
     own FFT grid (:func:`dsp.sweep.plan_fixed_center`), or TuningError when the band does not fit there. A hop
     tuned more than 1 % of a bin away from its plan later in the sweep is a TuningError; a short read is a
     ReceiverError.
     """
-    first_center = float(band.hop_centers_hz[0])
+    if not 0 <= int(first_hop) < band.n_hops:
+        raise ValueError(f"first_hop must be in [0, {band.n_hops}), got {first_hop}")
+    first_hop = int(first_hop) if plan.mode == "dwell" else 0
+    first_center = float(band.hop_centers_hz[first_hop])
     got0 = receiver.set_center_freq(first_center)
     if abs(got0 - first_center) > 0.01 * band.bin_hz:
+        first_hop = 0
         try:
             band = plan_fixed_center(band, got0)
         except BandOutOfRange as exc:
@@ -247,25 +259,26 @@ def sweep_band(
                 f"cannot be retuned): {exc}", where=receiver.uri
             ) from None
     start_utc = now()
-    v = _HopVisitor(receiver, plan, band, clock, got0)
+    v = _HopVisitor(receiver, plan, band, clock, got0, first_hop)
     if plan.mode == "dwell":
-        return _sweep_dwell(v, start_utc)
+        return _sweep_dwell(v, start_utc, first_hop)
     return _sweep_interleaved(v, start_utc)
 
 
-def _sweep_dwell(v: _HopVisitor, start_utc: datetime) -> BandSweep:
+def _sweep_dwell(v: _HopVisitor, start_utc: datetime, first_hop: int = 0) -> BandSweep:
     plan, band = v.plan, v.band
-    results, hop_start = [], []
+    results, hop_start = [None] * band.n_hops, [0.0] * band.n_hops
     frames = None  # the spectrogram is stitched (float32 dB) as each hop arrives; its linear frames are dropped
-    for h in range(band.n_hops):
+    for i in range(band.n_hops):
+        h = (first_hop + i) % band.n_hops
         r, ts = v.visit(h, keep_frames=plan.keep_frames, counts=True)
         if r.frames_lin is not None:
             if frames is None:
                 frames = FrameStitcher(band, r.n_frames)  # every visit reads the same number of samples
             frames.add(h, r.frames_lin)
             r = replace(r, frames_lin=None)
-        results.append(r)
-        hop_start.append(ts)
+        results[h] = r
+        hop_start[h] = ts
     data_s = v.clock() - v.t0
     info = StitchInfo(
         start_utc=start_utc, end_utc=start_utc + timedelta(seconds=data_s), dwell_s=v.n_samples / plan.sample_rate_hz,

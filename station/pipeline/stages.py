@@ -82,6 +82,7 @@ class Pipeline:
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
         self._recovered: set[str] = set()  # queued at start-up: their first capture was interrupted
         self._plans: dict = {}
+        self._hop_rng: dict = {}  # receiver name -> random start hop of each sweep (de-aliasing, station.sweep)
         self._last_ctx: dict = {}  # band -> PointContext of its last sweep (DSP settings for occupancy)
         from station.pipeline.spurcheck import SpurGuard
 
@@ -111,9 +112,13 @@ class Pipeline:
         if progress is not None and hasattr(receiver, "on_tune"):
             counter = iter(range(1, bp.n_hops + 1))
             receiver.on_tune = lambda: progress(next(counter, bp.n_hops), bp.n_hops)
+        rng = self._hop_rng.get(band.receiver)
+        if rng is None:  # a simulator's seed makes the order reproducible; a real receiver's is fresh entropy
+            rng = self._hop_rng[band.receiver] = np.random.default_rng(self.config.receiver(band.receiver).seed)
+        first_hop = int(rng.integers(bp.n_hops)) if band.mode == "dwell" else 0
         try:
             prepare_receiver(receiver, plan)
-            bs = sweep_band(receiver, plan, bp)
+            bs = sweep_band(receiver, plan, bp, first_hop=first_hop)
         finally:
             if hasattr(receiver, "on_tune"):
                 receiver.on_tune = None
