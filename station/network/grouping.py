@@ -7,6 +7,10 @@ Rules (docs/NETWORK.md):
    the measurement's frequency uncertainty), their bandwidths within half the larger plus two RBWs, their
    classes are the same and their observation times overlap (each interval widened by ``time_slack_s``).
    Compatible pairs are joined transitively (union-find).
+   Bursty emitters must also key alike: when either case's occupancy (median fraction of frames on) is
+   below ``continuous_occupancy``, the two occupancies must agree within ``occupancy_tolerance`` plus twice
+   their combined standard error (two transmitters sharing a channel with different duty cycles stay apart;
+   the tolerance allows the weaker station to miss the faintest frames of a burst).
 2. A station whose clock is not synced (``clock_state == 'unsynced'`` or ``|clock_offset_s| >
    max_clock_offset_s``) is never merged: its cases stay single-station network cases flagged
    ``clock_suspect`` (times from a bad clock cannot show overlap).
@@ -45,6 +49,11 @@ class GroupingParams:
         Propagation assumed by the localiser.
     eirp_range_dbm : tuple
         EIRP range for a one-station ring.
+    continuous_occupancy : float
+        Occupancy at or above which an emission counts as continuous (keying not compared).
+    occupancy_tolerance : float
+        Largest occupancy difference (beyond twice the combined standard error) of one bursty emitter seen
+        by two stations.
     """
 
     time_slack_s: float = 300.0
@@ -52,6 +61,8 @@ class GroupingParams:
     split_p: float = 1e-3
     prior: PathLossPrior = field(default_factory=PathLossPrior)
     eirp_range_dbm: tuple[float, float] = (0.0, 50.0)
+    continuous_occupancy: float = 0.9
+    occupancy_tolerance: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +125,30 @@ def compatible(a: StationCase, b: StationCase, params: GroupingParams) -> bool:
         return False
     if abs(a.bandwidth_hz - b.bandwidth_hz) > 0.5 * max(a.bandwidth_hz, b.bandwidth_hz) + 2 * max(a.rbw_hz, b.rbw_hz):
         return False
+    if not same_keying(a, b, params):
+        return False
     slack = int(params.time_slack_s * 1e9)
     return a.first_ns - slack <= b.last_ns + slack and b.first_ns - slack <= a.last_ns + slack
+
+
+def same_keying(a: StationCase, b: StationCase, params: GroupingParams) -> bool:
+    """Rule 1, bursty emitters: do the two cases' occupancies (duty cycles) agree? True when either lacks one."""
+    if not (math.isfinite(a.occupancy) and math.isfinite(b.occupancy)):
+        return True
+    if min(a.occupancy, b.occupancy) >= params.continuous_occupancy:
+        return True
+    se = math.hypot(*(c.occupancy_se if math.isfinite(c.occupancy_se) else 0.0 for c in (a, b)))
+    return abs(a.occupancy - b.occupancy) <= params.occupancy_tolerance + 2.0 * se
+
+
+def station_positions(cases: list[StationCase], stations: dict[str, StationInfo]) -> dict[str, StationInfo]:
+    """Stations' positions: their health points' (with clock state), else the position their violation points
+    carry (no clock report: clock 'unknown')."""
+    out = dict(stations)
+    for c in cases:
+        if c.station not in out and math.isfinite(c.latitude) and math.isfinite(c.longitude):
+            out[c.station] = StationInfo(c.station, c.latitude, c.longitude, c.last_ns, position_source="observation")
+    return out
 
 
 def clock_ok(info: StationInfo | None, params: GroupingParams) -> bool:
@@ -129,6 +162,7 @@ def clock_ok(info: StationInfo | None, params: GroupingParams) -> bool:
 def build_network_cases(cases: list[StationCase], stations: dict[str, StationInfo],
                         params: GroupingParams = GroupingParams()) -> list[NetworkCase]:
     """Network cases from every station's cases (stations without a known position are left out)."""
+    stations = station_positions(cases, stations)
     usable = [c for c in cases if c.station in stations]
     parent = list(range(len(usable)))
 
@@ -149,13 +183,13 @@ def build_network_cases(cases: list[StationCase], stations: dict[str, StationInf
                 break
             if ok[j] and compatible(usable[i], usable[j], params):
                 parent[find(i)] = find(j)
-    groups: dict[int, list[StationCase]] = {}
-    for i, c in enumerate(usable):
-        groups.setdefault(find(i), []).append(c)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(usable)):
+        groups.setdefault(find(i), []).append(i)
     out = []
-    for members in groups.values():
-        flag = "" if all(ok[usable.index(m)] for m in members) else "clock_suspect"
-        out.extend(_resolve(members, stations, params, flag))
+    for idx in groups.values():
+        flag = "" if all(ok[i] for i in idx) else "clock_suspect"
+        out.extend(_resolve([usable[i] for i in idx], stations, params, flag))
     out.sort(key=lambda n: (n.center_hz, n.stations))
     return out
 
@@ -200,4 +234,5 @@ def _resolve(members, stations, params, flag, depth=0) -> list[NetworkCase]:
     )]
 
 
-__all__ = ["GroupingParams", "NetworkCase", "build_network_cases", "clock_ok", "compatible"]
+__all__ = ["GroupingParams", "NetworkCase", "build_network_cases", "clock_ok", "compatible", "same_keying",
+           "station_positions"]

@@ -240,9 +240,15 @@ def locate(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior(), le
     i, j = np.unravel_index(int(np.argmin(coarse)), coarse.shape)
     bx, by = float(gx[j]), float(gy[i])
     best = float(coarse[i, j])
-    if k >= 3:
-        bx, by, best = _refine(bx, by, best, p, xs, ys, w, prior, (cx - half, cx + half, cy - half, cy + half),
-                               step=gx[1] - gx[0])
+    if k >= 3:  # multi-start: the likelihood of a few stations has several modes, and the best grid point
+        # need not lie in the basin of the global maximum; refine every local minimum of the grid that could
+        # be it (within the region's threshold of the best grid value) and keep the best refined one
+        box = (cx - half, cx + half, cy - half, cy + half)
+        for si, sj in _local_minima(coarse, best + threshold):
+            x, y, c = _refine(float(gx[sj]), float(gy[si]), float(coarse[si, sj]), p, xs, ys, w, prior, box,
+                              step=gx[1] - gx[0])
+            if c < best:
+                bx, by, best = x, y, c
     region, bounded, area = _region(coarse, gx, gy, best, threshold, p, xs, ys, w, prior)
     if k == 2:
         return Fix("arc", 2, None, None, region, bounded, confidence, best, 0, None, area_m2=area,
@@ -259,6 +265,21 @@ def locate(levels_dbm, xs_m, ys_m, *, prior: PathLossPrior = PathLossPrior(), le
     crb = crb_position_m2(bx, by, xs, ys, float(n_hat), prior, level_u_db=u)
     return Fix("fix", k, bx, by, region, bounded, confidence, best, dof, p_value, float(n_hat), float(a_hat),
                area, None, float(math.sqrt(max(0.0, np.trace(crb)))))
+
+
+def _local_minima(z: np.ndarray, below: float, limit: int = 8) -> list[tuple[int, int]]:
+    """Grid indices of local minima of ``z`` (<= their 8 neighbours) whose value is below ``below``, best
+    first, at most ``limit``."""
+    pad = np.pad(z, 1, constant_values=np.inf)
+    n0, n1 = z.shape
+    is_min = z <= below
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                is_min &= z <= pad[1 + di:1 + di + n0, 1 + dj:1 + dj + n1]
+    rows, cols = np.nonzero(is_min)
+    order = np.argsort(z[rows, cols])[:limit]
+    return [(int(rows[o]), int(cols[o])) for o in order]
 
 
 def _refine(bx, by, best, p, xs, ys, w, prior, box, step):

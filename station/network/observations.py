@@ -31,7 +31,7 @@ from station.errors import SinkError
 from station.outputs.sinks._uri import SinkTarget, parse_uri
 
 VIOLATION_FIELDS = ("case_id", "track_id", "center_hz", "bandwidth_hz", "power_dbfs", "power_dbm", "power_dbm_u95",
-                    "snr_db", "rbw_hz")
+                    "snr_db", "rbw_hz", "occupancy", "latitude", "longitude")
 HEALTH_FIELDS = ("latitude", "longitude", "clock_state", "clock_offset_s", "position_source")
 
 #: level uncertainty assumed for a point without power_dbm_u95 (nominal R820T: unit-to-unit spread, k=2)
@@ -57,6 +57,10 @@ class StationCase:
     last_ns: int
     n_obs: int
     track_id: str = ""
+    occupancy: float = math.nan  # median fraction of frames on (keying); nan when the points lack it
+    occupancy_se: float = math.nan  # standard error of the mean occupancy over the observations
+    latitude: float = math.nan  # the station's position carried by its violation points (nan: not carried)
+    longitude: float = math.nan
 
     @property
     def key(self) -> str:
@@ -178,6 +182,8 @@ def read_station_cases(reader: InfluxReader, since_ns: int, until_ns: int) -> li
         u = float(np.median([u for _, u, c in levels if c == calibrated]))
         times = [int(r["time"]) for r in obs]
         last = max(obs, key=lambda r: r["time"])
+        occ = np.array([r["occupancy"] for r in obs if r.get("occupancy") is not None], dtype=np.float64)
+        occ_se = float(np.std(occ, ddof=1) / math.sqrt(occ.size)) if occ.size > 1 else math.nan
         out.append(StationCase(
             station=station, case_id=case_id, klass=last.get("class", ""), band=last.get("band", ""),
             center_hz=float(np.mean([r["center_hz"] for r in obs])),
@@ -187,9 +193,15 @@ def read_station_cases(reader: InfluxReader, since_ns: int, until_ns: int) -> li
             snr_db=float(np.median([r["snr_db"] for r in obs if r.get("snr_db") is not None] or [math.nan])),
             rbw_hz=float(last.get("rbw_hz") or 0.0), first_ns=min(times), last_ns=max(times), n_obs=len(obs),
             track_id=str(last.get("track_id") or ""),
+            occupancy=float(np.median(occ)) if occ.size else math.nan, occupancy_se=occ_se,
+            latitude=_num(last.get("latitude")), longitude=_num(last.get("longitude")),
         ))
     out.sort(key=lambda c: (c.center_hz, c.station, c.case_id))
     return out
+
+
+def _num(v) -> float:
+    return float(v) if v is not None else math.nan
 
 
 def read_stations(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[str, StationInfo]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+
+import numpy as np
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -36,7 +38,8 @@ class BuildReport:
 
 
 def network_points(cases: list[NetworkCase], at: datetime) -> list[Point]:
-    """``network_case`` (one per case) and ``network_region`` (one per region vertex) points at ``at``."""
+    """Points of one build at ``at``: ``network_case`` (one per case), ``network_link`` (one per linked station
+    case) and ``network_region`` (the region's outline, :data:`OUTLINE_VERTICES` vertices)."""
     t0 = time_ns(at)
     tags = {"station": "network", "band": "all"}
     out = []
@@ -56,18 +59,55 @@ def network_points(cases: list[NetworkCase], at: datetime) -> list[Point]:
             fields["region_bounded"] = bool(fix.region_bounded)
             if fix.p_value is not None:
                 fields["p_value"] = fix.p_value
-        p = Point("network_case", {**tags, "class": nc.klass}, fields, t0 + i)
+        p = Point("network_case", {**tags, "class": nc.klass, "network_case": nc.case_id}, fields, t0 + i)
         check_point(p)
         out.append(p)
-    k = 0
+    k = len(out)
     for nc in cases:
-        for poly in nc.region_geo():
-            for r, ring in enumerate(poly):
-                for lon, lat in ring:
-                    out.append(Point("network_region", dict(tags), {
-                        "network_case_id": nc.case_id, "ring": r, "latitude": lat, "longitude": lon}, t0 + k))
-                    k += 1
+        positions = {st: (lat, lon) for st, lat, lon in nc.positions}
+        for m in nc.members:
+            fields = {"network_case_id": nc.case_id, "station_case_id": m.case_id, "level": m.level,
+                      "level_unit": "dBm" if m.calibrated else "dBFS", "level_u95_db": m.level_u95_db,
+                      "n_obs": m.n_obs, "first_seen_s": m.first_ns / 1e9, "last_seen_s": m.last_ns / 1e9}
+            if math.isfinite(m.occupancy):
+                fields["occupancy"] = m.occupancy
+            if m.station in positions:
+                fields["latitude"], fields["longitude"] = positions[m.station]
+            fields["class"] = m.klass
+            out.append(Point("network_link", {"station": m.station, "band": "all", "network_case": nc.case_id},
+                             fields, t0 + k))
+            k += 1
+        for v, (r, lon, lat) in enumerate(outline(nc.region_geo())):
+            out.append(Point("network_region", {**tags, "network_case": nc.case_id, "vertex": str(v)}, {
+                "network_case_id": nc.case_id, "ring": r, "latitude": lat, "longitude": lon}, t0 + k))
+            k += 1
     return out
+
+
+#: vertices of a region outline in the ``network_region`` points (a fixed set: one series per vertex)
+OUTLINE_VERTICES = 48
+
+
+def outline(region: list, n: int = OUTLINE_VERTICES) -> list[tuple[int, float, float]]:
+    """``n`` (ring index, lon, lat) points spaced evenly along the total length of a region's rings (every
+    ring of every polygon, rings closed), each ring getting at least 3; empty for no region."""
+    rings = [np.asarray(ring, dtype=np.float64) for poly in region for ring in poly if len(ring) >= 2]
+    if not rings:
+        return []
+    lengths = np.array([np.hypot(*np.diff(r, axis=0).T).sum() for r in rings])
+    share = np.maximum(3, np.floor(n * lengths / max(lengths.sum(), 1e-300)).astype(int))
+    while share.sum() > n and share.max() > 3:
+        share[int(np.argmax(share))] -= 1
+    share[int(np.argmax(lengths))] += max(0, n - int(share.sum()))
+    out = []
+    for r, (ring, m) in enumerate(zip(rings, share)):
+        seg = np.hypot(*np.diff(ring, axis=0).T)
+        s = np.concatenate([[0.0], np.cumsum(seg)])
+        t = np.linspace(0.0, s[-1], int(m), endpoint=False)
+        lon = np.interp(t, s, ring[:, 0])
+        lat = np.interp(t, s, ring[:, 1])
+        out.extend((r, float(a), float(b)) for a, b in zip(lon, lat))
+    return out[:n]
 
 
 def build_once(reader: InfluxReader, store: NetworkStore, *, window_s: float = 86400.0,
@@ -109,4 +149,4 @@ def describe(nc: NetworkCase) -> str:
             f"({', '.join(nc.keys)}) {where}{flag}")
 
 
-__all__ = ["BuildReport", "build_once", "describe", "network_points"]
+__all__ = ["BuildReport", "OUTLINE_VERTICES", "build_once", "describe", "network_points", "outline"]

@@ -45,11 +45,14 @@ class PointContext:
     nfft: int
     dwell_s: float
     levels: LevelContext | None = None  # dBm at the antenna port for emission/violation points (calibration)
+    position: tuple[float, float] | None = None  # station (lat, lon) deg, carried by violation points (network)
 
     @classmethod
     def from_spectrum(cls, spectrum: Spectrum, *, station: str, band: str,
-                      levels: LevelContext | None = None) -> "PointContext":
-        return cls(station, band, float(spectrum.enbw_hz), int(spectrum.nfft), float(spectrum.dwell_s), levels)
+                      levels: LevelContext | None = None,
+                      position: tuple[float, float] | None = None) -> "PointContext":
+        return cls(station, band, float(spectrum.enbw_hz), int(spectrum.nfft), float(spectrum.dwell_s), levels,
+                   position)
 
     def level_fields(self, e: Emission) -> dict:
         """``power_dbm``, its U95, field strength, gain and calibration state of one emission (the
@@ -251,7 +254,11 @@ def violation_points(
             licence=",".join(r.licences),
             reason=r.reason,
             indicative=bool(r.indicative),
+            occupancy=_finite_or_none(e.occupancy),
+            n_bursts=int(e.n_bursts),
         )
+        if ctx.position is not None:  # the network locates from where each observation was made
+            fields["latitude"], fields["longitude"] = float(ctx.position[0]), float(ctx.position[1])
         fields.update(ctx.level_fields(e))
         if m is not None:  # the case's canonical measurement: what the reports show (docs/VIOLATIONS.md)
             fields.update(_fields(center_hz_u95=_finite_or_none(m.center_hz.u95),

@@ -7,7 +7,8 @@ dashboards' queries are checked against it (tests/test_dashboards*.py), and docs
 ``specmon vocabulary --markdown`` (tests/test_vocabulary_doc.py). Names are stable: add, never rename.
 
 Cardinality is bounded: tags are station, band and small fixed sets (class, state, channel from the
-configured channel plan). Never a tag or field per frequency bin: spectra are stored as one point per
+configured channel plan), plus the network service's ``network_case`` id (one series per network case; its
+points have the constant station 'network' and band 'all'). Never a tag or field per frequency bin: spectra are stored as one point per
 decimated bin with ``freq_hz`` as a field; the points of one sweep get timestamps ``sweep_start + i us`` so
 that they stay distinct, and a resend of the same sweep overwrites instead of duplicating.
 """
@@ -129,6 +130,10 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "licence": _f("str", "", "licence number(s) considered, comma separated"),
                 "reason": _f("str", "", "the reason in words"),
                 "indicative": _f("bool", "", "receiver frequency uncertainty exceeds the licence tolerance"),
+                "occupancy": _f("float", "ratio", "fraction of frames in which the emission was on (its keying: < 1 for a bursty emitter)"),
+                "n_bursts": _f("int", "count", "bursts seen in the per-frame spectra (0 when not computed)"),
+                "latitude": _f("float", "deg", "the observing station's latitude (config [station] or GPS) when known"),
+                "longitude": _f("float", "deg", "the observing station's longitude when known"),
                 **LEVEL_FIELDS,
                 **SETTINGS_FIELDS,
             },
@@ -193,7 +198,8 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
             "network_case",
             "one network case (one emitter seen by one or more stations) as `specmon network` built it; station='network', band='all'",
             {**COMMON_TAGS,
-             "class": "violation class shared by the linked station cases"},
+             "class": "violation class shared by the linked station cases",
+             "network_case": "network case id (NC-000001): one series per network case (bounded by the emitters a network tracks)"},
             {
                 "kind": _f("str", "", "fix (>= 3 stations: estimate + 95 % region), arc (2 stations), ring (1 station)"),
                 "network_case_id": _f("str", "", "network case id (NC-000001), stable across rebuilds"),
@@ -214,13 +220,33 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
         ),
         MeasurementSpec(
             "network_region",
-            "vertices of the 95 % region (or arc/ring) of a network case, in order, one point per vertex; station='network', band='all'",
-            dict(COMMON_TAGS),
+            "outline of the 95 % region (or arc/ring) of a network case for maps: the boundary resampled to a fixed number of vertices spaced evenly along it (the exact polygons are in the network store and its GeoJSON export); station='network', band='all'",
+            {**COMMON_TAGS, "network_case": "network case id (NC-000001)",
+             "vertex": "vertex index 0..47 along the outline (a fixed set, so the latest build's outline is one series per vertex)"},
             {
                 "network_case_id": _f("str", "", "network case id"),
                 "ring": _f("int", "count", "ring index within the case (0 = first outer boundary)"),
                 "latitude": _f("float", "deg", "vertex latitude"),
                 "longitude": _f("float", "deg", "vertex longitude"),
+            },
+        ),
+        MeasurementSpec(
+            "network_link",
+            "one station case linked to a network case, per build; station = the observing station, band='all'",
+            {**COMMON_TAGS, "network_case": "network case id (NC-000001)"},
+            {
+                "network_case_id": _f("str", "", "network case id"),
+                "class": _f("str", "", "violation class of the station case"),
+                "station_case_id": _f("str", "", "the station's violation case id (its page: <station web app>/cases/<id>)"),
+                "level": _f("float", "dB", "median level of the station case: dBm at the antenna port, or dBFS when uncalibrated"),
+                "level_unit": _f("str", "", "dBm or dBFS"),
+                "level_u95_db": _f("float", "dB", "expanded uncertainty (k=2) of the level"),
+                "occupancy": _f("float", "ratio", "median fraction of frames the emission was on (keying)"),
+                "n_obs": _f("int", "count", "violation observations of the station case in the build's window"),
+                "latitude": _f("float", "deg", "the observing station's latitude"),
+                "longitude": _f("float", "deg", "the observing station's longitude"),
+                "first_seen_s": _f("float", "s", "UTC epoch seconds of the station case's first observation"),
+                "last_seen_s": _f("float", "s", "UTC epoch seconds of the station case's last observation"),
             },
         ),
     ]

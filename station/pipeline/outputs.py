@@ -121,7 +121,9 @@ class Outputs:
                      occupancy_records, levels=None) -> list:
         from station.outputs import points as P
 
-        ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name, levels=levels)
+        st = self.config.station
+        ctx = P.PointContext.from_spectrum(spec, station=station, band=band.name, levels=levels,
+                                           position=(st.latitude, st.longitude))
         pts = P.spectrum_points(spec, ctx, n_points=self.config.store.spectrum_points, noise_dbfs_hz=noise)
         pts.append(P.noise_floor_point(spec, ctx, noise))
         em_pts = P.emission_points([j.result if j.result is not None else j.emission for j in results], ctx,
