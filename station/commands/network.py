@@ -51,6 +51,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     grouping(a)
     a.add_argument("--interval", metavar="DURATION", default="60s", help="time between builds (default 60s)")
     a.add_argument("--builds", type=int, default=0, help="stop after this many builds (0: run until stopped)")
+    a.add_argument("--overlap", metavar="DURATION", default="5m",
+                   help="each build re-reads this much before the previous build's high-water mark, for points "
+                        "that arrive late from a station's spool (default 5m)")
+    a.add_argument("--full-every", type=int, default=60, metavar="N",
+                   help="re-read the whole window every N builds, for points later than the overlap "
+                        "(default 60; 0: only the first build)")
     a.set_defaults(func=run_service)
 
     a = actions.add_parser("list", help="print the stored network cases")
@@ -108,19 +114,27 @@ def run_service(args) -> int:
     import time
 
     from station.errors import SinkError
+    from station.network.incremental import ObservationCache
     from station.network.service import build_once
     from station.units import parse_duration_s
 
     log = logging.getLogger("specmon.network")
     interval = parse_duration_s(args.interval, what="--interval")
     window = parse_duration_s(args.window, what="--window")
+    overlap = parse_duration_s(args.overlap, what="--overlap")
+    if args.full_every < 0:
+        from station.errors import UsageError
+
+        raise UsageError(f"--full-every must be >= 0, got {args.full_every}")
     reader, store = _open(args)
+    cache = ObservationCache(window, overlap_s=overlap, full_every=args.full_every)
     n = 0
     try:
         while True:
             t0 = time.monotonic()
             try:
-                build_once(reader, store, window_s=window, params=_params(args), write_back=not args.no_write_back)
+                build_once(reader, store, window_s=window, params=_params(args), write_back=not args.no_write_back,
+                           cache=cache)
             except SinkError as exc:
                 log.warning("network build failed, retrying next interval: %s", exc)
             n += 1

@@ -163,68 +163,84 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '\\"') + '"'
 
 
+def violation_query(since_ns: int, until_ns: int) -> str:
+    """The InfluxQL reading every station's violation points in [since, until): the fields the network
+    uses only, one series per station, band and class (tags come once per series, not per row)."""
+    fields = ", ".join(_q(f) for f in VIOLATION_FIELDS)
+    return (f"SELECT {fields} FROM violation WHERE time >= {int(since_ns)} AND time < {int(until_ns)} "
+            f"GROUP BY station, band, \"class\"")
+
+
 def read_station_cases(reader: InfluxReader, since_ns: int, until_ns: int) -> list[StationCase]:
     """Every station's violation cases seen in [since, until), aggregated per (station, case_id)."""
-    fields = ", ".join(_q(f) for f in VIOLATION_FIELDS)
-    rows = reader.query(f"SELECT {fields} FROM violation WHERE time >= {int(since_ns)} AND time < {int(until_ns)} "
-                        f"GROUP BY station, band, \"class\"")
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in rows:
+    for row in reader.query(violation_query(since_ns, until_ns)):
         if row.get("case_id") and row.get("center_hz") is not None:
             groups[(row.get("station", ""), row["case_id"])].append(row)
-    out = []
-    for (station, case_id), obs in groups.items():
-        levels = [lv for lv in (station_level(r) for r in obs) if lv is not None]
-        if not levels:
-            continue
-        calibrated = all(c for _, _, c in levels)
-        lv = np.array([v for v, _, c in levels if c == calibrated])
-        u = float(np.median([u for _, u, c in levels if c == calibrated]))
-        times = [int(r["time"]) for r in obs]
-        last = max(obs, key=lambda r: r["time"])
-        occ = np.array([r["occupancy"] for r in obs if r.get("occupancy") is not None], dtype=np.float64)
-        occ_se = float(np.std(occ, ddof=1) / math.sqrt(occ.size)) if occ.size > 1 else math.nan
-        out.append(StationCase(
-            station=station, case_id=case_id, klass=last.get("class", ""), band=last.get("band", ""),
-            center_hz=float(np.mean([r["center_hz"] for r in obs])),
-            bandwidth_hz=float(np.median([r["bandwidth_hz"] for r in obs if r.get("bandwidth_hz") is not None]
-                                         or [0.0])),
-            level=float(np.median(lv)), level_u95_db=u, calibrated=calibrated,
-            snr_db=float(np.median([r["snr_db"] for r in obs if r.get("snr_db") is not None] or [math.nan])),
-            rbw_hz=float(last.get("rbw_hz") or 0.0), first_ns=min(times), last_ns=max(times), n_obs=len(obs),
-            track_id=str(last.get("track_id") or ""),
-            occupancy=float(np.median(occ)) if occ.size else math.nan, occupancy_se=occ_se,
-            latitude=_num(last.get("latitude")), longitude=_num(last.get("longitude")),
-        ))
+    out = [c for c in (aggregate(st, cid, obs) for (st, cid), obs in groups.items()) if c is not None]
     out.sort(key=lambda c: (c.center_hz, c.station, c.case_id))
     return out
+
+
+def aggregate(station: str, case_id: str, obs: list[dict]) -> StationCase | None:
+    """One station case from its violation rows (None when no row has a level)."""
+    levels = [lv for lv in (station_level(r) for r in obs) if lv is not None]
+    if not levels:
+        return None
+    calibrated = all(c for _, _, c in levels)
+    lv = np.array([v for v, _, c in levels if c == calibrated])
+    u = float(np.median([u for _, u, c in levels if c == calibrated]))
+    times = [int(r["time"]) for r in obs]
+    last = max(obs, key=lambda r: r["time"])
+    occ = np.array([r["occupancy"] for r in obs if r.get("occupancy") is not None], dtype=np.float64)
+    occ_se = float(np.std(occ, ddof=1) / math.sqrt(occ.size)) if occ.size > 1 else math.nan
+    return StationCase(
+        station=station, case_id=case_id, klass=last.get("class", ""), band=last.get("band", ""),
+        center_hz=float(np.mean([r["center_hz"] for r in obs])),
+        bandwidth_hz=float(np.median([r["bandwidth_hz"] for r in obs if r.get("bandwidth_hz") is not None]
+                                     or [0.0])),
+        level=float(np.median(lv)), level_u95_db=u, calibrated=calibrated,
+        snr_db=float(np.median([r["snr_db"] for r in obs if r.get("snr_db") is not None] or [math.nan])),
+        rbw_hz=float(last.get("rbw_hz") or 0.0), first_ns=min(times), last_ns=max(times), n_obs=len(obs),
+        track_id=str(last.get("track_id") or ""),
+        occupancy=float(np.median(occ)) if occ.size else math.nan, occupancy_se=occ_se,
+        latitude=_num(last.get("latitude")), longitude=_num(last.get("longitude")),
+    )
 
 
 def _num(v) -> float:
     return float(v) if v is not None else math.nan
 
 
-def read_stations(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[str, StationInfo]:
-    """Last position, clock state and position source of every station with a station-wide health point."""
-    out: dict[str, StationInfo] = {}
-    for f in ("latitude", "longitude", "clock_state", "clock_offset_s", "position_source"):
+def health_rows(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[str, dict]:
+    """station -> {field: (time_ns, value)} of the last value of each health field in [since, until)."""
+    out: dict[str, dict] = {}
+    for f in HEALTH_FIELDS:
         rows = reader.query(f"SELECT last({_q(f)}) AS v FROM station_health WHERE band = 'all' AND "
                             f"time >= {int(since_ns)} AND time < {int(until_ns)} GROUP BY station")
         for row in rows:
-            st = row.get("station", "")
-            info = out.setdefault(st, {"station": st, "last_ns": 0})
-            info[f] = row["v"]
-            info["last_ns"] = max(info["last_ns"], int(row["time"]))
+            out.setdefault(row.get("station", ""), {})[f] = (int(row["time"]), row["v"])
+    return out
+
+
+def station_infos(health: dict[str, dict]) -> dict[str, StationInfo]:
+    """StationInfo of every station whose health gives a position (from :func:`health_rows`' shape)."""
     result = {}
-    for st, d in out.items():
-        if d.get("latitude") is None or d.get("longitude") is None:
+    for st, d in health.items():
+        v = {f: tv[1] for f, tv in d.items()}
+        if v.get("latitude") is None or v.get("longitude") is None:
             continue
-        result[st] = StationInfo(st, float(d["latitude"]), float(d["longitude"]), d["last_ns"],
-                                 str(d.get("clock_state") or "unknown"),
-                                 None if d.get("clock_offset_s") is None else float(d["clock_offset_s"]),
-                                 str(d.get("position_source") or "config"))
+        result[st] = StationInfo(st, float(v["latitude"]), float(v["longitude"]), max(t for t, _ in d.values()),
+                                 str(v.get("clock_state") or "unknown"),
+                                 None if v.get("clock_offset_s") is None else float(v["clock_offset_s"]),
+                                 str(v.get("position_source") or "config"))
     return result
 
 
-__all__ = ["HEALTH_FIELDS", "InfluxReader", "NOMINAL_LEVEL_U95_DB", "StationCase", "StationInfo",
-           "read_station_cases", "read_stations", "station_level"]
+def read_stations(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[str, StationInfo]:
+    """Last position, clock state and position source of every station with a station-wide health point."""
+    return station_infos(health_rows(reader, since_ns, until_ns))
+
+
+__all__ = ["HEALTH_FIELDS", "InfluxReader", "NOMINAL_LEVEL_U95_DB", "StationCase", "StationInfo", "aggregate",
+           "health_rows", "read_station_cases", "read_stations", "station_infos", "station_level", "violation_query"]

@@ -3,7 +3,8 @@
 One build (:func:`build_once`): read every station's violation cases and health over the window ending now,
 group them (station.network.grouping), give them stable ids in the network store, and write
 ``network_case`` and ``network_region`` points (station='network', band='all') back to InfluxDB for Grafana.
-The service (:func:`serve`) repeats a build every interval until stopped; a station going silent only stops
+The service (``specmon network run``) repeats a build every interval with an
+:class:`~station.network.incremental.ObservationCache`, reading only the points new since the last build; a station going silent only stops
 adding observations (its cases stay linked while they are inside the window).
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from station.network.grouping import GroupingParams, NetworkCase, build_network_cases
+from station.network.incremental import ObservationCache
 from station.network.observations import InfluxReader, read_station_cases, read_stations
 from station.network.store import NetworkStore
 from station.outputs.lineprotocol import encode_points
@@ -112,14 +114,19 @@ def outline(region: list, n: int = OUTLINE_VERTICES) -> list[tuple[int, float, f
 
 def build_once(reader: InfluxReader, store: NetworkStore, *, window_s: float = 86400.0,
                now: datetime | None = None, params: GroupingParams = GroupingParams(),
-               write_back: bool = True) -> BuildReport:
-    """One build over the window ending ``now`` (default: the wall clock)."""
+               write_back: bool = True, cache: ObservationCache | None = None) -> BuildReport:
+    """One build over the window ending ``now`` (default: the wall clock). With a ``cache`` (the service) only
+    the points new since its last build are read (station/network/incremental.py); its window is used."""
     now = now or datetime.now(timezone.utc)
     until = time_ns(now) + 1
     since = until - int(window_s * 1e9)
     t0 = time.perf_counter()
-    station_cases = read_station_cases(reader, since, until)
-    stations = read_stations(reader, since, until)
+    if cache is None:
+        station_cases = read_station_cases(reader, since, until)
+        stations = read_stations(reader, since, until)
+    else:
+        cache.update(reader, until)
+        station_cases, stations = cache.station_cases(), cache.stations()
     t1 = time.perf_counter()
     cases = store.save(build_network_cases(station_cases, stations, params), now=now)
     t2 = time.perf_counter()
