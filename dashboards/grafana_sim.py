@@ -208,3 +208,46 @@ def filter_by_value(rows: list[dict[str, Any]], options: dict[str, Any]) -> list
     combine = any if options.get("match", "any") == "any" else all
     include = options.get("type", "include") == "include"
     return [r for r in rows if combine(hit(r, f) for f in options["filters"]) == include]
+
+
+# ---- alert rules ---------------------------------------------------------------------------------------------
+
+_ALERT_REDUCERS = {
+    "last": lambda xs: xs[-1],
+    "max": max,
+    "min": min,
+    "sum": sum,
+    "count": len,
+    "mean": lambda xs: sum(xs) / len(xs),
+}
+
+
+def evaluate_rule(rule: dict[str, Any], run_query, now_ms: int) -> dict[tuple[tuple[str, str], ...], tuple[float, bool]]:
+    """Evaluate one provisioned alert rule (:mod:`dashboards.alerts` shape) as Grafana's alerting does, once.
+
+    ``run_query(text) -> reply`` runs InfluxQL (``epoch=ms``). The query (refId A) runs over its relative time
+    range ending at ``now_ms`` (``$timeFilter`` expanded); each returned series is one alert instance labelled
+    by its tags; the reduce expression (B, mode dropNN: nulls dropped) turns its values into one number and the
+    threshold (C) decides. Returns ``{labels: (value, firing)}``; an empty dict is Grafana's "no data".
+    """
+    data = {d["refId"]: d for d in rule["data"]}
+    query, reduce, threshold = data["A"], data["B"]["model"], data["C"]["model"]
+    rng = query["relativeTimeRange"]
+    text = expand(query["model"]["query"], from_ms=now_ms - 1000 * rng["from"], to_ms=now_ms - 1000 * rng["to"],
+                  variables={})
+    reply = run_query(text)
+    result = reply["results"][0]
+    if "error" in result:
+        raise ValueError(f"alert rule {rule['uid']}: {result['error']}\n{text}")
+    out = {}
+    evaluator = threshold["conditions"][0]["evaluator"]
+    for s in result.get("series", []):
+        labels = tuple(sorted((s.get("tags") or {}).items()))
+        values = [row[1] for row in s["values"] if row[1] is not None]
+        if not values:
+            continue
+        value = float(_ALERT_REDUCERS[reduce["reducer"]](values))
+        limit = evaluator["params"][0]
+        firing = value > limit if evaluator["type"] == "gt" else value < limit
+        out[labels] = (value, firing)
+    return out

@@ -138,6 +138,7 @@ def test_export_writes_a_provisioning_folder(tmp_path, boards, capsys):
     assert main(["dashboards", "export", str(out), "--influx-url", "http://influx:8086", "--database", "mon"]) == 0
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == [
+        "alerting/specmon-alerts.yaml",
         "dashboards/specmon.yaml",
         "dashboards/specmon/specmon-band.json",
         "dashboards/specmon/specmon-health.json",

@@ -142,3 +142,24 @@ def test_every_panel_query_runs_on_the_station_output(station_run, uid):
                 assert frame, f"{uid} {panel['title']}: transformations left nothing"
                 checked += 1
     assert checked >= 2
+
+
+def test_alert_rules_on_the_station_output(station_run):
+    """Each provisioned alert rule's query runs on what `specmon run` wrote and gives the expected instances: the
+    city's unlicensed transmitters are new cases at hn-01; a healthy station is neither silent, nor its receiver,
+    store or spool in trouble; 20 minutes after it stopped it is silent."""
+    from dashboards import alerts
+
+    influx, start_ms, end_ms, counts = station_run
+    rules = {r["uid"]: r for g in alerts.rules_document()["groups"] for r in g["rules"]}
+    run = lambda text: grafana_query(influx, DB, text)  # noqa: E731
+    last = grafana_query(influx, DB, 'SELECT last("uptime_s") FROM "station_health" WHERE "band" = \'all\'')
+    last_ms = last["results"][0]["series"][0]["values"][0][0]
+    got = {uid: grafana_sim.evaluate_rule(rule, run, last_ms + 1000) for uid, rule in rules.items()}
+    new = {dict(labels)["class"]: value for labels, (value, firing) in got["specmon-new-case"].items() if firing}
+    assert "unlicensed" in new and all(dict(k)["station"] == "hn-01" for k in got["specmon-new-case"])
+    assert got["specmon-station-silent"] and not any(f for _, f in got["specmon-station-silent"].values())
+    for uid in ("specmon-receiver-not-ok", "specmon-store-degraded", "specmon-spool-backlog", "specmon-points-lost"):
+        assert not any(f for _, f in got[uid].values()), f"{uid} fires on a healthy station: {got[uid]}"
+    silent = grafana_sim.evaluate_rule(rules["specmon-station-silent"], run, last_ms + 20 * 60_000)
+    assert {dict(k)["station"]: f for k, (_, f) in silent.items()} == {"hn-01": True}

@@ -34,14 +34,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        help="datasource minimum $__interval, about one sweep revisit (default 10s)")
 
     ex = acts.add_parser("export", help="write dashboard JSON and Grafana provisioning files into DIR",
-                         description="Write DIR/datasources/specmon-influxdb.yaml, DIR/dashboards/specmon.yaml and "
-                         "DIR/dashboards/specmon/<uid>.json. Copy DIR to Grafana's provisioning folder. Secrets "
+                         description="Write DIR/datasources/specmon-influxdb.yaml, DIR/dashboards/specmon.yaml, "
+                         "DIR/dashboards/specmon/<uid>.json and the alert rules DIR/alerting/specmon-alerts.yaml "
+                         "(new violation case, station health; docs/DASHBOARDS.md). Copy DIR to Grafana's provisioning folder. Secrets "
                          "are not written: Grafana reads SPECMON_INFLUX_USER, SPECMON_INFLUX_PASSWORD and "
                          "SPECMON_INFLUX_TOKEN from its environment.")
     ex.add_argument("dir", metavar="DIR", help="output folder (created; existing specmon files are replaced)")
     influx_options(ex, "--influx-url")
     ex.add_argument("--web-url", default=None, metavar="URL",
                     help="the station web app the case table links to (default http://localhost:8088; docs/WEB.md)")
+    ex.add_argument("--alerts-datasource", default="specmon-influxql",
+                    choices=("specmon-influxql", "specmon-influxql-token"),
+                    help="datasource the alert rules query: InfluxDB 1.x (default) or the 2.x/3.x token datasource")
+    ex.add_argument("--no-alerts", action="store_true", help="do not write the alert rules")
     ex.add_argument("--provisioning-dir", default="/etc/grafana/provisioning", metavar="PATH",
                     help="where DIR will live on the Grafana host; the dashboards provider points at "
                          "PATH/dashboards/specmon (default /etc/grafana/provisioning)")
@@ -107,6 +112,16 @@ def _settings(args):
                               min_interval=args.min_interval)
 
 
+def _alerts(args):
+    """The alert-rule document, or None with --no-alerts."""
+    if getattr(args, "no_alerts", False):
+        return None
+    from dashboards.alerts import WEB_DEFAULT, rules_document
+
+    return rules_document(datasource_uid=getattr(args, "alerts_datasource", "specmon-influxql"),
+                          web_url=getattr(args, "web_url", None) or WEB_DEFAULT)
+
+
 def run_export(args) -> int:
     from pathlib import Path
 
@@ -118,7 +133,7 @@ def run_export(args) -> int:
         raise UsageError(f"{out}: exists and is not a folder")
     boards = _render(getattr(args, "web_url", None))
     try:
-        files = write_folder(out, boards, _settings(args), args.provisioning_dir)
+        files = write_folder(out, boards, _settings(args), args.provisioning_dir, alerts=_alerts(args))
     except OSError as exc:
         raise UsageError(f"{out}: cannot write: {exc.strerror or exc}") from None
     for f in files:
