@@ -59,6 +59,20 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "(default 60; 0: only the first build)")
     a.set_defaults(func=run_service)
 
+    a = actions.add_parser("demo", help="four simulated stations into one InfluxDB, then the network cases",
+                           description="Runs four simulated stations around central Hanoi (sim://netcity, as "
+                           "deploy/network/hn-{n,e,s,w}.toml) as separate `specmon run` processes into one "
+                           "InfluxDB, builds the network cases and prints them with their locations. Without "
+                           "--influx it starts Debian's influxd on a free loopback port with a temporary data "
+                           "directory (stopped afterwards).")
+    a.add_argument("--influx", metavar="URI", help="use this InfluxDB (influx://HOST:PORT/DB) instead of a "
+                   "temporary local influxd")
+    a.add_argument("--sweeps", type=int, default=2, help="sweeps per band each station makes (default 2)")
+    a.add_argument("--dir", metavar="DIR", help="keep the configs, station stores, logs and network store here "
+                   "(default: a temporary folder, removed afterwards)")
+    a.add_argument("--json", action="store_true", help="print the cases as JSON")
+    a.set_defaults(func=run_demo)
+
     a = actions.add_parser("list", help="print the stored network cases")
     common(a, influx=False)
     a.add_argument("--json", action="store_true", help="print JSON")
@@ -106,6 +120,49 @@ def run_build(args) -> int:
         print(f"{len(rep.cases)} network cases from {rep.n_station_cases} station cases of {rep.n_stations} stations")
         for c in rep.cases:
             print("  " + describe(c))
+    return 0
+
+
+def run_demo(args) -> int:
+    import contextlib
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from station.errors import UsageError
+    from station.network.demo import create_database, local_influxd, run_stations, station_configs
+    from station.network.observations import InfluxReader
+    from station.network.service import build_once, describe
+    from station.network.store import NetworkStore, case_doc
+
+    if args.sweeps < 1:
+        raise UsageError(f"--sweeps must be >= 1, got {args.sweeps}")
+    with contextlib.ExitStack() as stack:
+        folder = Path(args.dir) if args.dir else Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="specmon-network-demo-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        if args.influx:
+            uri = args.influx
+        else:
+            url = stack.enter_context(local_influxd(folder / "influxd"))
+            uri = f"influx://{url.split('//', 1)[1]}/specmon"
+        reader = InfluxReader(uri)
+        create_database(reader)
+        print(f"demo: 4 simulated stations (hn-n, hn-e, hn-s, hn-w) -> {reader.target.masked}, "
+              f"{args.sweeps} sweeps each; files in {folder}", flush=True)
+        run_stations(station_configs(folder, uri), args.sweeps, folder)
+        store = NetworkStore(folder / "network.db")
+        try:
+            rep = build_once(reader, store, window_s=86400.0)
+        finally:
+            store.close()
+        if args.json:
+            print(json.dumps([case_doc(c) for c in rep.cases], indent=1))
+        else:
+            print(f"{len(rep.cases)} network cases from {rep.n_station_cases} station cases of "
+                  f"{rep.n_stations} stations")
+            for c in rep.cases:
+                print("  " + describe(c))
     return 0
 
 
