@@ -41,11 +41,14 @@ def test_import_nz_rsm_to_json_then_check(capsys, tmp_path):
     assert main(["register", "import", *pages, "--format", "nz-rsm", "--out", str(out), "--channel-width", "25k",
                  "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "1345 rows read, 1345 assignments loaded, 0 bad rows rejected" in text
-    assert f"wrote 1345 assignments to {out}" in text
+    # the operator's --channel-width is used (and marked); rows with no tolerance rule are left out and counted
+    assert "1345 rows read, 941 assignments loaded, 0 bad rows rejected" in text
+    assert "404 rows skipped (no tolerance (source gives none, no Appendix 2 rule for it): 404)" in text
+    assert f"wrote 941 assignments to {out}" in text
     reg = load_register(out)
-    assert reg.errors == () and len(reg.assignments) == 1345  # warnings: the real register repeats rows
-    assert all(a.channel_width_hz == 25e3 for a in reg.assignments)
+    assert reg.errors == () and len(reg.assignments) == 941  # warnings: the real register repeats rows
+    assert all(a.channel_width_hz == 25e3 and a.bandwidth_basis == "operator: --channel-width"
+               for a in reg.assignments)
     assert main(["register", "import", *pages, "--format", "nz-rsm", "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
 
@@ -56,8 +59,9 @@ def test_import_ourairports_reports_bad_rows_and_writes_good(capsys, tmp_path):
     assert main(["register", "import", str(src), "--format", "ourairports", "--out", str(out)]) == 4
     text = capsys.readouterr().out
     assert "frequency_mhz: '0' must be positive" in text or "frequency_mhz: '0.0' must be positive" in text
+    assert "2327 assignments flagged (bandwidth unknown: 2327)" in text
     reg = load_register(out)
-    assert reg.problems == () and len(reg.assignments) > 29000
+    assert reg.problems == () and len(reg.assignments) == 28753
 
 
 def test_import_usage_errors(capsys, tmp_path):

@@ -36,17 +36,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
     i = actions.add_parser("import", help="convert a real register to the canonical CSV/JSON",
                            description="Read FILE(s) in --format and write the canonical register to --out "
                            "(.json -> JSON, else CSV). Rows that cannot be used are reported (file:line:column) "
-                           "and counted; rows skipped on purpose (e.g. receive-only) are counted by reason.")
+                           "and counted; rows skipped on purpose (e.g. receive-only, no tolerance) are counted by "
+                           "reason; rows whose source gives no bandwidth are flagged (warning) and imported with "
+                           "bandwidth unknown, never given a default width.")
     i.add_argument("files", metavar="FILE", nargs="+", help="input file(s); nz-rsm takes several API pages")
     i.add_argument("--format", required=True, choices=FORMATS, help="input format")
     i.add_argument("--out", required=True, metavar="FILE", help="output register (.csv or .json)")
     i.add_argument("--sites", metavar="FILE",
                    help="acma: the RRL site.csv; ourairports: airports.csv (coordinates for the assignments)")
     i.add_argument("--channel-width", metavar="BW",
-                   help="channel width where the source gives none, e.g. 12.5k (default: nz-rsm/acma 12.5k, "
-                   "ourairports 25k)")
-    i.add_argument("--tolerance-ppm", type=float, default=5.0, metavar="PPM",
-                   help="frequency tolerance where the source gives none (default 5 ppm)")
+                   help="your channel width for rows whose source gives no bandwidth, e.g. 12.5k, marked "
+                   "'operator' in each row (default: none: such rows are flagged and imported with bandwidth "
+                   "unknown, their frequency judged, their bandwidth not; docs/REGISTER.md)")
+    i.add_argument("--tolerance-ppm", type=float, default=None, metavar="PPM",
+                   help="your frequency tolerance for rows whose source gives none, marked 'operator' in each row "
+                   "(default: the ITU-R RR Appendix 2 rule for the row's category of station; a row with no rule "
+                   "is flagged and left out)")
     i.add_argument("--mobile-radius-km", type=float, default=30.0, metavar="KM",
                    help="acma: service radius of mobiles transmitting on a site's receive frequency (default 30)")
     i.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -113,7 +118,7 @@ def run_import(args) -> int:
     if args.sites and args.format not in ("acma", "ourairports"):
         raise UsageError(f"--sites applies to --format acma or ourairports, not {args.format}")
     width = parse_positive_hz(args.channel_width, what="--channel-width") if args.channel_width else None
-    if args.tolerance_ppm < 0 or args.mobile_radius_km < 0:
+    if (args.tolerance_ppm is not None and args.tolerance_ppm < 0) or args.mobile_radius_km < 0:
         raise UsageError("--tolerance-ppm and --mobile-radius-km must be >= 0")
     options = ImportOptions(channel_width_hz=width, tolerance_ppm=args.tolerance_ppm,
                             mobile_radius_m=args.mobile_radius_km * 1e3,

@@ -444,7 +444,9 @@ class ComplianceChecker:
         else:
             how = (
                 f"centre {_mhz(em.center_hz)} is {off / 1e3:+.2f} kHz from {_mhz(a.center_hz)} (tolerance "
-                f"+/-{_khz(tol)}), occupied {_khz(em.bandwidth_hz)} vs necessary {_khz(a.bandwidth_hz)}"
+                f"+/-{_khz(tol)}), occupied {_khz(em.bandwidth_hz)} vs "
+                + ("bandwidth unknown, not judged (the register gives none)" if a.bandwidth_unknown
+                   else f"necessary {_khz(a.bandwidth_hz)}")
             )
         reason = (
             f"licensed by {a.licence} ({a.licensee}, {a.service}){extra}: {how}; valid "

@@ -16,6 +16,8 @@ from detectors.records import Emission
 
 #: assignment status values (lower case); others are rejected by the register loader
 STATUSES = ("current", "expired", "cancelled", "suspended", "pending")
+#: ``Assignment.bandwidth_basis`` of a row whose register gives no bandwidth (docs/REGISTER.md)
+BANDWIDTH_UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,14 @@ class Assignment:
         True for a block assignment (lower/upper edges given in the register).
     source : str
         ``file:line`` the assignment came from.
+    bandwidth_basis : str
+        Where the bandwidth came from (``source: BANDWIDTH column (kHz)``, ``ICAO Annex 10 8.33 kHz channel``,
+        ...), or ``"unknown"``: the register licenses the frequency but gives no bandwidth, so the checker
+        matches the frequency within the tolerance and judges no bandwidth (no excess_bandwidth finding).
+        Empty: given in the canonical file (designator or channel_khz).
+    tolerance_basis : str
+        Where the tolerance came from, e.g. ``ITU-R RR Appendix 2: land stations 470-2450 MHz, 20 ppm``;
+        empty: given in the canonical file.
     """
 
     licence: str
@@ -85,10 +95,18 @@ class Assignment:
     status: str = "current"
     block: bool = False
     source: str = ""
+    bandwidth_basis: str = ""
+    tolerance_basis: str = ""
+
+    @property
+    def bandwidth_unknown(self) -> bool:
+        """True when the register licenses the frequency without a bandwidth (``bandwidth_basis`` unknown)."""
+        return self.bandwidth_basis == BANDWIDTH_UNKNOWN
 
     @property
     def bandwidth_hz(self) -> float:
-        """Bandwidth the channel spans: the necessary bandwidth, else the channel width, else 0 (Hz)."""
+        """Bandwidth the channel spans: the necessary bandwidth, else the channel width, else 0 (Hz; 0 also when
+        the bandwidth is unknown: the channel is then the frequency +/- the tolerance, no bandwidth judged)."""
         if self.block:
             return float(self.channel_width_hz or 0.0)
         return float(self.necessary_bandwidth_hz or self.channel_width_hz or 0.0)
@@ -116,7 +134,8 @@ class Assignment:
 
     def label(self) -> str:
         """Short description for reasons: ``LIC-1 (Licensee, 150.125000 MHz 11K0F3E)``."""
-        what = self.designator or (f"{self.bandwidth_hz / 1e3:g} kHz" if self.bandwidth_hz else "no bandwidth")
+        what = self.designator or (f"{self.bandwidth_hz / 1e3:g} kHz" if self.bandwidth_hz else
+                                   "bandwidth unknown, not judged" if self.bandwidth_unknown else "no bandwidth")
         return f"{self.licence} ({self.licensee}, {self.center_hz / 1e6:.6f} MHz {what})"
 
 

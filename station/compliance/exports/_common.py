@@ -176,6 +176,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reg_valid_from": ("valid from", "hiệu lực từ"),
     "reg_valid_to": ("valid to", "hiệu lực đến"),
     "reg_status": ("status", "tình trạng"),
+    "reg_bandwidth_basis": ("bandwidth from", "nguồn gốc băng thông"),
+    "reg_tolerance_basis": ("tolerance from", "nguồn gốc dung sai"),
     "truncated": ("characters; full text in the CSV/XLSX export", "ký tự; toàn văn trong tệp CSV/XLSX"),
 }
 

@@ -11,14 +11,20 @@ from pathlib import Path
 
 from station.compliance.records import Assignment
 from station.compliance.register._readers import _CsvTable, _open_text
-from station.compliance.register.model import _MAX_FREQ_MHZ, Problem, RegisterFile, _num
+from station.compliance.register._settle import Settler
+from station.compliance.register.model import (
+    _MAX_FREQ_MHZ,
+    MAX_CHANNEL_KHZ,
+    MIN_CHANNEL_KHZ,
+    Problem,
+    RegisterFile,
+    _num,
+)
 from station.compliance.register.options import ImportOptions
 from station.errors import DataError
 
 #: one extract file per import
 SEVERAL_FILES = False
-#: channel width when neither the row's BANDWIDTH nor ``ImportOptions.channel_width_hz`` gives one (Hz)
-DEFAULT_CHANNEL_HZ = 12_500.0
 
 
 def _load_acma_sites(path: Path) -> tuple[dict[str, tuple[float, float, str]], list[Problem]]:
@@ -44,7 +50,12 @@ def import_acma(path: str | os.PathLike, options: ImportOptions = ImportOptions(
     """ACMA RRL extracts: ``LICENSE_NO,TOWER_TX_FREQ,TOWER_RX_FREQ,SITE_NO`` or ``SITE_ID,TOWER_TX,TOWER_RX,
     BANDWIDTH`` (MHz; bandwidth kHz). Each row gives the tower's transmit frequency at the site and, when
     present, the mobiles' transmit frequency (the tower's receive frequency) as an area assignment of
-    ``options.mobile_radius_m`` around the site. ``options.sites``: the RRL site.csv for coordinates."""
+    ``options.mobile_radius_m`` around the site. ``options.sites``: the RRL site.csv for coordinates.
+
+    Bandwidth: the row's BANDWIDTH (kHz) when the extract has the column; the frequencies extract has none, so
+    its rows are flagged 'bandwidth unknown' (unless ``options.channel_width_hz``). Tolerance: none in the
+    extracts; the Appendix 2 rule for a land station (tower transmit) or a land mobile station (tower receive)
+    at the frequency, unless ``options.tolerance_ppm``."""
     path = Path(path)
     table = _CsvTable(path, _open_text(path), known=None, required=())
     cols = set(table.col_of)
@@ -62,7 +73,7 @@ def import_acma(path: str | os.PathLike, options: ImportOptions = ImportOptions(
     if options.sites is not None:
         sites, site_problems = _load_acma_sites(Path(options.sites))
         table.problems.extend(site_problems)
-    default_width = options.channel_width_hz or DEFAULT_CHANNEL_HZ
+    settler = Settler(options)
     out: list[Assignment] = []
     skipped: Counter = Counter()
     for line, row in table.rows:
@@ -86,10 +97,10 @@ def import_acma(path: str | os.PathLike, options: ImportOptions = ImportOptions(
 
         tx = freq_of(tx_col, True)
         rx = freq_of(rx_col, False)
-        width = default_width
+        width = None
         if bw_col and get(bw_col):
             try:
-                width = _num(get(bw_col), positive=True) * 1e3
+                width = _num(get(bw_col), positive=True, lo=MIN_CHANNEL_KHZ, hi=MAX_CHANNEL_KHZ) * 1e3
             except ValueError as exc:
                 table.problem(line, bw_col, str(exc))
                 ok = False
@@ -108,17 +119,30 @@ def import_acma(path: str | os.PathLike, options: ImportOptions = ImportOptions(
                 table.problem(line, site_col, f"site {site_id} is not in {options.sites}; imported without coordinates",
                               "warning")
         licence = f"ACMA-{get(lic_col)}" if lic_col else f"ACMA-site{site_id or '-none'}-{get(tx_col)}"
-        common = dict(licensee="", service="land mobile (ACMA RRL)", channel_width_hz=width,
-                      tolerance_ppm=options.tolerance_ppm, source=f"{table.path}:{line}")
-        out.append(Assignment(licence=licence, station_name=site_name, center_hz=tx * 1e6, latitude_deg=lat,
-                           longitude_deg=lon, **common))
+        common = dict(licensee="", service="land mobile (ACMA RRL)", source=f"{table.path}:{line}")
+        bw = dict(bandwidth_hz=width, bandwidth_basis=f"source: {bw_col.upper()} column (kHz)" if bw_col else "",
+                  no_bandwidth_why=f"the extract has no bandwidth or emission designator column "
+                  f"({','.join(h.upper() for h in table.header if h)})")
+
+        def warn(message: str, col: str) -> None:
+            table.problem(line, col, message, "warning")
+
+        settled = settler.settle(tx, warn=lambda m: warn(m, tx_col), category="land", **bw)
+        if settled is not None:
+            out.append(Assignment(licence=licence, station_name=site_name, center_hz=tx * 1e6, latitude_deg=lat,
+                                  longitude_deg=lon, **common, **settled.fields()))
         if rx is not None and abs(rx - tx) > 1e-9:
-            out.append(Assignment(licence=licence, station_name=f"mobiles of {site_name}", center_hz=rx * 1e6,
-                               latitude_deg=lat, longitude_deg=lon,
-                               radius_m=options.mobile_radius_m if lat is not None else None, **common))
+            settled = settler.settle(rx, warn=lambda m: warn(m, rx_col), category="land mobile", **bw)
+            if settled is not None:
+                out.append(Assignment(licence=licence, station_name=f"mobiles of {site_name}", center_hz=rx * 1e6,
+                                      latitude_deg=lat, longitude_deg=lon,
+                                      radius_m=options.mobile_radius_m if lat is not None else None, **common,
+                                      **settled.fields()))
         elif rx is not None:
             skipped["receive frequency equals transmit (simplex)"] += 1
-    return RegisterFile(table.path, "acma", tuple(out), tuple(table.problems), len(table.rows), dict(skipped))
+    skipped.update(settler.skipped)
+    return RegisterFile(table.path, "acma", tuple(out), tuple(table.problems), len(table.rows), dict(skipped),
+                        dict(settler.flagged))
 
 
 def read(paths: Sequence[str | os.PathLike], options: ImportOptions) -> RegisterFile:

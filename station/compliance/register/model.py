@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache, partial
 
 from station.compliance.designator import parse_designator
-from station.compliance.records import STATUSES, Assignment
+from station.compliance.records import BANDWIDTH_UNKNOWN, STATUSES, Assignment
 from station.errors import DataError
 from station.redact import shorten, shown
 
@@ -41,6 +41,8 @@ COLUMNS = (
     "valid_from",
     "valid_to",
     "status",
+    "bandwidth_basis",
+    "tolerance_basis",
 )
 _MAX_FREQ_MHZ = 3_000_000.0  # 3000 GHz: the top of the ITU RR frequency allocation table
 #: plausible ranges of the other numeric columns (docs/REGISTER.md): a value outside is a typo or an attack, and a
@@ -77,6 +79,7 @@ class RegisterFile:
     problems: tuple[Problem, ...]
     rows_read: int  # data rows seen (good + bad + skipped)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> rows deliberately not imported
+    flagged: dict[str, int] = field(default_factory=dict)  # reason -> rows imported in a flagged state (importers)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -105,6 +108,10 @@ class RegisterFile:
         )
         if skipped:
             text += f", {skipped} rows skipped (" + ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items())) + ")"
+        flagged = sum(self.flagged.values())
+        if flagged:
+            text += (f", {flagged} assignments flagged (" + ", ".join(f"{k}: {v}" for k, v in sorted(self.flagged.items()))
+                     + ")")
         return text
 
     def raise_for_errors(self) -> None:
@@ -202,6 +209,10 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
         errs.append(("power_reference", f"{shown(get('power_reference'))} is not 'erp' or 'eirp'"))
     vfrom = parse("valid_from", _when, False)
     vto = parse("valid_to", _when, True)
+    bw_basis = get("bandwidth_basis")
+    if bw_basis.lower() == BANDWIDTH_UNKNOWN:
+        bw_basis = BANDWIDTH_UNKNOWN
+    tol_basis = get("tolerance_basis")
     status = (get("status") or "current").lower()
     if status not in STATUSES:
         errs.append(("status", f"{shown(get('status'))} is not one of {', '.join(STATUSES)}"))
@@ -219,15 +230,23 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
                 errs.append(("frequency_mhz", f"{freq:g} lies outside lower_mhz-upper_mhz {lower:g}-{upper:g}"))
     if freq is None and not block and not any(f in ("frequency_mhz", "lower_mhz", "upper_mhz") for f, _ in errs):
         errs.append(("frequency_mhz", "is empty: give frequency_mhz, or lower_mhz and upper_mhz"))
-    if (
+    has_bw = channel is not None or (des is not None and des.necessary_bandwidth_hz is not None)
+    if bw_basis == BANDWIDTH_UNKNOWN:
+        if block or has_bw:
+            errs.append(("bandwidth_basis", "is 'unknown' but the row gives a bandwidth (designator, channel_khz or "
+                         "block edges)"))
+        elif tol_hz is None and tol_ppm is None and not any(f.startswith("tolerance") for f, _ in errs):
+            errs.append(("bandwidth_basis", "'unknown' needs tolerance_hz or tolerance_ppm: the checker matches the "
+                         "licensed frequency within its tolerance"))
+    elif (
         not block
         and lower is None
         and upper is None
-        and channel is None
-        and (des is None or des.necessary_bandwidth_hz is None)
+        and not has_bw
         and not any(f in ("designator", "channel_khz") for f, _ in errs)
     ):
-        errs.append(("designator", "no bandwidth: give a designator with bandwidth (e.g. 16K0F3E) or channel_khz"))
+        errs.append(("designator", "no bandwidth: give a designator with bandwidth (e.g. 16K0F3E) or channel_khz "
+                     "(or bandwidth_basis 'unknown' with a tolerance: frequency licensed, bandwidth not judged)"))
     if tol_hz is not None and tol_ppm is not None:
         errs.append(("tolerance_ppm", "give tolerance_hz or tolerance_ppm, not both"))
     if (lat is None) != (lon is None) and not any(f in ("latitude", "longitude") for f, _ in errs):
@@ -266,6 +285,8 @@ def assignment_from_fields(fields: Mapping[str, str], source: str) -> Assignment
         status=status,
         block=block,
         source=source,
+        bandwidth_basis=bw_basis,
+        tolerance_basis=tol_basis,
     )
 
 
@@ -312,4 +333,6 @@ def assignment_to_fields(a: Assignment) -> dict[str, str]:
         "valid_from": when(a.valid_from, False),
         "valid_to": when(a.valid_to, True),
         "status": a.status,
+        "bandwidth_basis": a.bandwidth_basis,
+        "tolerance_basis": a.tolerance_basis,
     }

@@ -11,23 +11,40 @@ from pathlib import Path
 
 from station.compliance.records import Assignment
 from station.compliance.register._readers import _JsonDoc, _open_text
+from station.compliance.register._settle import Settler
 from station.compliance.register.model import _MAX_FREQ_MHZ, Problem, RegisterFile, _num
 from station.compliance.register.options import ImportOptions
 from station.redact import shown
 
 #: the API pages of one register come as several files, read together
 SEVERAL_FILES = True
-#: channel width when ``ImportOptions.channel_width_hz`` is None (Hz): the API gives no bandwidth
-DEFAULT_CHANNEL_HZ = 12_500.0
+#: NZ RSM ``licenceType`` -> the ITU-R RR Appendix 2 category of station it names (docs/REGISTER.md); a type not
+#: listed names none (spectrum licences, satellite, general user, amateur, ...): its row gets no rule tolerance
+LICENCE_CATEGORY = {
+    "Land Simplex": "base", "Land Simplex Govt. use only": "base", "Land Simplex - General Channels": "base",
+    "Land Repeater": "base", "Paging": "base", "PRS Repeater": "base",
+    "Land Mobile - Mobile Transmit": "land mobile", "PRS - Mobile Transmit": "land mobile",
+    "Fixed >=1 GHz (Bi-directional)": "fixed", "Fixed Bi-directional Point-to-Multipoint": "fixed",
+    "Fixed <1 GHz; BW <=50 kHz (Bi-directional)": "fixed", "Fixed <1 GHz; BW <=50 kHz (Uni-directional)": "fixed",
+    "Fixed < 1GHz; BW >50kHz (Uni-directional)": "fixed", "Fixed Television Outside Broadcast 7G Band": "fixed",
+    "Maritime Coast Station": "coast", "Maritime Repeater": "coast", "Maritime Mobile - Mobile Transmit": "ship",
+    "Aero Base (Route)": "aeronautical", "Aero Base (Off Route)": "aeronautical",
+    "Radiodet - Radio Beacons (VOR, NDB, ILS)": "radiodetermination", "Radar (Other)": "radiodetermination",
+    "Two Frequency (SSR, DME)": "radiodetermination",
+}
+#: ``licenceType`` of a spectrum licence (management-right) record: one frequency per site, no block edges
+SPECTRUM_LICENCE_TYPE = "Other (Spectrum)"
 _NZ_STATUS = {"current": "current", "expired": "expired", "cancelled": "cancelled", "suspended": "suspended",
               "declined": "cancelled", "incomplete": "pending", "planned": "pending", "registered": "current"}
 
 
 def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = ImportOptions()) -> RegisterFile:
     """NZ RSM Register of Radio Frequencies API pages (``{"items": [...]}``; frequency MHz, gridReference
-    'lat lon' NZGD2000). RX-only rows are skipped and counted; the API gives no bandwidth or tolerance, so
-    ``options`` supply them."""
-    width = options.channel_width_hz or DEFAULT_CHANNEL_HZ
+    'lat lon' NZGD2000). RX-only rows are skipped and counted. The API items have no emission designator,
+    bandwidth or tolerance field (``channel`` is a channel NAME): every row is flagged 'bandwidth unknown' unless
+    ``options.channel_width_hz``; its tolerance is the Appendix 2 rule of its licence type's category
+    (:data:`LICENCE_CATEGORY`) or ``options.tolerance_ppm``, else the row is flagged and left out."""
+    settler = Settler(options)
     out: list[Assignment] = []
     problems: list[Problem] = []
     skipped: Counter = Counter()
@@ -88,16 +105,33 @@ def import_nz_rsm(paths: Iterable[str | os.PathLike], options: ImportOptions = I
                 continue
             location = str(item.get("location") or "")
             channel = str(item.get("channel") or "")
+            kind = str(item.get("licenceType") or "")
+            why_cat = (f"licence type {kind!r} names no category of station"
+                       if kind != SPECTRUM_LICENCE_TYPE else
+                       "a spectrum licence record: the API page gives one frequency per site, not the block's edges "
+                       "or the station class; add the block as lower_mhz/upper_mhz from the Register of Spectrum "
+                       "Licences")
+
+            def warn(message: str, _line=line, _col=col) -> None:
+                problems.append(Problem(doc.path, _line, _col, message, "warning"))
+
+            settled = settler.settle(
+                float(freq), warn=warn, category=LICENCE_CATEGORY.get(kind), no_category_why=why_cat,
+                no_bandwidth_why="the NZ RSM API item has no emission designator or bandwidth field"
+                + (f"; channel {shown(channel)} is a channel name" if channel else ""))
+            if settled is None:
+                continue
             out.append(
                 Assignment(
                     licence=f"NZ-{lic}", licensee=str(item.get("licensee") or ""),
-                    service=str(item.get("licenceType") or ""),
-                    station_name=f"{location} [{channel}]" if channel else location,
-                    center_hz=float(freq) * 1e6, channel_width_hz=width, tolerance_ppm=options.tolerance_ppm,
-                    latitude_deg=lat, longitude_deg=lon, status=status, source=f"{doc.path}:{line}",
+                    service=kind, station_name=f"{location} [{channel}]" if channel else location,
+                    center_hz=float(freq) * 1e6, latitude_deg=lat, longitude_deg=lon, status=status,
+                    source=f"{doc.path}:{line}", **settled.fields(),
                 )
             )
-    return RegisterFile(", ".join(names), "nz-rsm", tuple(out), tuple(problems), n, dict(skipped))
+    skipped.update(settler.skipped)
+    return RegisterFile(", ".join(names), "nz-rsm", tuple(out), tuple(problems), n, dict(skipped),
+                        dict(settler.flagged))
 
 
 def read(paths: Iterable[str | os.PathLike], options: ImportOptions) -> RegisterFile:

@@ -13,10 +13,13 @@ class ImportOptions:
     Parameters
     ----------
     channel_width_hz : float or None, Hz
-        Channel width of every imported assignment whose source gives none. None: the format's default
-        (``DEFAULT_CHANNEL_HZ`` of its importer module: 12.5 kHz for nz-rsm and acma, 25 kHz for ourairports).
-    tolerance_ppm : float, ppm of the centre frequency
-        Frequency tolerance of every imported assignment (the real registers give none).
+        The operator's channel width for every imported row whose source gives no bandwidth (marked
+        ``operator: --channel-width`` in the row). None (default): such rows are flagged and imported with
+        bandwidth unknown (docs/REGISTER.md); there is no built-in default width.
+    tolerance_ppm : float or None, ppm of the centre frequency
+        The operator's frequency tolerance for every row whose source gives none (marked ``operator:
+        --tolerance-ppm``). None (default): the ITU-R RR Appendix 2 rule for the row's category of station, else
+        the row is flagged and left out.
     mobile_radius_m : float, m
         ACMA: service radius around the site of the mobiles that transmit on the site's receive frequency.
     sites : Path or None
@@ -24,6 +27,6 @@ class ImportOptions:
     """
 
     channel_width_hz: float | None = None
-    tolerance_ppm: float = 5.0
+    tolerance_ppm: float | None = None
     mobile_radius_m: float = 30_000.0
     sites: Path | None = None
