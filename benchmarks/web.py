@@ -4,10 +4,18 @@ station's resident memory in each case.
 
     .venv/bin/python -m benchmarks.web            # prints the figures; commit them as benchmarks/web.txt
 
-Each case is a real `specmon run` on the simulated city (bands vhf + fm back to back, revisit 0.2 s, evidence
-off so captures do not add noise), run ROUNDS times interleaved (A B C A B C ...) so drifts of the shared
-machine hit every case alike. Per-hop time = sweep duration_s / hops from the station's own log lines
-(receive + dsp + detect + compliance + sinks). The two clients run in a separate process, as browsers would.
+Every run is a real `specmon run` on the simulated city (bands vhf + fm back to back, revisit 0.2 s, evidence
+off so captures do not add noise). Per-hop time = the sweep's duration_s / hops from the station's own log lines.
+The shared machine's load drifts by +/-20 % between runs, more than the effect sought, so both comparisons are
+paired at a short time scale and summarised by medians, never by one run against another:
+
+1. Two live browsers vs none, in ONE station process: a client process connects two WebSocket clients for
+   TOGGLE_S seconds, disconnects them for TOGGLE_S, and so on (A/B/A/B...). Each sweep is stamped with the time
+   its log line arrives and assigned to the clients-on or clients-off window it falls in (sweeps within
+   SETTLE_S of a toggle are dropped). Per on-window: ratio of its median per-hop time to the median of the two
+   adjacent off-windows; the figure is the median of these ratios with a bootstrap 95 % interval.
+2. Web app on (idle) vs off: separate processes, interleaved A/B/A/B for ROUNDS rounds; per B run the ratio to
+   the mean of the A runs before and after it; median ratio with its bootstrap interval.
 """
 
 from __future__ import annotations
@@ -22,8 +30,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DURATION_S = 30
-ROUNDS = 3
+DURATION_S = 25  # one run of the web on/off comparison
+ROUNDS = 8  # A/B rounds of the web on/off comparison
+TOGGLE_DURATION_S = 300  # the clients on/off run
+TOGGLE_S = 10.0  # clients connected / disconnected for this long, alternately
+SETTLE_S = 1.0  # sweeps this close to a toggle are dropped
+WARMUP_S = 8.0  # start-up (numba cache, first sweeps) left out
 
 CONFIG = """
 [station]
@@ -65,23 +77,25 @@ port = {port}
 """
 
 CLIENTS = r"""
-import asyncio, sys, aiohttp
+import asyncio, sys, time, aiohttp
 async def one(url, counts, i):
-    while True:
-        try:
-            async with aiohttp.ClientSession() as s:
-                async with s.ws_connect(url) as ws:
-                    async for msg in ws:
-                        counts[i] += len(msg.data)
-        except aiohttp.ClientError:
-            await asyncio.sleep(0.2)
-async def main(url, seconds):
+    async with aiohttp.ClientSession() as s:
+        async with s.ws_connect(url) as ws:
+            async for msg in ws:
+                counts[i] += len(msg.data)
+async def main(url, toggle, total):
     counts = [0, 0]
-    tasks = [asyncio.ensure_future(one(url, counts, i)) for i in range(2)]
-    await asyncio.sleep(seconds)
-    print(counts[0], counts[1])
-    for t in tasks: t.cancel()
-asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+    end = time.monotonic() + total
+    while time.monotonic() < end:
+        tasks = [asyncio.ensure_future(one(url, counts, i)) for i in range(2)]
+        print("on", time.monotonic(), flush=True)
+        await asyncio.sleep(toggle)
+        for t in tasks: t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        print("off", time.monotonic(), flush=True)
+        await asyncio.sleep(toggle)
+    print("bytes", counts[0] + counts[1], flush=True)
+asyncio.run(main(sys.argv[1], float(sys.argv[2]), float(sys.argv[3])))
 """
 
 SWEEP = re.compile(r"sweep band=(\w+) sweep=(\d+) hops=(\d+) duration_s=([0-9.]+)")
@@ -105,56 +119,111 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def run_case(web: bool, clients: bool) -> dict:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp) / "bench.toml"
-        cfg.write_text(CONFIG.format(web="true" if web else "false", port=port))
-        env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1")
-        log = Path(tmp) / "log"
-        proc = subprocess.Popen([sys.executable, "-m", "station", "run", "--config", str(cfg), "--sweeps", "0",
-                                 "--duration", str(DURATION_S), "--tui", "off"], cwd=tmp, env=env,
-                                stdout=log.open("w"), stderr=subprocess.STDOUT)
-        cl = None
-        if clients:
-            time.sleep(3)
-            cl = subprocess.Popen([sys.executable, "-c", CLIENTS, f"ws://127.0.0.1:{port}/ws", str(DURATION_S - 6)],
-                                  stdout=subprocess.PIPE, text=True)
-        rss = []
-        t_end = time.monotonic() + DURATION_S + 30
-        while proc.poll() is None and time.monotonic() < t_end:
-            time.sleep(2)
+def station(web: bool, duration_s: float, tmp: str, port: int) -> subprocess.Popen:
+    cfg = Path(tmp) / "bench.toml"
+    cfg.write_text(CONFIG.format(web="true" if web else "false", port=port))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "station", "run", "--config", str(cfg), "--sweeps", "0",
+                             "--duration", str(duration_s), "--tui", "off"], cwd=tmp, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+
+def follow(proc: subprocess.Popen, started: float) -> tuple[list[tuple[float, float]], list[float]]:
+    """Read the station's log as it comes: [(arrival monotonic time, per-hop ms)] after the warm-up, and the RSS
+    samples (MB) taken along the way."""
+    sweeps: list[tuple[float, float]] = []
+    rss: list[float] = []
+    for line in proc.stdout:
+        now = time.monotonic()
+        m = SWEEP.search(line)
+        if m and now - started > WARMUP_S and int(m.group(3)) > 0:
+            sweeps.append((now, 1e3 * float(m.group(4)) / int(m.group(3))))
             r = rss_mb(proc.pid)
             if r:
                 rss.append(r)
-        proc.wait(60)
-        received = cl.communicate(timeout=60)[0].split() if cl else []
-        text = log.read_text()
-    per_hop = [float(m.group(4)) / int(m.group(3)) for m in SWEEP.finditer(text) if int(m.group(2)) > 2]
-    return {"per_hop_ms": 1e3 * statistics.median(per_hop), "sweeps": len(per_hop),
-            "rss_mb": max(rss) if rss else float("nan"), "bytes": sum(int(x) for x in received)}
+    proc.wait(60)
+    return sweeps, rss
+
+
+def bootstrap_ci(ratios: list[float], n: int = 4000) -> tuple[float, float]:
+    import random
+
+    rng = random.Random(1)
+    meds = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(n))
+    return meds[int(0.025 * n)], meds[int(0.975 * n)]
+
+
+def run_onoff() -> dict:
+    """Web off (A) vs web on without browser (B), separate processes, A B A B ... A."""
+    runs: list[tuple[str, float, float]] = []
+    order = ["off", "on"] * ROUNDS + ["off"]
+    for k, case in enumerate(order):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.monotonic()
+            proc = station(case == "on", DURATION_S, tmp, free_port())
+            sweeps, rss = follow(proc, started)
+        hop = statistics.median(h for _, h in sweeps)
+        runs.append((case, hop, max(rss) if rss else float("nan")))
+        print(f"run {k + 1}/{len(order)} web {case}: per-hop {hop:.2f} ms, {len(sweeps)} sweeps", file=sys.stderr)
+    ratios = [runs[i][1] / (0.5 * (runs[i - 1][1] + runs[i + 1][1])) for i in range(1, len(runs) - 1, 2)]
+    return {"runs": runs, "ratios": ratios}
+
+
+def run_toggle() -> dict:
+    """One station with the web app; two clients toggled on/off every TOGGLE_S."""
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        started = time.monotonic()
+        proc = station(True, TOGGLE_DURATION_S, tmp, port)
+        time.sleep(WARMUP_S)
+        cl = subprocess.Popen([sys.executable, "-c", CLIENTS, f"ws://127.0.0.1:{port}/ws", str(TOGGLE_S),
+                               str(TOGGLE_DURATION_S - WARMUP_S - 2 * TOGGLE_S)], stdout=subprocess.PIPE, text=True)
+        sweeps, rss = follow(proc, started)
+        out = cl.communicate(timeout=120)[0].split("\n")
+    toggles = [(line.split()[0], float(line.split()[1])) for line in out if line.startswith(("on ", "off "))]
+    sent = next((int(line.split()[1]) for line in out if line.startswith("bytes ")), 0)
+    windows = []  # (state, [per-hop ms])
+    for (state, t0), (_, t1) in zip(toggles, toggles[1:]):
+        windows.append((state, [h for t, h in sweeps if t0 + SETTLE_S <= t < t1 - 0.1]))
+    ratios = []
+    for i in range(1, len(windows) - 1):
+        state, hops = windows[i]
+        before, after = windows[i - 1][1], windows[i + 1][1]
+        if state == "on" and hops and before and after:
+            ratios.append(statistics.median(hops) / (0.5 * (statistics.median(before) + statistics.median(after))))
+    on = [h for s, hs in windows if s == "on" for h in hs]
+    off = [h for s, hs in windows if s == "off" for h in hs]
+    return {"ratios": ratios, "on": on, "off": off, "rss": max(rss) if rss else float("nan"), "sent_mb": sent / 1e6,
+            "windows": len(windows)}
 
 
 def main() -> None:
-    cases = {"web off": (False, False), "web on, no browser": (True, False), "web on, 2 live browsers": (True, True)}
-    results: dict[str, list[dict]] = {k: [] for k in cases}
-    for r in range(ROUNDS):
-        for name, (web, clients) in cases.items():
-            results[name].append(run_case(web, clients))
-            print(f"round {r + 1} {name}: {results[name][-1]}", file=sys.stderr)
-    base = statistics.median(x["per_hop_ms"] for x in results["web off"])
-    print(f"benchmarks/web.py: `specmon run` on sim://city (vhf 9 hops + fm 12 hops, revisit 0.2 s), {DURATION_S} s "
-          f"per run, {ROUNDS} interleaved rounds; median per-hop time of the sweeps after the 2nd of each band")
-    print(f"{'case':<26} {'per-hop ms':>10} {'vs off':>8} {'sweeps':>7} {'peak RSS MB':>12} {'WS MB sent':>11}")
-    for name, rs in results.items():
-        hop = statistics.median(x["per_hop_ms"] for x in rs)
-        rss = statistics.median(x["rss_mb"] for x in rs)
-        sent = statistics.median(x["bytes"] for x in rs) / 1e6
-        print(f"{name:<26} {hop:10.2f} {100 * (hop / base - 1):+7.1f}% {sum(x['sweeps'] for x in rs):7d} "
-              f"{rss:12.1f} {sent:11.2f}")
-    print("per round (per-hop ms): " + "; ".join(f"{k}: " + ", ".join(f"{x['per_hop_ms']:.2f}" for x in v)
-                                                 for k, v in results.items()))
+    toggle = run_toggle()
+    onoff = run_onoff()
+    print(f"benchmarks/web.py: `specmon run` on sim://city (vhf 9 hops + fm 12 hops, revisit 0.2 s), one DSP thread; "
+          f"per-hop time = sweep duration_s / hops from the station's log")
+    print()
+    r, (lo, hi) = statistics.median(toggle["ratios"]), bootstrap_ci(toggle["ratios"])
+    print(f"1. two live WebSocket clients vs none, one station process, clients on/off every {TOGGLE_S:.0f} s for "
+          f"{TOGGLE_DURATION_S} s ({toggle['windows']} windows, {len(toggle['ratios'])} on-windows each paired with "
+          f"its neighbours)")
+    print(f"   per-hop ms median: clients off {statistics.median(toggle['off']):.2f} ({len(toggle['off'])} sweeps), "
+          f"on {statistics.median(toggle['on']):.2f} ({len(toggle['on'])} sweeps); {toggle['sent_mb']:.1f} MB sent")
+    print(f"   paired ratio on/off: median {100 * (r - 1):+.1f} % (bootstrap 95 % interval {100 * (lo - 1):+.1f} % .. "
+          f"{100 * (hi - 1):+.1f} %); peak RSS {toggle['rss']:.1f} MB")
+    print("   ratios: " + ", ".join(f"{x:.3f}" for x in toggle["ratios"]))
+    print()
+    r, (lo, hi) = statistics.median(onoff["ratios"]), bootstrap_ci(onoff["ratios"])
+    offs = [x for x in onoff["runs"] if x[0] == "off"]
+    ons = [x for x in onoff["runs"] if x[0] == "on"]
+    print(f"2. web app on (no browser) vs off, separate {DURATION_S} s runs interleaved A/B/A/B ({ROUNDS} rounds), "
+          f"each B paired with the A before and after")
+    print(f"   per-hop ms median: off {statistics.median(x[1] for x in offs):.2f}, on {statistics.median(x[1] for x in ons):.2f}; "
+          f"peak RSS median: off {statistics.median(x[2] for x in offs):.1f} MB, on {statistics.median(x[2] for x in ons):.1f} MB")
+    print(f"   paired ratio on/off: median {100 * (r - 1):+.1f} % (bootstrap 95 % interval {100 * (lo - 1):+.1f} % .. "
+          f"{100 * (hi - 1):+.1f} %)")
+    print("   per run (case, per-hop ms): " + ", ".join(f"{c} {h:.2f}" for c, h, _ in onoff["runs"]))
 
 
 if __name__ == "__main__":

@@ -354,15 +354,35 @@ def test_a_busy_port_does_not_stop_the_station(store_with_cases):
         first.stop()
 
 
-def test_the_web_app_cannot_write_the_case_store(store_with_cases):
+def test_the_web_app_cannot_write_the_case_store(store_with_cases, tmp_path):
+    """CaseStore.open_readonly (what the web app uses): reads work; every writing method and a stray SQL write are
+    refused, and nothing changes; a missing file or a file that is not a case store is a one-line SinkError."""
+    import hashlib
     import sqlite3
 
-    from station.web.cases import open_readonly
+    from station.compliance.cases import CaseStore
+    from station.errors import SinkError, UsageError
+    from station.web.cases import CaseReader
 
     db, case_id = store_with_cases
-    store = open_readonly(db)
-    assert len(store.cases()) == 7
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    store = CaseStore.open_readonly(db)
+    assert store.readonly and len(store.cases()) == 7 and store.detail(case_id).case.case_id == case_id
+    for write in (lambda: store.add_note(case_id, "x"), lambda: store.confirm(case_id),
+                  lambda: store.close_case(case_id),
+                  lambda: store.record([], when=T0, station="hn-01"),
+                  lambda: store.add_evidence(case_id, db, "spectrum_png")):
+        with pytest.raises(UsageError, match="open read-only"):
+            write()
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         store._db.execute("INSERT INTO case_events (case_id, time_ns, kind) VALUES (?, 0, 'note')", (case_id,))
+    assert store.verify_case(case_id) == [] or all("missing" in p.lower() for p in store.verify_case(case_id))
     store.close()
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert CaseReader(db).store.readonly
+    with pytest.raises(SinkError, match="no case store here"):
+        CaseStore.open_readonly(tmp_path / "none.db")
+    (tmp_path / "junk.db").write_text("not sqlite")
+    with pytest.raises(SinkError, match="cannot open the case store read-only"):
+        CaseStore.open_readonly(tmp_path / "junk.db")
     assert datetime.now(timezone.utc) > T0

@@ -10,29 +10,20 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from station.compliance.cases import STATES, Case, CaseDetail, CaseStore, EvidenceFile, sha256_of
+from station.errors import SpecmonError
 
 #: what a case id looks like (anything else is a 404 before the store is asked)
 CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def open_readonly(path: str | Path) -> CaseStore:
-    """A :class:`CaseStore` on ``path`` whose connection is read-only (queries only; writing raises)."""
-    store = CaseStore.__new__(CaseStore)
-    store.path = Path(path)
-    store.match_tolerance_hz = 2000.0
-    store._lock = threading.RLock()
-    store._cache = None
-    store._closed = set()
-    store._obs_mark = store._event_mark = 0
-    store._db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False,
-                                isolation_level=None, timeout=10.0)
-    return store
+    """The case store at ``path`` opened read-only (:meth:`CaseStore.open_readonly`: ``mode=ro``, writes refused)."""
+    return CaseStore.open_readonly(path)
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -87,7 +78,7 @@ class CaseReader:
             try:
                 self._store = open_readonly(self.db_path)
                 self._store.cases(state="new")  # fails now if the file is not a case store yet
-            except sqlite3.Error:
+            except (sqlite3.Error, SpecmonError):
                 self._store = None
         return self._store
 

@@ -70,13 +70,10 @@ class CaseStore:
         effective tolerance is max(this, half the bandwidth)).
     """
 
+    readonly = False  # True for a store from open_readonly(): every write is refused
+
     def __init__(self, path: str | os.PathLike, *, match_tolerance_hz: float = 2000.0):
-        self.path = Path(path)
-        self.match_tolerance_hz = float(match_tolerance_hz)
-        self._lock = threading.RLock()
-        self._cache: dict[str, _Open] | None = None  # open cases, see _open_cases
-        self._closed: set[str] = set()
-        self._obs_mark = self._event_mark = 0
+        self._setup(path, match_tolerance_hz)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = open_wal(self.path)
@@ -89,10 +86,48 @@ class CaseStore:
         except OSError as exc:
             raise SinkError(f"cannot create the case store: {exc.strerror or exc}", where=str(self.path)) from None
 
+    def _setup(self, path, match_tolerance_hz: float) -> None:
+        self.path = Path(path)
+        self.match_tolerance_hz = float(match_tolerance_hz)
+        self._lock = threading.RLock()
+        self._cache: dict[str, _Open] | None = None  # open cases, see _open_cases
+        self._closed: set[str] = set()
+        self._obs_mark = self._event_mark = 0
+
+    @classmethod
+    def open_readonly(cls, path: str | os.PathLike, *, match_tolerance_hz: float = 2000.0) -> "CaseStore":
+        """An existing store opened for reading only (the web app, inspectors' tools): the SQLite connection is
+        opened with ``file:...?mode=ro`` and ``PRAGMA query_only``, so neither this class nor a stray statement
+        can change a row; every writing method raises :class:`UsageError`. No schema, trigger or chain
+        migration is attempted (the writer's process owns them).
+
+        Raises SinkError when ``path`` is not an existing case store (missing file, not SQLite, no cases table).
+        """
+        store = cls.__new__(cls)
+        store._setup(path, match_tolerance_hz)
+        store.readonly = True
+        store.migrated = (0, 0)
+        if not store.path.is_file():
+            raise SinkError("no case store here", where=str(store.path))
+        try:
+            store._db = sqlite3.connect(f"{store.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0,
+                                        isolation_level=None, check_same_thread=False)
+            store._db.execute("PRAGMA query_only=ON")
+            store._db.execute("SELECT 1 FROM cases LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise SinkError(f"cannot open the case store read-only: {exc}", where=str(store.path)) from None
+        return store
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE`` for a writing method; refused on a read-only store."""
+        if self.readonly:
+            raise UsageError("the case store is open read-only: no change is possible through it", where=str(self.path))
+        self._db.execute("BEGIN IMMEDIATE")
+
     def _migrate_chain(self) -> tuple[int, int]:
         """A store from before the hash chain (cases but no links): chain its rows as found, once."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 n = (0, 0)
                 if self._db.execute("SELECT 1 FROM case_chain LIMIT 1").fetchone() is None and \
@@ -116,7 +151,7 @@ class CaseStore:
     def _write(self, fn):
         """Run ``fn`` in one IMMEDIATE transaction (a row and its chain link are written together)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 out = fn()
                 self._db.execute("COMMIT")
@@ -155,7 +190,7 @@ class CaseStore:
         out: list[CaseObservation] = []
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._begin()
                 open_cases = self._open_cases()
                 used: set[str] = set()
                 for r in results:
@@ -314,7 +349,7 @@ class CaseStore:
             raise UsageError(f"unknown target state {state!r}; one of {', '.join(TRANSITIONS)}")
         t_ns = _ns(now or datetime.now(timezone.utc))
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 self._require(case_id)
                 current = self._state(case_id)
