@@ -371,14 +371,21 @@ class Output:
     def _spool_backlog(self) -> None:
         """The disk takes writes again: move the points held in memory into the spool (raises SinkError, with
         the points back in memory, when it refuses)."""
-        items = self.memory.take(len(self.memory))
-        try:
-            self.spool.put_encoded(items)
-        except BaseException:
-            self.memory.put_back(items)
-            raise
-        log.info("%s: the disk takes writes again: %d points held in memory moved into the spool", self.name,
-                 len(items))
+        moved = 0
+        while len(self.memory):  # in chunks, highest priority first, while the disk keeps its reserve
+            free = self.free_bytes() if self.reserve_bytes else None
+            if free is not None and free < 2 * self.reserve_bytes:
+                break  # the rest stays in memory (sent directly): the backlog must not fill the disk again
+            items = self.memory.take(1000)
+            try:
+                self.spool.put_encoded(items)
+            except BaseException:
+                self.memory.put_back(items)
+                raise
+            moved += len(items)
+        if moved:
+            log.info("%s: the disk takes writes again: %d points held in memory moved into the spool (%d left in "
+                     "memory)", self.name, moved, len(self.memory))
 
     @property
     def lost(self) -> dict[str, int]:
