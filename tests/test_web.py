@@ -259,6 +259,17 @@ def test_endpoints_404s_and_read_only(store_with_cases):
 
         names = zipfile.ZipFile(io.BytesIO(body)).namelist()
         assert f"{case_id}/manifest.json" in names and f"{case_id}/manifest.sig" in names
+        # kept: the same case downloaded again is the bundle built before; a new row of the case makes a new one
+        assert srv.bundles.builds == 1 and _get(srv, f"/cases/{case_id}/bundle.zip")[1] == body
+        assert srv.bundles.hits == 1 and srv.bundles.builds == 1
+        from station.compliance.cases import CaseStore
+
+        with CaseStore(db) as writer:
+            writer.add_note(case_id, "seen again from the road", author="inspector")
+        st, again, _ = _get(srv, f"/cases/{case_id}/bundle.zip")
+        assert st == 200 and srv.bundles.builds == 2 and again != body
+        assert [p.name for p in srv.bundles.folder.iterdir()] == [p.name for p in srv.bundles.folder.glob(f"{case_id}.en.*.zip")]
+        assert len(list(srv.bundles.folder.iterdir())) == 1  # the older state of the case is gone from disk
         # a changed evidence file: verification fails, and no bundle is made of a tampered case
         (db.parent / "evidence" / case_id / "manifest.json").write_text('{"forged": true}')
         d = json.loads(_get(srv, f"/api/cases/{case_id}")[1])
@@ -386,3 +397,26 @@ def test_the_web_app_cannot_write_the_case_store(store_with_cases, tmp_path):
     with pytest.raises(SinkError, match="cannot open the case store read-only"):
         CaseStore.open_readonly(tmp_path / "junk.db")
     assert datetime.now(timezone.utc) > T0
+
+
+def test_bundle_cache_is_bounded_and_keyed_by_the_case_state(tmp_path):
+    from station.web.downloads import BundleCache, bundle_key
+
+    ev = tmp_path / "e.bin"
+    ev.write_bytes(b"x")
+    k1 = bundle_key("VC-1", "en", "aa", [ev])
+    assert k1 == bundle_key("VC-1", "en", "aa", [ev]) and k1 != bundle_key("VC-1", "en", "ab", [ev])
+    assert k1 != bundle_key("VC-1", "vi", "aa", [ev])
+    ev.write_bytes(b"xy")  # a changed evidence file: another key
+    assert bundle_key("VC-1", "en", "aa", [ev]) != k1
+    cache = BundleCache(max_bytes=250)
+    for i in range(5):
+        assert cache.put(f"VC-{i}.en.k", f"b{i}.zip", bytes(100)) is not None
+    assert cache.size_bytes <= 250 and sorted(p.name for p in cache.folder.iterdir()) == ["VC-3.en.k.zip", "VC-4.en.k.zip"]
+    assert cache.get("VC-0.en.k") is None and cache.get("VC-3.en.k")[0] == "b3.zip"
+    cache.put("VC-5.en.k", "b5.zip", bytes(100))  # VC-3 was used last: VC-4 goes
+    assert sorted(p.name for p in cache.folder.iterdir()) == ["VC-3.en.k.zip", "VC-5.en.k.zip"]
+    assert cache.put("VC-6.en.k", "big.zip", bytes(251)) is None  # larger than the budget: served, not kept
+    folder = cache.folder
+    cache.close()
+    assert not folder.exists()

@@ -7,6 +7,10 @@ Audio: the demodulator is chosen by :func:`station.compliance.audio.choose_mode`
 signal itself) on the part of the recording where the emission was on the air (the SigMF annotation); digital
 or wide emissions give no audio and say why.
 
+Bundles are kept once built (:class:`BundleCache`): a download of an unchanged case is the file built before;
+a new row of the case (observation, event, evidence: the head of its hash chain moves) or a changed evidence file
+makes a new one.
+
 The spectrogram and the bundle need matplotlib and fpdf2: they are made in a short-lived child process
 (:mod:`station.childproc`), never in the station's process.
 """
@@ -96,7 +100,7 @@ def bundle_zip(db_path: Path, case_id: str, lang: str = "en") -> tuple[str, byte
     from station.compliance.exports import bundle
     from station.compliance.exports._common import build_report
 
-    with CaseStore(db_path) as store:
+    with CaseStore.open_readonly(db_path) as store:
         report = build_report(store, lang=lang)
     report = replace(report, cases=tuple(d for d in report.cases if d.case.case_id == case_id))
     if not report.cases:
@@ -104,3 +108,89 @@ def bundle_zip(db_path: Path, case_id: str, lang: str = "en") -> tuple[str, byte
     with tempfile.TemporaryDirectory(prefix="specmon-web-bundle-") as tmp:
         (path,) = bundle.write(report, Path(tmp))
         return path.name, path.read_bytes()
+
+
+#: disk the web app's bundle cache may use (oldest-used bundles are deleted beyond it)
+BUNDLE_CACHE_BYTES = 256 * 1024 * 1024
+
+
+class BundleCache:
+    """Built bundles on disk under ``folder``, at most ``max_bytes`` in all (least recently used deleted first; a
+    bundle larger than the whole budget is not kept). The key names the case's state: see :func:`bundle_key`.
+    Not thread-safe: the web app calls it from its one work thread."""
+
+    def __init__(self, folder: Path | None = None, max_bytes: int = BUNDLE_CACHE_BYTES):
+        self._folder = Path(folder) if folder is not None else None
+        self._own = folder is None  # a temporary folder made on first use, removed by close()
+        self.max_bytes = int(max_bytes)
+        self._entries: dict[str, tuple[str, Path, int]] = {}  # key -> (download name, file, size); LRU order
+        self.hits = self.builds = 0
+        self._closed = False
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="specmon-web-bundles-"))
+        return self._folder
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(size for _, _, size in self._entries.values())
+
+    def get(self, key: str) -> tuple[str, Path] | None:
+        entry = self._entries.pop(key, None)
+        if entry is None or not entry[1].is_file():
+            return None
+        self._entries[key] = entry  # most recently used last
+        self.hits += 1
+        return entry[0], entry[1]
+
+    def put(self, key: str, name: str, data: bytes) -> Path | None:
+        """Keep ``data`` under ``key``; the file (None when larger than the budget: serve the bytes)."""
+        self.builds += 1
+        old = self._entries.pop(key, None)
+        if old is not None:
+            old[1].unlink(missing_ok=True)
+        if len(data) > self.max_bytes or self._closed:
+            return None
+        while self._entries and self.size_bytes + len(data) > self.max_bytes:
+            _, path, _ = self._entries.pop(next(iter(self._entries)))
+            path.unlink(missing_ok=True)
+        path = self.folder / f"{key}.zip"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        self._entries[key] = (name, path, len(data))
+        return path
+
+    def drop_case(self, case_id: str, lang: str) -> None:
+        """Forget the case's bundles in ``lang`` (called before a newer state of the case is kept)."""
+        for key in [k for k in self._entries if k.startswith(f"{case_id}.{lang}.")]:
+            self._entries.pop(key)[1].unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._closed = True
+        for _, path, _ in self._entries.values():
+            path.unlink(missing_ok=True)
+        self._entries.clear()
+        if self._own and self._folder is not None:
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+def bundle_key(case_id: str, lang: str, chain_head: str, files: list[Path]) -> str:
+    """``<case_id>.<lang>.<digest>``: the digest covers the head of the case's hash chain (any new observation,
+    event or evidence row moves it) and the size and modification time of each evidence file on disk (a file
+    changed or removed after capture must not be served from an older, verified bundle)."""
+    import hashlib
+
+    h = hashlib.sha256(chain_head.encode())
+    for f in files:
+        try:
+            st = f.stat()
+            h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            h.update(f"{f}:missing".encode())
+    return f"{case_id}.{lang}.{h.hexdigest()[:32]}"

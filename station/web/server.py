@@ -30,6 +30,7 @@ from pathlib import Path
 
 from station.config import StationInfo, WebConfig
 from station.web.cases import CASE_ID, CaseReader
+from station.web.downloads import BundleCache
 from station.web.hub import LiveHub
 from station.web.labels import LANGS, labels_for
 
@@ -78,6 +79,7 @@ class WebServer:
         self._reader = CaseReader(self.db_path)
         self._encoded: dict[str, tuple[int, str]] = {}  # band -> (seq, JSON) shared by every client
         self._products: dict[tuple, object] = {}  # made audio / spectrograms, see _keep
+        self.bundles = BundleCache()  # built bundles on disk, keyed by the case's chain head
         self._static = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()} if STATIC_DIR.is_dir() else {}
 
     # ---- life cycle (called from the daemon's thread) ---------------------------------------------------------
@@ -112,6 +114,7 @@ class WebServer:
         self.hub.listener = None
         self._db.shutdown(wait=False, cancel_futures=True)
         self._work.shutdown(wait=False, cancel_futures=True)
+        self.bundles.close()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
@@ -520,12 +523,23 @@ class WebServer:
         return web.Response(body=png, headers={"Content-Type": "image/png", "Cache-Control": "no-cache"})
 
     def _bundle(self, case_id: str, lang: str):
-        if not self._reader.exists(case_id):
+        """(download name, file or bytes) of the case's bundle: the one built before while the case is unchanged
+        (:class:`BundleCache`), else a new one built in a child process and kept."""
+        detail = self._reader.detail(case_id)
+        if detail is None:
             return None
         from station.childproc import call_in_child
-        from station.web.downloads import bundle_zip
+        from station.web.downloads import bundle_key, bundle_zip
 
-        return call_in_child(bundle_zip, self.db_path, case_id, lang, timeout_s=120.0)
+        key = bundle_key(case_id, lang, self._reader.store.chain_head(case_id),
+                         [lk.path for lk in self._reader.evidence(detail)])
+        hit = self.bundles.get(key)
+        if hit is not None:
+            return hit
+        name, data = call_in_child(bundle_zip, self.db_path, case_id, lang, timeout_s=120.0)
+        self.bundles.drop_case(case_id, lang)  # an older state of this case: never served again
+        path = self.bundles.put(key, name, data)
+        return name, (path if path is not None else data)
 
     async def bundle(self, request):
         from aiohttp import web
@@ -543,9 +557,11 @@ class WebServer:
             raise web.HTTPInternalServerError(text=f"bundle of {case_id}: {exc}") from None
         if made is None:
             raise web.HTTPNotFound(text=f"no case {case_id!r}")
-        name, data = made
-        return web.Response(body=data, headers={
-            "Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{name}"'})
+        name, body = made
+        headers = {"Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{name}"'}
+        if isinstance(body, Path):
+            return web.FileResponse(body, headers=headers)
+        return web.Response(body=body, headers=headers)
 
     # ---- live ----------------------------------------------------------------------------------------------------
     def _band_message(self, snap, *, with_waterfall: bool) -> str:
