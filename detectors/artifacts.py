@@ -28,8 +28,15 @@ Products of a parent at least ``parent_min_db`` stronger (judged next, parents b
 * ``clipping``: at a harmonic of a parent near full scale (``clip_min_dbfs``): the 8-bit ADC clips I and Q
   separately, which puts the odd harmonics of a baseband offset f at -3 f, +5 f, -7 f (folded by the sample
   rate);
-* ``splatter``: a weak emission keyed in time with a much stronger burst (same first and last on-block and
-  duty cycle): key clicks and spectral lines of the burst.
+* ``splatter``: a weak emission keyed in time with a much stronger burst: the same first and last on-block
+  and duty cycle, or on only in the burst's on-blocks, or (a line too weak to be resolved in time) there
+  while the burst is on and not while it is off (:func:`detectors.bursts.gated_excess`): key clicks and
+  modulation lines of the burst.
+
+A product is on the air only while its parents are: a line too weak to be resolved in time that is clearly
+there while its would-be parent is off (a continuous carrier or receiver spur that happens to sit at a
+product frequency) is not that product, nor is an intermodulation product of two bursts never on together,
+nor the IQ image of a burst that is off.
 
 One method, :meth:`ArtifactClassifier.classify`, returns the emissions with ``artifact``/``artifact_reason``
 set (a new list; records are frozen); :meth:`ArtifactClassifier.reasons` gives the reasons alone.
@@ -106,6 +113,10 @@ class ArtifactParams:
         First and last on-times of a splatter line agree with its parent's within this (s, >= 0).
     keyed_occupancy_tolerance : float
         And so do their duty cycles; a product's duty cycle never exceeds its parent's by more (0..1).
+    keyed_parent_min_db : float
+        A line on the air only while a burst is on (its on-blocks within the burst's, or its power there while
+        the burst is on and not while it is off) is that burst's splatter when the burst peaks at least this
+        much stronger (dB, >= 0; the timing is the evidence, so less than ``parent_min_db``).
     """
 
     dc_tolerance_bins: float = 2.0
@@ -125,6 +136,7 @@ class ArtifactParams:
     clip_min_dbfs: float = -12.0
     keyed_tolerance_s: float = 0.011
     keyed_occupancy_tolerance: float = 0.1
+    keyed_parent_min_db: float = 10.0
 
     def __post_init__(self):
         for name in ("dc_tolerance_bins", "dc_max_bandwidth_bins", "image_tolerance_bins", "spur_tolerance_hz",
@@ -136,15 +148,17 @@ class ArtifactParams:
             raise ValueError(f"edge_rolloff_db must be > 0, got {self.edge_rolloff_db}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Timing:
     """When an emission was on, for the keying tests: duty cycle, first and last on-time (s after the
-    spectrum's start) and whether the on/off decisions were resolved (a burst)."""
+    spectrum's start), whether the on/off decisions were resolved (a burst) and, when they were, its
+    on-blocks (n_blocks,) bool (None otherwise)."""
 
     occupancy: float
     first_s: float
     last_s: float
     resolved: bool
+    on: np.ndarray | None = None
 
 
 def _median(a: np.ndarray) -> float:
@@ -162,6 +176,11 @@ def _median(a: np.ndarray) -> float:
 
 def _mhz(f: float) -> str:
     return f"{f / 1e6:.6f} MHz"
+
+
+def _db(excess: float) -> str:
+    """A linear excess over the noise (ratio - 1) as the level over the noise in dB."""
+    return "none" if excess <= 0.0 else f"{10.0 * math.log10(excess):+.1f} dB"
 
 
 class _View:
@@ -251,26 +270,29 @@ class ArtifactClassifier:
         psd_dbfs_hz: np.ndarray | None = None,
         sample_rate_hz: float | None = None,
         timing: list[Timing | None] | None = None,
+        gate=None,
     ) -> list[str | None]:
         """The artifact reason of each of ``emissions`` (None: a transmitter), as :meth:`classify` marks them.
         Anything with ``center_hz``, ``peak_hz``, ``f_lo_hz``, ``f_hi_hz``, ``bandwidth_hz``, ``power_dbfs``
         and ``peak_dbfs`` will do (an :class:`Emission`, or a :class:`detectors.measure.Measurement` before the
-        emission is built). ``timing`` (one :class:`Timing` or None per emission) enables the keying tests."""
+        emission is built). ``timing`` (one :class:`Timing` or None per emission) enables the keying tests;
+        ``gate(i, on)`` (:func:`detectors.bursts.gated_excess` of emission i while the blocks ``on`` are on and
+        off, or None) lets them test a line too weak to be resolved in time against its parent's keying."""
         centers = [float(c) for c in np.asarray(hop_centers_hz, dtype=float).ravel()]
         view = _View(freqs_hz, psd_dbfs_hz, floor_dbfs_hz, hop_slices, centers, bin_hz)
         edge = None
         if freqs_hz is not None and floor_dbfs_hz is not None and hop_slices:
             edge = (np.asarray(freqs_hz), floor_dbfs_hz, hop_slices, {})  # hop medians: computed when first needed
         hops = [view.hop_of(e.peak_hz) if centers else None for e in emissions]
-        out = [self._receiver_reason(i, emissions, hops, view, edge) for i in range(len(emissions))]
+        out = [self._receiver_reason(i, emissions, hops, view, edge, timing, gate) for i in range(len(emissions))]
         parents = [i for i, r in enumerate(out) if r is None]
         for i, r in enumerate(out):
             if r is None:
-                out[i] = self._product_reason(i, emissions, parents, hops, view, sample_rate_hz, timing)
+                out[i] = self._product_reason(i, emissions, parents, hops, view, sample_rate_hz, timing, gate)
         return out
 
     # ---- the receiver's own artifacts -------------------------------------------------------------------
-    def _receiver_reason(self, i, emissions, hops, view: _View, edge) -> str | None:
+    def _receiver_reason(self, i, emissions, hops, view: _View, edge, timing=None, gate=None) -> str | None:
         p = self.params
         e = emissions[i]
         bin_hz = view.bin_hz
@@ -283,7 +305,7 @@ class ArtifactClassifier:
         if spur:
             return spur
         if hops[i] is not None:
-            image = self._image(i, emissions, hops, view)
+            image = self._image(i, emissions, hops, view, timing, gate)
             if image:
                 return image
         if edge is not None:
@@ -316,9 +338,11 @@ class ArtifactClassifier:
                     return f"spur: receiver spur at baseband {o / 1e3:+.3f} kHz of the hop tuned to {_mhz(c)}"
         return None
 
-    def _image(self, i, emissions, hops, view: _View) -> str | None:
+    def _image(self, i, emissions, hops, view: _View, timing=None, gate=None) -> str | None:
         """The mirror test about the centre of the hop that measured emission ``i``; the source must be
-        measured in the same hop and its density at the mirror must exceed the image's by the rejection."""
+        measured in the same hop and its density at the mirror must exceed the image's by the rejection, and
+        the image is on the air only while its source is (a line there while a bursty source is off is not
+        its image)."""
         p = self.params
         e = emissions[i]
         h, c, sl = hops[i]
@@ -336,6 +360,8 @@ class ArtifactClassifier:
                 continue
             ratio_db = self._mirror_ratio_db(e, c, s, view)
             if ratio_db is not None and ratio_db >= p.image_min_rejection_db:
+                if timing and self._keying(i, timing[i], [timing[j]], gate) in ("independent", "never"):
+                    continue
                 return (f"iq_image: mirror of {_mhz(s.center_hz)} about the centre {_mhz(c)} of the hop that "
                         f"holds both, {ratio_db:.0f} dB under the density at the mirror")
         return None
@@ -366,24 +392,27 @@ class ArtifactClassifier:
         return 10.0 * math.log10(mirror / own)
 
     # ---- products of a stronger emission ----------------------------------------------------------------
-    def _product_reason(self, i, emissions, parents, hops, view: _View, fs, timing) -> str | None:
+    def _product_reason(self, i, emissions, parents, hops, view: _View, fs, timing, gate=None) -> str | None:
         p = self.params
         e = emissions[i]
         strong = [j for j in parents if j != i and emissions[j].peak_dbfs - e.peak_dbfs >= p.parent_min_db]
-        if not strong:
-            return None
         t_e = timing[i] if timing else None
+
+        def follows(*js) -> bool:
+            # a product is on the air only while all its parents are: not when it is there without them
+            return self._keying(i, t_e, [timing[j] if timing else None for j in js], gate) not in ("independent", "never")
+
         for j in strong:
             why = self._skirt(e, emissions[j], view)
-            if why:
+            if why and follows(j):
                 return why
         if hops[i] is not None and fs:
             h, c, _sl = hops[i]
             same = [j for j in strong if hops[j] is not None and hops[j][0] == h]
-            why = self._intermod(e, c, same, emissions, view.bin_hz, fs, t_e, timing)
+            why = self._intermod(e, c, same, emissions, view.bin_hz, fs, t_e, timing, follows)
             if why:
                 return why
-            why = self._clipping(e, c, same, emissions, view.bin_hz, fs, t_e, timing)
+            why = self._clipping(e, c, same, emissions, view.bin_hz, fs, t_e, timing, follows)
             if why:
                 return why
         if t_e is not None and timing:
@@ -391,13 +420,56 @@ class ArtifactClassifier:
                 t_p = timing[j]
                 if t_p is None or not (t_p.resolved and t_p.occupancy < 0.95):
                     continue
+                s = emissions[j]
                 if (abs(t_e.first_s - t_p.first_s) <= p.keyed_tolerance_s
                         and abs(t_e.last_s - t_p.last_s) <= p.keyed_tolerance_s
                         and abs(t_e.occupancy - t_p.occupancy) <= p.keyed_occupancy_tolerance):
-                    s = emissions[j]
                     return (f"splatter: keyed in time with the burst at {_mhz(s.center_hz)}, "
                             f"{s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
+            for j in parents:
+                t_p = timing[j]
+                s = emissions[j]
+                if (j == i or t_p is None or not (t_p.resolved and t_p.occupancy < 0.95) or t_p.on is None
+                        or s.peak_dbfs - e.peak_dbfs < p.keyed_parent_min_db):
+                    continue
+                if t_e.resolved and t_e.on is not None and t_e.on.shape == t_p.on.shape:
+                    near = t_p.on.copy()  # the parent's on-blocks and one block either side (block edges)
+                    near[1:] |= t_p.on[:-1]
+                    near[:-1] |= t_p.on[1:]
+                    if t_e.on.any() and not (t_e.on & ~near).any():
+                        return (f"splatter: on only while the burst at {_mhz(s.center_hz)} is on (a modulation line "
+                                f"or key click of it), {s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
+                if gate is not None and not t_e.resolved:
+                    g = gate(i, t_p.on)
+                    if g is not None and g.keyed():
+                        return (f"splatter: on only while the burst at {_mhz(s.center_hz)} is on "
+                                f"({_db(g.on_excess)} over its neighbourhood then, {_db(g.off_excess)} while it is "
+                                f"off), {s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
         return None
+
+    def _keying(self, i, t_e, t_parents, gate) -> str:
+        """Whether emission ``i`` is on the air only while its would-be parents are: "never" (the parents are
+        never on together), "independent" (a line too weak to be resolved in time that is clearly there while
+        they are off, at no less than half its level while they are on), "keyed" or "unknown" (no parent
+        resolved in time, too few off-blocks, or ``i`` itself resolved: its own timing is tested instead)."""
+        ons = [t.on for t in t_parents if t is not None and t.resolved and t.on is not None]
+        if not ons or len(ons) != len(t_parents):
+            return "unknown"
+        on = ons[0]
+        for o in ons[1:]:
+            if o.shape != on.shape:
+                return "unknown"
+            on = on & o
+        if not on.any():
+            return "never"
+        if gate is None or t_e is None or t_e.resolved:
+            return "unknown"
+        g = gate(i, on)
+        if g is None:
+            return "unknown"
+        if g.present_while_off():
+            return "independent"
+        return "keyed" if g.keyed() else "unknown"
 
     def _skirt(self, e, s, view: _View) -> str | None:
         p = self.params
@@ -431,7 +503,7 @@ class ArtifactClassifier:
             return True
         return t_e.occupancy <= t_p.occupancy + self.params.keyed_occupancy_tolerance
 
-    def _intermod(self, e, c, same, emissions, bin_hz, fs, t_e, timing) -> str | None:
+    def _intermod(self, e, c, same, emissions, bin_hz, fs, t_e, timing, follows=None) -> str | None:
         p = self.params
         o_e = e.center_hz - c
         for a in same:
@@ -446,11 +518,13 @@ class ArtifactClassifier:
                     continue
                 if timing and not (self._not_longer(t_e, timing[a]) and self._not_longer(t_e, timing[b])):
                     continue
+                if follows is not None and not follows(a, b):
+                    continue
                 return (f"intermod: third-order product 2 f1 - f2 of {_mhz(s1.center_hz)} (f1) and "
                         f"{_mhz(s2.center_hz)} (f2)")
         return None
 
-    def _clipping(self, e, c, same, emissions, bin_hz, fs, t_e, timing) -> str | None:
+    def _clipping(self, e, c, same, emissions, bin_hz, fs, t_e, timing, follows=None) -> str | None:
         p = self.params
         o_e = e.center_hz - c
         for j in same:
@@ -464,6 +538,8 @@ class ArtifactClassifier:
                 if abs(fold_hz(o_e - prod, fs)) > tol or e.bandwidth_hz > width + 4 * bin_hz:
                     continue
                 if timing and not self._not_longer(t_e, timing[j]):
+                    continue
+                if follows is not None and not follows(j):
                     continue
                 return (f"clipping: harmonic {k:+d} x of {_mhz(s.center_hz)} ({s.power_dbfs:.1f} dBFS, near full "
                         f"scale) folded by the sample rate")

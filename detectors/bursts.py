@@ -150,3 +150,52 @@ def keyed_by(blocks: Blocks, sl: slice, on: np.ndarray) -> float:
     if sd <= 0:
         return 0.0
     return (mean_on - mean_off) / (sd * np.sqrt(1.0 / n_on + 1.0 / n_off))
+
+
+@dataclass(frozen=True, slots=True)
+class Gated:
+    """A band's excess power over its neighbourhood (linear ratio - 1, noise only: 0) while another emission
+    is on and while it is off, each with its standard error over the blocks (n_on, n_off blocks)."""
+
+    on_excess: float
+    on_se: float
+    off_excess: float
+    off_se: float
+    n_on: int
+    n_off: int
+
+    def keyed(self, z: float = 3.0) -> bool:
+        """On only while the other emission is on: clearly there while it is on, more than while it is off,
+        and while it is off no more than noise (within 2 standard errors)."""
+        diff_se = float(np.hypot(self.on_se, self.off_se))
+        return (self.on_excess >= z * self.on_se and self.on_excess - self.off_excess >= z * diff_se
+                and self.off_excess <= 2.0 * self.off_se)
+
+    def present_while_off(self, z: float = 3.0) -> bool:
+        """Clearly there while the other emission is off, at no less than half its level while it is on: it
+        does not need the other emission (an independent carrier or a receiver spur)."""
+        return self.off_excess >= z * self.off_se and self.off_excess >= 0.5 * self.on_excess
+
+
+def gated_excess(blocks: Blocks, sl: slice, floor_lin: np.ndarray, on: np.ndarray, ref_bins: int = 8,
+                 gap_bins: int = 3, min_blocks: int = 3) -> Gated | None:
+    """Excess of the band ``sl`` over the ``ref_bins`` bins on each side of it (``gap_bins`` away), block by
+    block (both scaled by the noise floor ``floor_lin`` (n_bins,)), averaged over the blocks where ``on``
+    (n_blocks,) bool is True and where it is False. Against its neighbourhood, not the floor, so a broadband
+    rise of the whole block (the key clicks of a strong OOK burst, AGC) does not count as the band's own.
+    None when either set has fewer than ``min_blocks`` blocks or the band has no neighbourhood."""
+    on = np.asarray(on, dtype=bool)
+    n_on, n_off = int(on.sum()), int((~on).sum())
+    if n_on < min_blocks or n_off < min_blocks:
+        return None
+    n = blocks.lin.shape[1]
+    ref = np.r_[max(0, sl.start - gap_bins - ref_bins) : max(0, sl.start - gap_bins),
+                min(n, sl.stop + gap_bins) : min(n, sl.stop + gap_bins + ref_bins)]
+    if ref.size < 2 or sl.stop <= sl.start:
+        return None
+    band = (blocks.lin[:, sl] / floor_lin[sl]).mean(axis=1)
+    around = (blocks.lin[:, ref] / floor_lin[ref]).mean(axis=1)
+    x = band / np.maximum(around, 1e-300) - 1.0
+    xo, xf = x[on], x[~on]
+    return Gated(on_excess=float(xo.mean()), on_se=float(xo.std(ddof=1) / np.sqrt(n_on)),
+                 off_excess=float(xf.mean()), off_se=float(xf.std(ddof=1) / np.sqrt(n_off)), n_on=n_on, n_off=n_off)

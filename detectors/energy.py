@@ -34,7 +34,7 @@ from detectors import stats
 from detectors._energy_kernels import mark_multiresolution, runs_of, split_valleys
 from detectors.artifacts import ArtifactClassifier, ArtifactParams, Timing
 from detectors.channels import ChannelRaster, split_regions
-from detectors.bursts import Activity, Blocks, BurstParams, activity, keyed_by, make_blocks, on_mean_lin
+from detectors.bursts import Activity, Blocks, BurstParams, activity, gated_excess, keyed_by, make_blocks, on_mean_lin
 from detectors.measure import measure_region, measure_regions
 from detectors.noise import (
     NoiseFloor,
@@ -388,6 +388,7 @@ class EmissionDetector:
                 regions, acts = split, [old[r] if r in old else act_of(*r) for r in split]
 
         found = []  # [measurement, occupancy, first, last, n_bursts] of each emission, in frequency order
+        spans = []  # (bin slice, on-blocks or None) of each: for the keying tests of the artifact classifier
         n, freqs, floor_lin = spectrum.n_bins, spectrum.freqs_hz, floor.floor_lin
         on_avg = []  # (index in found, lo, hi): measured on the averaged PSD, all at once below
         for (a, b), act in zip(regions, acts):
@@ -411,6 +412,7 @@ class EmissionDetector:
             elif spectrum.above_counts is not None and spectrum.n_frames > 0:
                 occupancy = float(np.max(spectrum.above_counts[a:b])) / spectrum.n_frames
             found.append([m, occupancy, first, last, n_bursts])
+            spans.append((slice(a, b), act.on if act is not None and act.resolved and act.on.any() else None))
         if on_avg:
             idx, los, his = zip(*on_avg)
             for i, m in zip(idx, measure_regions(freqs, x, floor_lin, np.array(los), np.array(his), spectrum.bin_hz,
@@ -418,11 +420,17 @@ class EmissionDetector:
                 found[i][0] = m
         # artifacts are judged on the measurements, so that each Emission is built once, already marked
         t0 = spectrum.start_utc
-        timing = [Timing(occ, (first - t0).total_seconds(), (last - t0).total_seconds(), nb > 0)
-                  for _m, occ, first, last, nb in found]
+        timing = [Timing(occ, (first - t0).total_seconds(), (last - t0).total_seconds(), nb > 0, on)
+                  for (_m, occ, first, last, nb), (_sl, on) in zip(found, spans)]
+
+        def gate(i: int, on: np.ndarray):
+            # emission i's own power, block by block, while another emission is on and while it is off
+            return gated_excess(blocks, spans[i][0], floor_lin, on)
+
         reasons = self._artifacts.reasons(
             [m for m, *_ in found], spectrum.hop_centers_hz, spectrum.bin_hz, freqs, floor_db, hop_slices(spectrum),
             psd_dbfs_hz=spectrum.psd_dbfs_hz, sample_rate_hz=spectrum.sample_rate_hz, timing=timing,
+            gate=gate if blocks is not None else None,
         )
         emissions: list[Emission] = []
         for (m, occupancy, first, last, n_bursts), reason in zip(found, reasons):

@@ -203,3 +203,29 @@ def test_station_detector_gets_the_bands_channel_plan():
     raster = make_detector(band).params.channels
     assert raster is not None and raster.centers_hz == (450.0125e6, 450.025e6)
     assert make_detector(BandConfig("x", 450e6, 451e6, 2e3, 0.05, 10.0, 1, "rtl")).params.channels is None
+
+
+def test_gated_excess_tells_a_keyed_line_from_a_continuous_one():
+    """A line there only while a burst is on is keyed to it; a line there while the burst is off too (a
+    carrier or receiver spur at a product frequency) is not its product, even under a broadband rise."""
+    import numpy as np
+
+    from detectors.bursts import Blocks, gated_excess
+
+    rng = np.random.default_rng(3)
+    n_blocks, n_bins = 60, 64
+    on = np.zeros(n_blocks, dtype=bool)
+    on[20:40] = True
+    lin = rng.gamma(25.0, 1.0 / 25.0, size=(n_blocks, n_bins))
+    lin[on] *= 2.0  # the burst's key clicks lift the whole block
+    keyed, steady = slice(10, 13), slice(40, 43)
+    lin[on, keyed] += 1.0 * 2.0
+    lin[:, steady] += 1.0 * np.where(on, 2.0, 1.0)[:, None]
+    blocks = Blocks(lin=lin, t0_s=np.arange(n_blocks) * 0.01, t1_s=np.arange(1, n_blocks + 1) * 0.01,
+                    frames_per_block=5)
+    floor = np.ones(n_bins)
+    g = gated_excess(blocks, keyed, floor, on)
+    assert g.keyed() and not g.present_while_off()
+    g = gated_excess(blocks, steady, floor, on)
+    assert g.present_while_off() and not g.keyed()
+    assert gated_excess(blocks, keyed, floor, np.ones(n_blocks, dtype=bool)) is None  # no off-blocks: no test

@@ -152,3 +152,44 @@ def test_spurs_learn_and_show_commands(spur_city, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "+312." in out and "-487." in out and "dither" in out
     assert main(["spurs", "show"]) == 2
+
+
+def test_detect_marks_the_spurs_of_a_given_spur_map(spur_city, tmp_path, capsys):
+    """`specmon spurs show --json` feeds `specmon detect --spur-map`: in a single-tuning recording of the same
+    receiver the lines at the map's baseband offsets are 'spur' artifacts; without the map they are lines that
+    one tuning cannot tell from a carrier (a note says so), never silently dropped."""
+    import json
+
+    from station.cli import main
+
+    db = tmp_path / "st.db"
+    assert main(["spurs", "learn", "--source", f"sim:{spur_city}", "--center-freq", "145.1M", "--db", str(db),
+                 "--shifts", "3", "--dwell", "0.1", "--gain", "30"]) == 0
+    capsys.readouterr()
+    assert main(["spurs", "show", "--db", str(db), "--json"]) == 0
+    maps = tmp_path / "spurs.json"
+    maps.write_text(capsys.readouterr().out)
+    rx = _rx(spur_city)
+    rx.set_center_freq(145.0e6)
+    iq = rx.read(int(0.2 * RATE)).astype(np.complex64)
+    rx.close()
+    rec = tmp_path / "cap_145M_2400k.cf32"
+    iq.tofile(rec)
+
+    def rows(*extra):
+        assert main(["detect", str(rec), "--json", "--keep-artifacts", *extra]) == 0
+        return json.loads(capsys.readouterr().out)["emissions"]
+
+    def near(rs, off_hz):
+        return [r for r in rs if abs(r["center_hz"] - 145.0e6 - off_hz) < 2e3]
+
+    plain = rows()
+    for off in (312.5e3, -487.3e3):
+        (r,) = near(plain, off)
+        assert not r["artifact"] and "receiver spur" in r["note"]
+    mapped = rows("--spur-map", str(maps))
+    for off in (312.5e3, -487.3e3):
+        (r,) = near(mapped, off)
+        assert r["artifact"] and r["artifact_reason"].startswith("spur: receiver spur at baseband")
+    assert main(["detect", str(rec), "--spur-map", str(tmp_path / "none.json")]) == 2
+    assert "cannot read the spur map" in capsys.readouterr().err

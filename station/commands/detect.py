@@ -49,6 +49,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    "detector's Pfa is the only gate)")
     p.add_argument("--spur", type=float, action="append", default=[], metavar="HZ",
                    help="a known spur frequency (Hz) to mark as artifact; repeatable")
+    p.add_argument("--spur-map", default=None, metavar="FILE",
+                   help="the recording receiver's spur map (JSON of `specmon spurs show --json`): lines at its "
+                   "spurs' baseband offsets are marked 'spur' artifacts (the map for the recording's sample rate)")
     p.add_argument("--sample-rate", default=None, metavar="R", help="sample rate of a raw file, e.g. 250k, 2.4M")
     p.add_argument("--center-freq", default=None, metavar="F", help="centre frequency of a raw file, e.g. 433.92M")
     p.add_argument("--format", default=None, choices=["cu8", "cs8", "cs16", "cf32"],
@@ -81,12 +84,58 @@ def _check_args(args) -> None:
         raise UsageError(f"--max-seconds {args.max_seconds} must be > 0")
 
 
-def _params(args):
+def _params(args, sample_rate_hz: float | None = None):
     from detectors.artifacts import ArtifactParams
     from detectors.energy import DetectorParams
 
+    offsets = spur_map_offsets(args.spur_map, sample_rate_hz) if getattr(args, "spur_map", None) else ()
     return DetectorParams(pfa=args.pfa, keep_artifacts=args.keep_artifacts,
-                          artifacts=ArtifactParams(spurs_hz=tuple(args.spur)))
+                          artifacts=ArtifactParams(spurs_hz=tuple(args.spur), spur_offsets_hz=offsets))
+
+
+def spur_map_offsets(path: str, sample_rate_hz: float | None) -> tuple[float, ...]:
+    """Confirmed spur offsets (Hz from the tuned centre) of the map in ``path`` (``specmon spurs show --json``:
+    a list of maps, or one map) for ``sample_rate_hz`` (maps are kept per receiver and rate: ``KEY@RATE``);
+    with no rate (a sweep log) the file must hold one map. UsageError naming the file otherwise."""
+    from detectors.spurs import SpurMap
+    from station.errors import UsageError
+
+    try:
+        doc = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read the spur map: {exc.strerror}", where=path) from None
+    except ValueError as exc:
+        raise UsageError(f"the spur map is not JSON: {exc}", where=path) from None
+    docs = doc if isinstance(doc, list) else [doc]
+    try:
+        maps = [SpurMap.from_state(d) for d in docs]
+    except (ValueError, AttributeError) as exc:
+        raise UsageError(f"not a spur map (expected the output of `specmon spurs show --json`): {exc}",
+                         where=path) from None
+    if sample_rate_hz is not None:
+        maps = [m for m in maps if m.key.rsplit("@", 1)[-1] == f"{float(sample_rate_hz):.0f}"]
+        if not maps:
+            rates = ", ".join(sorted({m.key for m in (SpurMap.from_state(d) for d in docs)})) or "none"
+            raise UsageError(f"no spur map for the recording's sample rate {sample_rate_hz:.0f} Hz (maps: {rates})",
+                             where=path)
+    if len(maps) != 1:
+        raise UsageError(f"{len(maps)} spur maps in the file; give one (the recording receiver's)", where=path)
+    return maps[0].offsets_hz()
+
+
+#: a line no wider than this, on the air through the whole capture, may be a receiver spur
+LINE_MAX_BANDWIDTH_HZ = 5000.0
+LINE_NOTE = ("continuous narrow line at a fixed offset: a carrier or a receiver spur, one tuning cannot tell "
+             "(re-record with the LO shifted, or give --spur-map)")
+
+
+def line_note(e) -> str | None:
+    """The note of a transmitter-looking emission that one single-tuning capture cannot confirm: a narrow
+    line on the air through the whole capture (a receiver spur looks exactly so; the station confirms it by
+    re-measuring with the LO shifted, :mod:`station.spurs`). None for anything else."""
+    if e.artifact or e.occupancy < 0.95 or e.bandwidth_hz > LINE_MAX_BANDWIDTH_HZ:
+        return None
+    return LINE_NOTE
 
 
 def is_sweep_log(path: str) -> bool:
@@ -150,7 +199,7 @@ def print_table(rows: list[dict], out=None) -> None:
     print(head, file=out)
     for d in rows:
         xdb = "-" if d["xdb_bandwidth_hz"] is None else f"{d['xdb_bandwidth_hz'] / 1e3:.2f}" + ("" if d["xdb_valid"] else "?")
-        note = d.get("artifact_reason") or ""
+        note = d.get("artifact_reason") or d.get("note") or ""
         if d.get("track_id"):
             note = f"{d['track_id']} seen {d['n_obs']}/{d['n_revisits']}" + (f" {note}" if note else "")
         print(
@@ -196,12 +245,12 @@ def run(args) -> int:
     from detectors.energy import EmissionDetector
 
     _check_args(args)
-    detector = EmissionDetector(_params(args))
     if is_sweep_log(args.recording):
-        info, rows = detect_sweeps(args, detector)
+        info, rows = detect_sweeps(args, EmissionDetector(_params(args)))
     else:
         sp = iq_spectrum(args)
-        rows = [emission_json(e) for e in detector.detect(sp)
+        detector = EmissionDetector(_params(args, sp.sample_rate_hz))
+        rows = [emission_json(e, note=line_note(e)) for e in detector.detect(sp)
                 if args.min_snr is None or e.snr_db >= args.min_snr]
         info = {
             "kind": "iq",

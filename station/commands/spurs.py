@@ -30,6 +30,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--dwell", type=float, default=0.2, help="learn: seconds of samples per tuning (default 0.2)")
     p.add_argument("--gain", default=None, metavar="DB", help="learn: tuner gain in dB (default auto)")
     p.add_argument("--antenna-off", action="store_true", help="learn: the antenna is disconnected: keep every line")
+    p.add_argument("--json", action="store_true",
+                   help="show: print the maps as one JSON list (what `specmon detect --spur-map FILE` reads)")
     p.set_defaults(func=run)
     return p
 
@@ -60,6 +62,13 @@ def run(args) -> int:
             maps = saved_maps(state)
         finally:
             state.close()
+        if args.json:
+            import json
+            import sys
+
+            json.dump([m.to_state() for m in maps], sys.stdout)
+            sys.stdout.write("\n")
+            return 0
         if not maps:
             print(f"{path}: no spur map yet")
         for m in maps:
