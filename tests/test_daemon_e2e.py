@@ -5,6 +5,7 @@ captures evidence for new cases, and exports them (CSV + PDF)."""
 from __future__ import annotations
 
 import csv
+import logging
 import sqlite3
 
 import pytest
@@ -143,11 +144,17 @@ def check_exports(cfg, summary):
     assert all(p.parent == cfg.export_dir for p in paths)
 
 
-def test_station_on_the_simulated_city_sqlite_only(tmp_path):
-    cfg, d, summary = run_station(tmp_path, '"sqlite:specmon.db"')
+def test_station_on_the_simulated_city_sqlite_only(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="specmon"):
+        cfg, d, summary = run_station(tmp_path, '"sqlite:specmon.db"')
     check_store(cfg, summary)
     check_exports(cfg, summary)
     assert len(summary.case_lines) == len(EXPECTED_CASES)
+    # every new violation was re-measured with the LO shifted through the daemon's own receiver and moved in
+    # baseband (a transmitter), not skipped because the pipeline was handed something that cannot retune
+    lo_shift = [r.getMessage() for r in caplog.records if "LO-shift" in r.getMessage() or "LO shift" in r.getMessage()]
+    assert not [m for m in lo_shift if "failed" in m], lo_shift
+    assert sum("transmitter" in m for m in lo_shift) >= len(EXPECTED_CASES), lo_shift
 
 
 @pytest.mark.influx

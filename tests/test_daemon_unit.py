@@ -105,7 +105,7 @@ class ScriptedPipeline:
             rx.read_raw(1024)
         return band.name
 
-    def process(self, band, result, revisit_s=None, receiver=None):
+    def process(self, band, result, revisit_s=None, receiver=None, supervisor=None):
         self.processed.append(band.name)
         now = datetime.now(timezone.utc)
         return SweepReport(band=band.name, sweep_no=len(self.processed), start_utc=now, end_utc=now,
@@ -373,11 +373,11 @@ def test_malformed_receiver_uri_option_is_a_config_error_not_an_endless_retry(tm
 
 def test_a_processing_bug_on_one_sweep_is_logged_and_the_station_carries_on(tmp_path, caplog):
     class Buggy(ScriptedPipeline):
-        def process(self, band, result, revisit_s=None, receiver=None):
+        def process(self, band, result, revisit_s=None, receiver=None, supervisor=None):
             if len(self.processed) == 1 and not getattr(self, "raised", False):
                 self.raised = True
                 raise ValueError("spectrum PSD contains NaN or infinite values")
-            return super().process(band, result, revisit_s, receiver)
+            return super().process(band, result, revisit_s, receiver, supervisor)
 
     d = make_daemon(tmp_path, factory=lambda cfg: ScriptedReceiver(), pipeline=Buggy(), sweeps=2)
     s = d.run()

@@ -264,7 +264,7 @@ class Daemon:
         if self.summary.sweeps == 0 and sup.counters.first_tune_process_s is not None:
             log.info("first hop %.2f s after the process started", sup.counters.first_tune_process_s)
         try:
-            report = self.pipeline.process(band, result, revisit_s=revisit_s, receiver=sup)
+            report = self.pipeline.process(band, result, revisit_s=revisit_s, receiver=rx, supervisor=sup)
         except Exception as exc:  # a processing bug on one sweep must not stop an unattended station
             self.summary.failed_sweeps += 1
             log.exception("processing the sweep of %s failed", band.name)

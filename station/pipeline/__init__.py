@@ -6,7 +6,7 @@ register (reloaded on SIGHUP), the violation case store, channel occupancy accum
 (every point goes through the on-disk spool before any sink). The daemon calls, per sweep::
 
     result = pipeline.sweep(band, receiver, progress=...)      # receive + dsp (the sweep executor)
-    report = pipeline.process(band, result, revisit_s=..., receiver=...)   # detect, comply, store
+    report = pipeline.process(band, result, revisit_s=..., receiver=..., supervisor=...)   # detect, comply, store
     pipeline.capture_evidence(receiver_for)                     # new violation cases, a few per sweep
 
 Every stage's wall time is measured and reported (``SweepReport.timings_s``: receive, dsp, detect,

@@ -127,9 +127,12 @@ class Pipeline:
 
     # ---- stages 3-5 --------------------------------------------------------------------------------------
     def process(self, band: BandConfig, result: SweepResult, *, revisit_s: float | None = None,
-                receiver=None) -> SweepReport:
+                receiver=None, supervisor=None) -> SweepReport:
         """Detect, track, judge, update cases and occupancy, store. Never raises for a store failure (the
-        error is kept for health); detector/compliance bugs do raise."""
+        error is kept for health); detector/compliance bugs do raise.
+
+        ``receiver`` is the open receiver the sweep used (its identity keys the spur map; the LO-shift check
+        retunes it); ``supervisor`` (the daemon's ReceiverSupervisor) gives the receiver's health counters."""
         t_start = time.perf_counter()
         spec = result.spectrum
         self.sweep_no[band.name] = self.sweep_no.get(band.name, 0) + 1
@@ -228,7 +231,7 @@ class Pipeline:
             store_error = self._store_failed(exc, "state store")
         timings["sinks"] = time.perf_counter() - t0
         duration = result.receive_s + result.dsp_s + (time.perf_counter() - t_start)
-        health = self._band_health(band, report, duration, receiver)
+        health = self._band_health(band, report, duration, supervisor)
         try:
             self.outputs.put([self.outputs.health_point(self.config.station.id, health, spec, band.name)])
         except (SinkError, sqlite3.Error, OSError) as exc:
@@ -292,7 +295,7 @@ class Pipeline:
         return LevelContext(self.profiles[rc.name], None if gain is None else float(gain), band.antenna_factor_db_m,
                             band.antenna_factor_u_db, MeasurementSettings.from_spectrum(spec, ppm=ppm))
 
-    def _band_health(self, band: BandConfig, report: SweepReport, duration_s: float, receiver) -> dict:
+    def _band_health(self, band: BandConfig, report: SweepReport, duration_s: float, supervisor) -> dict:
         h = {
             "hops": report.n_hops,
             "sweep_duration_s": duration_s,
@@ -301,10 +304,10 @@ class Pipeline:
         }
         for stage, secs in report.timings_s.items():
             h[f"{stage}_s"] = secs
-        if receiver is not None:
-            c = receiver.counters
+        if supervisor is not None:
+            c = supervisor.counters
             h.update(dropped_reads=c.dropped_reads, short_reads=c.short_reads, receiver_errors=c.errors,
-                     receiver_state=receiver.state)
+                     receiver_state=supervisor.state)
         return h
 
     # ---- evidence ----------------------------------------------------------------------------------------
