@@ -62,7 +62,7 @@ def test_isolated_evidence_and_export_keep_matplotlib_and_fpdf_out_of_the_caller
         cap = capture_evidence(store, obs.case_id, obs.result, out_dir=tmp / "evidence", station_id="hn-01",
                                position=HANOI, spectrum=_spectrum(453.0435e6, 11e3),
                                nearby=checker.assignments_near(452.9e6, 453.2e6), when=T0, isolate=True)
-        assert [f.kind for f in cap.files] == ["spectrum_png", "manifest"], cap
+        assert [f.kind for f in cap.files] == ["spectrum_png", "spectrum_data", "manifest"], cap
         assert (cap.directory / "spectrum.png").read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
         assert store.verify_evidence(obs.case_id) == []
         paths = call_in_child(export_db, store.path, ("csv", "pdf"), tmp / "out", lang="vi", now=NOW)
