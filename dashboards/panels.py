@@ -14,7 +14,7 @@ from grafana_foundation_sdk.models import common as cm, dashboard as model
 
 from dashboards.common import DATASOURCE, grafana_unit, target, thresholds
 from dashboards.influxql import ResultFormat
-from dashboards.queries import Select
+from dashboards.queries import Select, unit_of
 
 
 def _sized(panel, title: str, description: str, w: int, h: int):
@@ -105,9 +105,27 @@ def table_panel(title: str, description: str, select: Select, *, w: int = 24, h:
     return _sized(table.Panel(), title, description, w, h).with_target(target(select, fmt=ResultFormat.TABLE))
 
 
+#: decimals of Hz fields after Grafana scales them (``hertz``: Hz, kHz, MHz, GHz): a centre frequency to 0.1 kHz
+#: at MHz (106.9001 MHz: a 1.2 kHz offset from the channel is visible, Grafana's automatic decimals showed
+#: "107 MHz"), widths to 0.1 kHz (11.0 kHz)
+FREQUENCY_DECIMALS = {"center_hz": 4, "peak_hz": 4, "channel_hz": 4, "f_lo_hz": 4, "f_hi_hz": 4}
+WIDTH_DECIMALS = 1
+
+
 def unit_props(measurement: str, field: str) -> list[model.DynamicConfigValue]:
-    """Override properties giving a table column the Grafana unit of a vocabulary field."""
-    return [model.DynamicConfigValue(id_val="unit", value=grafana_unit(measurement, field))]
+    """Override properties giving a table column the Grafana unit of a vocabulary field (and, for frequencies,
+    the decimals that keep kHz offsets readable)."""
+    props = [model.DynamicConfigValue(id_val="unit", value=grafana_unit(measurement, field))]
+    if unit_of(measurement, field) == "Hz":
+        decimals = FREQUENCY_DECIMALS.get(field, WIDTH_DECIMALS)
+        props.append(model.DynamicConfigValue(id_val="decimals", value=decimals))
+    return props
+
+
+def khz_props(decimals: int = 3) -> list[model.DynamicConfigValue]:
+    """A column already in kHz (a scaled query column, e.g. the offset from the assigned channel)."""
+    return [model.DynamicConfigValue(id_val="unit", value="suffix: kHz"),
+            model.DynamicConfigValue(id_val="decimals", value=decimals)]
 
 
 def colour_text_override(colours: dict[str, str]) -> list[model.DynamicConfigValue]:

@@ -62,6 +62,11 @@ class Column:
     field: str
     agg: str | None = None
     alias: str | None = None
+    scale: float | None = None  # divide by this (1000: Hz -> kHz; written '* 0.001'); needs an alias naming the unit
+
+    def __post_init__(self) -> None:
+        if self.scale is not None and (not self.alias or self.alias == self.field or not self.scale > 0):
+            raise ValueError(f"column {self.field!r}: a scaled column needs a positive scale and its own alias")
 
     @property
     def name(self) -> str:
@@ -73,6 +78,8 @@ class Column:
             expr = COMPOSITES[self.agg].format(ident)
         else:
             expr = f"{self.agg}({ident})" if self.agg else ident
+        if self.scale is not None:  # a product: '/' would read as a regex literal to InfluxQL-aware tools
+            expr = f"{expr} * {1.0 / self.scale:g}"
         return f'{expr} AS "{self.name}"'
 
 

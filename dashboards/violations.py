@@ -43,7 +43,8 @@ CASE_STATES = Select(
 CASES = Select(
     "violation",
     tuple(Column(f) for f in ("case_id", "track_id", "state", "center_hz", "bandwidth_hz", "power_dbfs", "snr_db",
-                              "licence", "reason", "indicative")),
+                              "licence", "reason", "indicative"))
+    + (Column("offset_hz", alias="offset_khz", scale=1000.0),),  # from the assigned channel, in kHz
     by_band=False,
     group_tags=("class", "station"),
     order_desc=True,
@@ -102,14 +103,14 @@ def cases_table():
     calcs: dict[str, str | list[str]] = {
         "Time": ["min", "max"], "class": last, "state": last, "center_hz": last, "bandwidth_hz": last,
         "power_dbfs": "max", "snr_db": last, "licence": last, "reason": last, "indicative": last,
-        "station": "uniqueValues", "track_id": last,
+        "station": "uniqueValues", "track_id": last, "offset_khz": last,
     }
     names = {f"{k} ({v})": k for k, v in calcs.items() if isinstance(v, str)}
     names["Time (min)"] = "first seen"
     names["Time (max)"] = "last seen"
     names["power_dbfs (max)"] = "max power_dbfs"
     names["station (uniqueValues)"] = "stations"
-    order = ["case_id", "class", "state", "center_hz", "bandwidth_hz", "max power_dbfs", "snr_db", "licence",
+    order = ["case_id", "class", "state", "center_hz", "offset_khz", "bandwidth_hz", "max power_dbfs", "snr_db", "licence",
              "reason", "first seen", "last seen", "stations", "indicative", "track_id"]
     link = model.DashboardLink(title="Case page and evidence (station web app)",
                                url=f"${{{WEB_VARIABLE}}}/cases/${{__value.raw}}", target_blank=True)
@@ -117,7 +118,7 @@ def cases_table():
         panels.table_panel(
             "Open cases",
             "One row per violation case observed in the range whose latest state is not 'closed': class, "
-            "transmitter, licence(s) considered and the reason, first/last seen, observing stations. Click the "
+            "transmitter (centre, offset from the assigned channel in kHz where an assignment applies), licence(s) considered and the reason, first/last seen, observing stations. Click the "
             "case id for its page in the station's web app: evidence, audio, bundle.", CASES, h=12)
         # the query reads newest first (so LIMIT keeps the newest); reducers need oldest first
         .with_transformation(panels.transformation("sortBy", OLDEST_FIRST))
@@ -129,6 +130,8 @@ def cases_table():
         .override_by_name("state", panels.colour_text_override(STATE_COLOURS))
         .override_by_name("center_hz", panels.unit_props("violation", "center_hz"))
         .override_by_name("bandwidth_hz", panels.unit_props("violation", "bandwidth_hz"))
+        .override_by_name("offset_khz", panels.khz_props(3)
+                          + [model.DynamicConfigValue(id_val="displayName", value="offset from assignment")])
         .override_by_name("max power_dbfs", panels.unit_props("violation", "power_dbfs"))
         .override_by_name("snr_db", panels.unit_props("violation", "snr_db"))
         .override_by_name("case_id", [model.DynamicConfigValue(id_val="links", value=[link])])

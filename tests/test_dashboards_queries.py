@@ -122,6 +122,7 @@ def _emissions(station: str, band: str, start: datetime, ctx) -> list[Point]:
                 "center_hz": mhz * 1e6 + 120.0, "bandwidth_hz": bw_khz * 990.0, "power_dbfs": dbm + 20.0,
                 "snr_db": dbm + 110.0, "licence": "" if klass == "unlicensed" else "VN-LMR-0042",
                 "reason": f"{klass} at {mhz} MHz", "indicative": False, **settings,
+                **({} if klass == "unlicensed" else {"offset_hz": 1250.0}),  # 1.25 kHz off the assigned channel
             }, _ns(start) + i))
     return out
 
@@ -239,7 +240,8 @@ def test_open_cases_table_groups_per_case_and_drops_closed(influx):
     table = grafana_sim.apply(rows, panel["transformations"])
     assert [r["case_id"] for r in table] and "VC-lmr-expired" not in {r["case_id"] for r in table}
     assert set(table[0]) == {"case_id", "class", "state", "center_hz", "bandwidth_hz", "max power_dbfs", "snr_db",
-                             "licence", "reason", "first seen", "last seen", "stations", "indicative", "track_id"}
+                             "licence", "reason", "first seen", "last seen", "stations", "indicative", "track_id",
+                             "offset_khz"}
     assert table[0]["class"] in ("unlicensed", "excess_bandwidth") and table[0]["stations"] == ["hn-01", "hn-02"]
 
 
@@ -270,3 +272,20 @@ def test_expand_follows_grafana_rules():
     assert grafana_sim.calculate_interval_ms(0, 7 * 86400_000, 1000, 10_000) == 600_000
     with pytest.raises(KeyError, match=r"\$band"):
         grafana_sim.expand('WHERE "band" =~ /^$band$/', from_ms=0, to_ms=1, variables={})
+
+
+def test_offsets_from_the_assignment_are_shown_in_khz(influx):
+    """The case table reads the offset from the assigned channel already in kHz (unit 'suffix: kHz', 3 decimals);
+    centre frequencies keep 4 decimals after Grafana scales them to MHz (a kHz offset stays visible)."""
+    board = dashboards.render()["specmon-violations"]
+    panel = next(p for p in board["panels"] if p["title"] == "Open cases" and p["type"] == "table")
+    variables = resolve_variables(influx, DB, board, FROM_MS, TO_MS)
+    text = grafana_sim.expand(panel["targets"][0]["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables)
+    assert '"offset_hz" * 0.001 AS "offset_khz"' in text
+    frame = grafana_sim.apply(grafana_sim.series_to_frame(grafana_query(influx, DB, text)), panel["transformations"])
+    offsets = {r["case_id"]: r["offset_khz"] for r in frame}
+    assert offsets["VC-lmr-wide"] == pytest.approx(1.25) and offsets["VC-rogue-vhf"] is None
+    props = {o["matcher"]["options"]: {p["id"]: p["value"] for p in o["properties"]}
+             for o in panel["fieldConfig"]["overrides"]}
+    assert props["offset_khz"]["unit"] == "suffix: kHz" and props["offset_khz"]["decimals"] == 3
+    assert props["center_hz"] == {"unit": "hertz", "decimals": 4} and props["bandwidth_hz"]["decimals"] == 1

@@ -100,6 +100,10 @@ def test_violation_points_and_refusal_of_licensed():
     (p,) = violation_points([ViolationObservation(r, "case-1", "new")], ctx, T0)
     assert p.tags == {"station": "s", "band": "b", "class": "unlicensed"}
     assert p.fields["licence"] == "L-1,L-2" and p.fields["case_id"] == "case-1" and p.fields["indicative"] is True
+    assert "offset_hz" not in p.fields  # unlicensed: no assignment, no offset
+    off = ComplianceResult(e, ComplianceClass.OFF_FREQUENCY, ("L-1",), "off", track_id="t", offset_hz=-1250.0)
+    (q,) = violation_points([ViolationObservation(off, "case-3", "new")], ctx, T0)
+    assert q.fields["offset_hz"] == -1250.0
     ok = ComplianceResult(e, ComplianceClass.LICENSED, (), "fine")
     with pytest.raises(ValueError, match="case-2: class 'licensed' is not a violation"):
         violation_points([ViolationObservation(ok, "case-2", "new")], ctx, T0)

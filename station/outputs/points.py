@@ -254,6 +254,7 @@ def violation_points(
             licence=",".join(r.licences),
             reason=r.reason,
             indicative=bool(r.indicative),
+            offset_hz=_finite_or_none(r.offset_hz),
             occupancy=_finite_or_none(e.occupancy),
             n_bursts=int(e.n_bursts),
         )

@@ -127,6 +127,8 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "power_dbfs": _f("float", "dBFS", "channel power: the case's canonical value"),
                 "snr_db": _f("float", "dB", "signal to noise ratio (median over the case's observations)"),
                 "n_obs": _f("int", "count", "observations summarised in the case's canonical measurement"),
+                "offset_hz": _f("float", "Hz", "emission centre minus the centre of the primary assignment considered "
+                                "(absent when no assignment applies, e.g. unlicensed)"),
                 "licence": _f("str", "", "licence number(s) considered, comma separated"),
                 "reason": _f("str", "", "the reason in words"),
                 "indicative": _f("bool", "", "receiver frequency uncertainty exceeds the licence tolerance"),
