@@ -157,3 +157,31 @@ def test_local_plane_round_trips_and_agrees_with_haversine():
     lat, lon = geo.to_geo(x, y, lat0, lon0)
     assert float(lat) == pytest.approx(21.06, abs=1e-9) and float(lon) == pytest.approx(105.80, abs=1e-9)
     assert math.hypot(float(x), float(y)) == pytest.approx(geo.distance_m(lat0, lon0, 21.06, 105.80), rel=1e-3)
+
+
+def test_the_global_maximum_is_found_when_the_best_grid_point_lies_in_another_mode():
+    """Noiseless levels of four stations in a diamond: a secondary mode 4.4 km away held the best grid point;
+    every grid local minimum is refined (multi-start) and the truth wins."""
+    xs = np.array([0.0, 3000.0, 0.0, -3000.0])
+    ys = np.array([3002.0, 0.0, -3002.0, 0.0])
+    tx, ty = 810.0, 1279.0
+    p = levels(tx, ty, xs, ys)
+    fix = locate(p, xs, ys, prior=PathLossPrior(shadowing_db=2.0), level_u_db=1.0)
+    assert math.hypot(fix.x_m - tx, fix.y_m - ty) < 20.0
+
+
+def test_the_region_threshold_is_bootstrapped_small_for_three_stations_and_wilks_for_many():
+    from station.network.locate import CHI2_2DOF_95, lr_threshold
+
+    prior = PathLossPrior(shadowing_db=6.0)
+    g = np.linspace(-6000, 6000, 81)
+    ang3 = np.arange(3) * 2 * math.pi / 3
+    w3 = np.full(3, 1 / 36)
+    t3 = lr_threshold(300.0, -200.0, 0.0, 3000 * np.cos(ang3), 3000 * np.sin(ang3), w3, prior, g, g, 0.95, 400)
+    assert t3 < CHI2_2DOF_95 - 0.5  # nearly saturated model: the statistic is smaller than chi-square(2)
+    # many stations, little shadowing: a regular model, Wilks' quantile holds
+    ang = np.arange(12) * 2 * math.pi / 12
+    small = PathLossPrior(shadowing_db=0.5, exponent_sd=0.3)
+    t12 = lr_threshold(300.0, -200.0, 0.0, 3000 * np.cos(ang), 3000 * np.sin(ang), np.full(12, 4.0), small, g, g,
+                       0.95, 400)
+    assert abs(t12 - CHI2_2DOF_95) < 1.2

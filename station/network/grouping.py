@@ -22,6 +22,7 @@ Rules (docs/NETWORK.md):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -203,16 +204,27 @@ def _per_station(members: list[StationCase]) -> list[StationCase]:
     return [best[s] for s in sorted(best)]
 
 
+@functools.lru_cache(maxsize=4096)
+def _locate_cached(levels, xs, ys, u, prior, frequency_hz, eirp_range_dbm) -> Fix:
+    """:func:`locate` of hashable inputs, remembered (a pure function of them)."""
+    return locate(np.array(levels), np.array(xs), np.array(ys), prior=prior, level_u_db=np.array(u),
+                  frequency_hz=frequency_hz, eirp_range_dbm=eirp_range_dbm)
+
+
 def _resolve(members, stations, params, flag, depth=0) -> list[NetworkCase]:
     reps = _per_station(members)
     lat0 = float(np.mean([stations[r.station].latitude for r in reps]))
     lon0 = float(np.mean([stations[r.station].longitude for r in reps]))
     xs, ys = geo.to_local([stations[r.station].latitude for r in reps],
                           [stations[r.station].longitude for r in reps], lat0, lon0)
-    levels = np.array([r.level for r in reps])
-    u = np.array([r.level_u95_db / 2.0 for r in reps])  # U95 (k=2) -> standard uncertainty
-    fix = locate(levels, xs, ys, prior=params.prior, level_u_db=u, frequency_hz=float(np.mean([r.center_hz for r in reps])),
-                 eirp_range_dbm=params.eirp_range_dbm) if (len(reps) >= 2 or reps[0].calibrated) else None
+    # levels to 0.01 dB, positions to 1 cm: far below the shadowing, and an unchanged case between two builds of
+    # the service gets its fix from the cache instead of a new search and bootstrap
+    levels = np.round([r.level for r in reps], 2)
+    u = np.round([r.level_u95_db / 2.0 for r in reps], 3)  # U95 (k=2) -> standard uncertainty
+    xs, ys = np.round(xs, 2), np.round(ys, 2)
+    fix = _locate_cached(tuple(levels), tuple(xs), tuple(ys), tuple(u), params.prior,
+                         round(float(np.mean([r.center_hz for r in reps])), -3),
+                         tuple(params.eirp_range_dbm)) if (len(reps) >= 2 or reps[0].calibrated) else None
     if fix is not None and fix.p_value is not None and fix.p_value < params.split_p and depth < 3:
         a, b, _ = best_split(levels, xs, ys, prior=params.prior, level_u_db=u)
         parts = []
