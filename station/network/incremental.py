@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.network.observations import (
-    InfluxReader, StationCase, StationInfo, aggregate, health_rows, station_infos, violation_query,
+    InfluxReader, StationCase, StationInfo, aggregate, health_rows, read_series, station_infos, violation_query,
 )
 
 
@@ -53,6 +53,7 @@ class ObservationCache:
         self._rows: dict[tuple[str, str], dict[int, dict]] = {}
         self._cases: dict[tuple[str, str], StationCase | None] = {}
         self._health: dict[str, dict] = {}
+        self._series: dict[tuple[str, str], dict] = {}
         self._builds = 0
 
     def update(self, reader: InfluxReader, until_ns: int) -> ReadStats:
@@ -64,6 +65,9 @@ class ObservationCache:
             self._rows.clear()
             self._cases.clear()
             self._health.clear()
+            self._series.clear()
+        for key, info in read_series(reader, since, until_ns).items():
+            self._series.setdefault(key, {}).update({f: v for f, v in info.items() if v is not None})
         dirty: set[tuple[str, str]] = set()
         n = 0
         for row in reader.query(violation_query(since, until_ns)):
@@ -83,7 +87,7 @@ class ObservationCache:
         for key in dirty:
             rows = self._rows.get(key)
             if rows:
-                self._cases[key] = aggregate(key[0], key[1], list(rows.values()))
+                self._cases[key] = aggregate(key[0], key[1], list(rows.values()), self._series)
             else:
                 self._cases.pop(key, None)
         for st, fields in health_rows(reader, since, until_ns).items():

@@ -30,8 +30,11 @@ import numpy as np
 from station.errors import SinkError
 from station.outputs.sinks._uri import SinkTarget, parse_uri
 
-VIOLATION_FIELDS = ("case_id", "track_id", "center_hz", "bandwidth_hz", "power_dbfs", "power_dbm", "power_dbm_u95",
-                    "snr_db", "rbw_hz", "occupancy", "latitude", "longitude")
+#: per-point fields the network reads (one row per violation point: the bulk of a build's reading)
+VIOLATION_FIELDS = ("case_id", "center_hz", "bandwidth_hz", "power_dbfs", "power_dbm", "power_dbm_u95", "snr_db",
+                    "occupancy")
+#: fields constant per station and band (settings, position): read once per series with last()
+SERIES_FIELDS = ("rbw_hz", "latitude", "longitude")
 HEALTH_FIELDS = ("latitude", "longitude", "clock_state", "clock_offset_s", "position_source")
 
 #: level uncertainty assumed for a point without power_dbm_u95 (nominal R820T: unit-to-unit spread, k=2)
@@ -171,19 +174,31 @@ def violation_query(since_ns: int, until_ns: int) -> str:
             f"GROUP BY station, band, \"class\"")
 
 
+def read_series(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[tuple[str, str], dict]:
+    """(station, band) -> the last RBW and station position of its violation points in [since, until)."""
+    cols = ", ".join(f"last({_q(f)}) AS {_q(f)}" for f in SERIES_FIELDS)
+    out = {}
+    for row in reader.query(f"SELECT {cols} FROM violation WHERE time >= {int(since_ns)} AND time < {int(until_ns)} "
+                            f"GROUP BY station, band"):
+        out[(row.get("station", ""), row.get("band", ""))] = {f: row.get(f) for f in SERIES_FIELDS}
+    return out
+
+
 def read_station_cases(reader: InfluxReader, since_ns: int, until_ns: int) -> list[StationCase]:
     """Every station's violation cases seen in [since, until), aggregated per (station, case_id)."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in reader.query(violation_query(since_ns, until_ns)):
         if row.get("case_id") and row.get("center_hz") is not None:
             groups[(row.get("station", ""), row["case_id"])].append(row)
-    out = [c for c in (aggregate(st, cid, obs) for (st, cid), obs in groups.items()) if c is not None]
+    series = read_series(reader, since_ns, until_ns)
+    out = [c for c in (aggregate(st, cid, obs, series) for (st, cid), obs in groups.items()) if c is not None]
     out.sort(key=lambda c: (c.center_hz, c.station, c.case_id))
     return out
 
 
-def aggregate(station: str, case_id: str, obs: list[dict]) -> StationCase | None:
-    """One station case from its violation rows (None when no row has a level)."""
+def aggregate(station: str, case_id: str, obs: list[dict], series: dict | None = None) -> StationCase | None:
+    """One station case from its violation rows and its series' RBW/position (:func:`read_series`); None when
+    no row has a level."""
     levels = [lv for lv in (station_level(r) for r in obs) if lv is not None]
     if not levels:
         return None
@@ -192,6 +207,8 @@ def aggregate(station: str, case_id: str, obs: list[dict]) -> StationCase | None
     u = float(np.median([u for _, u, c in levels if c == calibrated]))
     times = [int(r["time"]) for r in obs]
     last = max(obs, key=lambda r: r["time"])
+    last = {**last, **{k: v for k, v in (series or {}).get((station, last.get("band", "")), {}).items()
+                       if v is not None}}
     occ = np.array([r["occupancy"] for r in obs if r.get("occupancy") is not None], dtype=np.float64)
     occ_se = float(np.std(occ, ddof=1) / math.sqrt(occ.size)) if occ.size > 1 else math.nan
     return StationCase(
@@ -243,4 +260,4 @@ def read_stations(reader: InfluxReader, since_ns: int, until_ns: int) -> dict[st
 
 
 __all__ = ["HEALTH_FIELDS", "InfluxReader", "NOMINAL_LEVEL_U95_DB", "StationCase", "StationInfo", "aggregate",
-           "health_rows", "read_station_cases", "read_stations", "station_infos", "station_level", "violation_query"]
+           "health_rows", "read_series", "read_station_cases", "read_stations", "station_infos", "station_level", "violation_query"]
