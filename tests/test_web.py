@@ -148,6 +148,7 @@ class _Report:
     noise_median_dbfs_hz: float = -107.0
     duration_s: float = 0.1
     revisit_s: float | None = None
+    levels: object = None
 
 
 def _report(n=4000, sweep_no=1, level=-100.0):
@@ -174,6 +175,31 @@ def test_hub_snapshots_and_waterfall():
     hub.publish_sweep(object())  # a report without a spectrum is ignored, never raises
     hub.listener = lambda: 1 / 0
     hub.publish_sweep(_report(sweep_no=7))  # a failing listener never reaches the sweep loop
+
+
+def test_hub_gives_levels_at_the_antenna_port_with_the_calibration_state():
+    """With the sweep's LevelContext an emission's JSON carries dBm +/- U95 (and field strength with an antenna
+    factor) as its InfluxDB point does, and the calibration words; without one (AGC) only dBFS."""
+    from dataclasses import replace
+
+    from station.calibration import LevelContext, nominal_profile
+    from station.outputs.points import PointContext
+
+    e = _Emission()
+    levels = LevelContext(nominal_profile(), 30.0, antenna_factor_db_m=12.0)
+    hub = LiveHub(points=256)
+    hub.publish_sweep(replace(_report(), levels=levels))
+    j = hub.band("fm").to_json()["emissions"][0]
+    point = PointContext(station="s", band="fm", rbw_hz=5e3, nfft=1024, dwell_s=0.05, levels=levels).level_fields(e)
+    assert j["power_dbm"] == pytest.approx(point["power_dbm"], abs=0.051)
+    assert j["power_dbm_u95"] == pytest.approx(point["power_dbm_u95"], abs=0.051) and j["power_dbm_u95"] > 0
+    assert j["field_dbuv_m"] == pytest.approx(point["field_dbuv_m"], abs=0.051)
+    assert j["calibration"] == "nominal (uncalibrated)"
+    hub.publish_sweep(replace(_report(), levels=LevelContext(nominal_profile(), None)))  # automatic gain
+    j = hub.band("fm").to_json()["emissions"][0]
+    assert j["power_dbm"] is None and j["calibration"] and j["power_dbfs"] == pytest.approx(e.power_dbfs, abs=0.051)
+    hub.publish_sweep(_report())
+    assert hub.band("fm").to_json()["emissions"][0]["calibration"] is None
 
 
 # ---- server -------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Skipped, saying why, only when chromium or playwright is not installed (``./run 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -86,10 +87,12 @@ def test_now_page_updates_live_and_marks_emissions(station, browser, shots):
     assert abs(pos["mhz"] - 106.9) < 0.05
     page.mouse.move(pos["x"], pos["y"])
     tip = page.inner_text("#tip")
-    import re
-
     shown = re.search(r"(\d+\.\d+) MHz", tip)
     assert "unlicensed" in tip and "kHz" in tip and shown and abs(float(shown.group(1)) - 106.9) < 0.01, tip
+    # the level at the antenna port with its U95 and the calibration state (the nominal R820T profile, 30 dB gain)
+    level = re.search(r"Level at antenna port: (-\d+\.\d) dBm ± (\d+\.\d) dB", tip)
+    assert level and -120 < float(level.group(1)) < -20 and 0 < float(level.group(2)) < 20, tip
+    assert "Calibration: nominal (uncalibrated)" in tip and "null" not in tip and "undefined" not in tip, tip
     # the canvas is drawn (not blank): some pixels differ from the background
     drawn = page.evaluate("""() => { const c = bands['fm'].spec, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 100) n++; return n; }""")
@@ -116,12 +119,18 @@ def test_case_page_evidence_audio_and_bundle(station, browser, shots, tmp_path):
     ctx, page, errors = _page(browser, viewport={"width": 1280, "height": 1000})
     page.goto(station.url + "/cases")
     page.wait_for_selector("#cases-table tbody tr", timeout=15_000)
+    # a desktop shows every column; each case's level in dBm +/- U95 with its calibration state
+    assert page.get_attribute("#cases-table", "data-columns") == "1,2,3,4,5,6,7,8,9,10"
+    row = page.inner_text(f"#cases-table tbody tr:has(a[href='/cases/{case_id}'])")
+    assert re.search(r"-\d+\.\d dBm ± \d+\.\d dB", row) and "nominal (uncalibrated)" in row, row
     page.screenshot(path=str(shots / "cases.png"), full_page=True)
     page.click(f"a[href='/cases/{case_id}']")
     page.wait_for_url(f"**/cases/{case_id}")
     page.wait_for_selector("#spectrum-img", timeout=15_000)
     page.wait_for_function("document.getElementById('spectrum-img').naturalWidth > 0", timeout=15_000)
     assert "history is intact" in page.inner_text("#verification")
+    assert re.fullmatch(r"-\d+\.\d dBm ± \d+\.\d dB", page.inner_text("#case-level"))
+    assert "nominal (uncalibrated)" in page.inner_text("main")
     page.wait_for_function("document.getElementById('spectrogram-img').naturalWidth > 0", timeout=60_000)
     # the <audio> element loads the demodulated IQ and plays
     played = page.evaluate("""async () => {
@@ -153,6 +162,15 @@ def test_vietnamese_on_a_phone(station, browser, shots):
     page.goto(station.url + "/cases?lang=vi")
     page.wait_for_selector("#case-list > *", timeout=15_000)
     assert page.inner_text("nav a[data-nav='cases']") == "Vụ việc"
+    page.wait_for_selector("#cases-table tbody tr", timeout=15_000)
+    # columns chosen by width: the key ones (id, class, MHz, state) first, and nothing cut at the right edge
+    shown = page.get_attribute("#cases-table", "data-columns").split(",")
+    assert shown[:4] == ["1", "2", "3", "4"] and len(shown) < 10, shown
+    fits = page.evaluate("""() => { const t = document.getElementById('cases-table'), b = t.parentElement;
+        return {table: t.scrollWidth, box: b.clientWidth, page: document.documentElement.scrollWidth}; }""")
+    assert fits["table"] <= fits["box"] and fits["page"] <= 390, fits
+    heads = page.inner_text("#cases-table thead")
+    assert "MHz" in heads and "Trạng thái" in heads or "trạng thái" in heads.lower(), heads
     page.screenshot(path=str(shots / "cases-vi-phone.png"), full_page=True)
     page.goto(station.url + "/")  # the language stays (cookie)
     page.wait_for_selector("#band-vhf[data-sweep]", timeout=30_000)

@@ -63,6 +63,7 @@ class SweepReport:
     noise_median_dbfs_hz: float | None = None
     spectrum: Spectrum | None = field(default=None, repr=False)
     store_error: str | None = None  # set when storing failed (disk full ...): measurements continue
+    levels: object | None = field(default=None, repr=False)  # the sweep's LevelContext (dBFS -> dBm, calibration)
 
     @property
     def per_hop_s(self) -> dict:

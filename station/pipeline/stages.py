@@ -215,6 +215,7 @@ class Pipeline:
             duration_s=0.0, revisit_s=revisit_s, timings_s=timings, results=tuple(results),
             tracks=tuple(tracks), new_cases=tuple(c for c in new_cases), n_violations=len(violations),
             noise_median_dbfs_hz=float(np.median(noise)) if np.size(noise) else None, spectrum=spec,
+            levels=levels,
         )
         from station.outputs.points import PointContext
 

@@ -26,6 +26,22 @@ def open_readonly(path: str | Path) -> CaseStore:
     return CaseStore.open_readonly(path)
 
 
+def _observation_level(settings_json: str | None, center_hz, power_dbfs) -> dict:
+    """dBm (+/- U95 of the single reading) of one stored observation with its own stored conversion."""
+    import json
+
+    from station.calibration.levels import stored_level
+
+    try:
+        settings = json.loads(settings_json or "{}")
+        lvl = stored_level(settings, float(center_hz), power_dbfs) if isinstance(settings, dict) else None
+    except (ValueError, TypeError):
+        lvl = None
+    if lvl is None:
+        return {"power_dbm": None, "power_dbm_u95": None}
+    return {"power_dbm": _num(lvl.power_dbm, 1), "power_dbm_u95": _num(lvl.u95_db, 1)}
+
+
 def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -55,6 +71,23 @@ def case_json(c: Case) -> dict:
     }
 
 
+def level_json(m) -> dict:
+    """The case's level at the antenna port from its canonical measurement (:class:`CaseMeasurement`, or None):
+    ``power_dbm`` +/- ``power_dbm_u95`` (dB, k = 2), ``field_dbuv_m`` +/- ``field_dbuv_m_u95`` where the band has
+    an antenna factor, ``calibration`` ('calibrated on DATE' / 'nominal (uncalibrated)'; '' when unknown), the
+    numbers and words of the PDF report. All None when the level cannot be given in dBm (automatic gain, a store
+    from before calibration)."""
+    out = {"power_dbm": None, "power_dbm_u95": None, "field_dbuv_m": None, "field_dbuv_m_u95": None,
+           "calibration": None}
+    if m is None:
+        return out
+    out["calibration"] = m.calibration or None
+    if m.power_dbm is not None:
+        out.update(power_dbm=_num(m.power_dbm.value, 1), power_dbm_u95=_num(m.power_dbm.u95, 1),
+                   field_dbuv_m=_num(m.field_dbuv_m, 1), field_dbuv_m_u95=_num(m.field_u95_db, 1))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceLink:
     """An evidence file as the web app serves it: ``/cases/<id>/files/<name>``."""
@@ -70,6 +103,7 @@ class CaseReader:
     def __init__(self, db_path: str | Path):
         self.db_path = Path(db_path)
         self._store: CaseStore | None = None
+        self._levels: dict[str, tuple[tuple, dict]] = {}  # case_id -> ((n_obs, last_seen), level_json)
         self.root = self.db_path.resolve().parent  # evidence files must live under the store's directory
 
     @property
@@ -105,6 +139,7 @@ class CaseReader:
         out = []
         for c in rows:
             j = case_json(c)
+            j.update(self.level(c))
             if q and q not in " ".join([c.case_id, ",".join(c.licences), c.reason, j["licensee"],
                                         f"{c.center_hz / 1e6:.6f}"]).lower():
                 continue
@@ -112,6 +147,18 @@ class CaseReader:
             if len(out) >= limit:
                 break
         return out
+
+    def level(self, c: Case) -> dict:
+        """:func:`level_json` of the case, recomputed only when the case has new observations."""
+        mark = (c.n_obs, c.last_seen)
+        hit = self._levels.get(c.case_id)
+        if hit is None or hit[0] != mark:
+            try:
+                value = level_json(self.store.measurement(c.case_id))
+            except (sqlite3.Error, ValueError, ArithmeticError):
+                value = level_json(None)
+            hit = self._levels[c.case_id] = (mark, value)
+        return hit[1]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Cases per state and class (for /metrics): {state: {class: n}}."""
@@ -142,12 +189,14 @@ class CaseReader:
         with store._lock:
             rows = store._db.execute(
                 "SELECT time_ns, station, center_hz, bandwidth_hz, power_dbfs, snr_db, occupancy, offset_hz, klass,"
-                " reason FROM case_observations WHERE case_id=? ORDER BY id DESC LIMIT ?", (case_id, int(limit)),
+                " reason, settings_json FROM case_observations WHERE case_id=? ORDER BY id DESC LIMIT ?",
+                (case_id, int(limit)),
             ).fetchall()
         return [{"time_utc": _iso(datetime.fromtimestamp(t / 1e9, tz=timezone.utc)), "station": st,
                  "center_hz": _num(c), "bandwidth_hz": _num(b), "power_dbfs": _num(p, 2), "snr_db": _num(s, 2),
+                 **_observation_level(settings, c, p),
                  "occupancy": _num(o, 3), "offset_hz": _num(off), "class": k, "reason": r}
-                for t, st, c, b, p, s, o, off, k, r in rows]
+                for t, st, c, b, p, s, o, off, k, r, settings in rows]
 
     def evidence(self, detail: CaseDetail) -> list[EvidenceLink]:
         """The case's evidence files with the names the web app serves them under (files outside the store's
@@ -207,6 +256,7 @@ class CaseReader:
         if detail is None:
             return None
         out = case_json(detail.case)
+        out.update(level_json(detail.measurement))
         base = f"/cases/{case_id}"
         links = self.evidence(detail)
         out["register"] = list(detail.case.register)

@@ -42,11 +42,36 @@ class EmissionMark:
     track_id: str | None
     note: str
 
-    def to_json(self) -> dict:
-        return {"center_hz": round(self.center_hz, 1), "f_lo_hz": round(self.f_lo_hz, 1),
-                "f_hi_hz": round(self.f_hi_hz, 1), "bandwidth_hz": round(self.bandwidth_hz, 1),
-                "power_dbfs": _r(self.power_dbfs), "peak_dbfs": _r(self.peak_dbfs), "snr_db": _r(self.snr_db),
-                "class": self.klass, "licences": list(self.licences), "track_id": self.track_id, "note": self.note}
+    def to_json(self, levels=None) -> dict:
+        """``levels``: the sweep's :class:`~station.calibration.LevelContext`; adds the level at the antenna port
+        (``power_dbm`` +/- ``power_dbm_u95``, ``field_dbuv_m`` +/- ``field_dbuv_m_u95`` where the band has an
+        antenna factor) and ``calibration`` ('calibrated on DATE' / 'nominal (uncalibrated)' / why not), the
+        numbers the emission's InfluxDB point carries. Computed here, in the web thread, not in the sweep loop."""
+        out = {"center_hz": round(self.center_hz, 1), "f_lo_hz": round(self.f_lo_hz, 1),
+               "f_hi_hz": round(self.f_hi_hz, 1), "bandwidth_hz": round(self.bandwidth_hz, 1),
+               "power_dbfs": _r(self.power_dbfs), "peak_dbfs": _r(self.peak_dbfs), "snr_db": _r(self.snr_db),
+               "class": self.klass, "licences": list(self.licences), "track_id": self.track_id, "note": self.note}
+        out.update(emission_level(levels, self.power_dbfs, self.center_hz, self.bandwidth_hz, self.snr_db))
+        return out
+
+
+def emission_level(levels, power_dbfs: float, center_hz: float, bandwidth_hz: float, snr_db: float) -> dict:
+    """``power_dbm``, ``power_dbm_u95``, ``field_dbuv_m``, ``field_dbuv_m_u95``, ``calibration`` of one reading
+    (all None but ``calibration`` when the level cannot be given in dBm: no level context, automatic gain)."""
+    out = {"power_dbm": None, "power_dbm_u95": None, "field_dbuv_m": None, "field_dbuv_m_u95": None,
+           "calibration": None}
+    if levels is None:
+        return out
+    try:
+        lvl = levels.level(power_dbfs, center_hz, bandwidth_hz=bandwidth_hz, snr_db=snr_db)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        log.debug("web: no level for %.0f Hz: %s", center_hz, exc)
+        return out
+    out["calibration"] = lvl.calibration
+    if lvl.power_dbm is not None and np.isfinite(lvl.power_dbm):
+        out.update(power_dbm=_r(lvl.power_dbm), power_dbm_u95=_r(lvl.u95_db), field_dbuv_m=_r(lvl.field_dbuv_m),
+                   field_dbuv_m_u95=_r(lvl.field_u95_db))
+    return out
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -71,6 +96,7 @@ class BandSnapshot:
     emissions: tuple[EmissionMark, ...]
     duration_s: float
     revisit_s: float | None
+    levels: object | None = None  # the sweep's LevelContext (dBFS -> dBm at the antenna port)
 
     def to_json(self, *, waterfall: list | None = None) -> dict:
         out = {
@@ -78,7 +104,7 @@ class BandSnapshot:
             "f_lo_hz": self.f_lo_hz, "f_hi_hz": self.f_hi_hz, "f0_hz": self.f0_hz, "df_hz": self.df_hz,
             "n_bins": self.n_bins, "rbw_hz": self.rbw_hz, "noise_dbfs_hz": _r(self.noise_dbfs_hz),
             "level_unit": "dBFS/Hz", "levels": [round(float(x), 1) for x in self.levels_dbfs_hz],
-            "emissions": [e.to_json() for e in self.emissions], "duration_s": _r(self.duration_s, 3),
+            "emissions": [e.to_json(self.levels) for e in self.emissions], "duration_s": _r(self.duration_s, 3),
             "revisit_s": _r(self.revisit_s, 2),
         }
         if waterfall is not None:
@@ -188,7 +214,8 @@ class LiveHub:
             band=report.band, seq=0, sweep_no=int(report.sweep_no), time_utc=report.end_utc,
             f_lo_hz=float(spec.f_lo_hz), f_hi_hz=float(spec.f_hi_hz), f0_hz=f0, df_hz=df, levels_dbfs_hz=levels,
             noise_dbfs_hz=report.noise_median_dbfs_hz, rbw_hz=float(spec.enbw_hz), n_bins=int(spec.n_bins),
-            emissions=tuple(marks), duration_s=float(report.duration_s), revisit_s=report.revisit_s)
+            emissions=tuple(marks), duration_s=float(report.duration_s), revisit_s=report.revisit_s,
+            levels=getattr(report, "levels", None))
 
     # ---- the web thread's side --------------------------------------------------------------------------------
     @property

@@ -32,6 +32,19 @@ function el(tag, attrs, ...children) {
 function mhz(hz, digits = 6) { return hz === null || hz === undefined ? "–" : (hz / 1e6).toFixed(digits); }
 function khz(hz, digits = 1) { return hz === null || hz === undefined ? "–" : (hz / 1e3).toFixed(digits); }
 function num(x, digits = 1, unit = "") { return x === null || x === undefined ? "–" : x.toFixed(digits) + (unit ? " " + unit : ""); }
+// the level at the antenna port and its calibration, in the reports' words
+function calText(s) {
+  if (!s) return "–";
+  return s.startsWith("calibrated on ") ? t("calibrated on") + " " + s.slice(14) : t(s);
+}
+function dbm(x) {
+  if (x.power_dbm === null || x.power_dbm === undefined) return x.calibration ? t("level_unknown") : "–";
+  return `${x.power_dbm.toFixed(1)} dBm ± ${num(x.power_dbm_u95, 1)} dB`;
+}
+function field(x) {
+  return x.field_dbuv_m === null || x.field_dbuv_m === undefined ? null
+    : `${x.field_dbuv_m.toFixed(1)} dBµV/m ± ${num(x.field_dbuv_m_u95, 1)} dB`;
+}
 function utc(s) { return s ? s.replace("T", " ").replace("Z", "") : "–"; }
 function duration(s) {
   if (s === null || s === undefined) return "–";
@@ -217,12 +230,15 @@ function hover(v, ev) {
   const e = s.emissions.find((m) => f >= m.f_lo_hz - tol && f <= m.f_hi_hz + tol);
   tip.replaceChildren();
   if (e) {
-    tip.append(el("div", {}, el("span", { class: "sw", style: "background:" + (CLASS_COLOURS[e.class] || "#888") }), el("b", {}, t(e.class))),
+    tip.append(...[el("div", {}, el("span", { class: "sw", style: "background:" + (CLASS_COLOURS[e.class] || "#888") }), el("b", {}, t(e.class))),
       el("div", {}, `${t("web_frequency")}: ${mhz(e.center_hz)} MHz`),
       el("div", {}, `${t("web_power")}: ${num(e.power_dbfs, 1, "dBFS")} (SNR ${num(e.snr_db, 1, "dB")})`),
+      e.calibration ? el("div", { class: "level" }, `${t("level_dbm")}: ${dbm(e)}`) : null,
+      field(e) ? el("div", {}, `${t("field_strength")}: ${field(e)}`) : null,
+      e.calibration ? el("div", { class: "muted" }, `${t("calibration")}: ${calText(e.calibration)}`) : null,
       el("div", {}, `${t("bandwidth")}: ${khz(e.bandwidth_hz)} kHz`),
       el("div", {}, `${t("licence")}: ${e.licences.length ? e.licences.join(", ") : "–"}`),
-      e.note ? el("div", { class: "muted" }, e.note) : null);
+      e.note ? el("div", { class: "muted" }, e.note) : null].filter(Boolean));
   } else {
     const i = Math.max(0, Math.min(s.levels.length - 1, Math.round((f - s.f0_hz) / (s.df_hz || 1))));
     tip.append(el("div", {}, `${t("web_frequency")}: ${mhz(f, 4)} MHz`),
@@ -327,17 +343,39 @@ function pageCases() {
       list.replaceChildren(el("div", { class: "empty card" }, state.value === "open" && !klass.value && !search.value ? t("web_no_open_cases") : t("no_cases")));
       return;
     }
-    list.replaceChildren(el("div", { class: "scroll card" }, el("table", { id: "cases-table" },
-      el("thead", {}, el("tr", {}, [t("case_id"), t("class"), t("state"), "MHz", "kHz", t("max_power_dbfs"), t("licence"), t("last_seen"), t("n_obs")]
-        .map((x, i) => el("th", { class: [3, 4, 5, 8].includes(i) ? "num" : (i === 6 || i === 8 ? "hide-narrow" : "") }, x)))),
-      el("tbody", {}, r.cases.map((c) => el("tr", {},
-        el("td", {}, el("a", { href: "/cases/" + encodeURIComponent(c.case_id) }, c.case_id)),
-        el("td", {}, badge(c.class, CLASS_COLOURS)), el("td", {}, badge(c.state, STATE_COLOURS)),
-        el("td", { class: "num" }, mhz(c.center_hz)), el("td", { class: "num" }, khz(c.bandwidth_hz)),
-        el("td", { class: "num" }, num(c.max_power_dbfs, 1)),
-        el("td", { class: "hide-narrow" }, c.licences.join(", ") || "–"), el("td", {}, utc(c.last_seen)),
-        el("td", { class: "num hide-narrow" }, c.n_obs)))))));
+    // columns in reading order; "keep" is the priority when the screen is narrow (1 = always shown)
+    const cols = [
+      { h: t("case_id"), keep: 1, td: (c) => el("td", { class: "nowrap" }, el("a", { href: "/cases/" + encodeURIComponent(c.case_id) }, c.case_id)) },
+      { h: t("class"), keep: 2, td: (c) => el("td", {}, badge(c.class, CLASS_COLOURS)) },
+      { h: "MHz", keep: 3, num: true, td: (c) => el("td", { class: "num" }, mhz(c.center_hz, 4)) },
+      { h: t("state"), keep: 4, td: (c) => el("td", {}, badge(c.state, STATE_COLOURS)) },
+      { h: t("level_dbm"), keep: 5, td: (c) => el("td", { class: "level" }, el("span", { class: "nowrap" }, dbm(c)),
+        c.calibration ? el("div", { class: "muted small" }, calText(c.calibration)) : null) },
+      { h: t("last_seen"), keep: 6, td: (c) => el("td", {}, utc(c.last_seen)) },
+      { h: "kHz", keep: 7, num: true, td: (c) => el("td", { class: "num" }, khz(c.bandwidth_hz)) },
+      { h: t("max_power_dbfs"), keep: 8, num: true, td: (c) => el("td", { class: "num" }, num(c.max_power_dbfs, 1)) },
+      { h: t("licence"), keep: 9, td: (c) => el("td", {}, c.licences.join(", ") || "–") },
+      { h: t("n_obs"), keep: 10, num: true, td: (c) => el("td", { class: "num" }, c.n_obs) },
+    ];
+    const tableEl = el("table", { id: "cases-table" },
+      el("thead", {}, el("tr", {}, cols.map((col) => el("th", { class: col.num ? "num" : "", "data-keep": col.keep }, col.h)))),
+      el("tbody", {}, r.cases.map((c) => el("tr", {}, cols.map((col) => { const td = col.td(c); td.dataset.keep = col.keep; return td; })))));
+    const box = el("div", { class: "scroll card" }, tableEl);
+    list.replaceChildren(box);
+    fitColumns(box, tableEl); window.addEventListener("resize", () => fitColumns(box, tableEl));
   }).catch((e) => list.replaceChildren(el("div", { class: "empty card bad" }, String(e))));
+}
+
+// Show as many columns as fit the width, dropping the lowest priority (highest data-keep) first: on a phone the
+// case id, class, MHz and state stay readable without scrolling sideways.
+function fitColumns(box, tableEl) {
+  const cells = (k) => tableEl.querySelectorAll(`[data-keep="${k}"]`);
+  const keeps = [...new Set([...tableEl.querySelectorAll("th[data-keep]")].map((th) => +th.dataset.keep))].sort((a, b) => a - b);
+  keeps.forEach((k) => cells(k).forEach((c) => { c.hidden = false; }));
+  for (let i = keeps.length - 1; i > 0 && tableEl.scrollWidth > box.clientWidth; i--) {
+    cells(keeps[i]).forEach((c) => { c.hidden = true; });
+  }
+  tableEl.dataset.columns = keeps.filter((k) => !cells(k)[0].hidden).join(",");
 }
 
 // ---- Case ------------------------------------------------------------------------------------------------------------
@@ -358,6 +396,9 @@ function renderCase(c) {
   const measurements = kv([
     [t("class"), badge(c.class, CLASS_COLOURS)], [t("state"), badge(c.state, STATE_COLOURS)],
     [t("center_mhz"), mhz(c.center_hz) + " MHz"], [t("bandwidth"), khz(c.bandwidth_hz) + " kHz"],
+    [t("level_dbm"), el("span", { id: "case-level" }, dbm(c))],
+    field(c) ? [t("field_strength"), field(c)] : null,
+    [t("calibration"), calText(c.calibration)],
     [t("max_power_dbfs"), num(c.max_power_dbfs, 1)], [t("mean_power_dbfs"), num(c.mean_power_dbfs, 1)],
     [t("snr_db"), num(c.snr_db, 1)], [t("n_obs"), c.n_obs],
     [t("first_seen"), utc(c.first_seen)], [t("last_seen"), utc(c.last_seen)],
@@ -384,8 +425,10 @@ function renderCase(c) {
     : el("p", { class: "muted" }, t("no_register"));
   const history = table([t("web_time"), t("web_event"), t("web_author")],
     c.events.map((e) => [utc(e.time_utc), e.kind === "state" ? [badge(e.state, STATE_COLOURS), e.text ? " " + e.text : ""] : e.text, e.author || "–"]), "history-table");
-  const obs = table([t("web_time"), t("station"), "MHz", "kHz", "dBFS", "SNR dB", t("web_offset") + " Hz"],
-    c.observations.map((o) => [utc(o.time_utc), o.station, mhz(o.center_hz), khz(o.bandwidth_hz), num(o.power_dbfs, 1), num(o.snr_db, 1), num(o.offset_hz, 0)]), "observations-table");
+  const obs = table([t("web_time"), t("station"), "MHz", "kHz", "dBFS", "dBm", "SNR dB", t("web_offset") + " kHz"],
+    c.observations.map((o) => [utc(o.time_utc), o.station, mhz(o.center_hz), khz(o.bandwidth_hz), num(o.power_dbfs, 1),
+      o.power_dbm === null || o.power_dbm === undefined ? "–" : `${o.power_dbm.toFixed(1)} ± ${num(o.power_dbm_u95, 1)}`,
+      num(o.snr_db, 1), khz(o.offset_hz, 3)]), "observations-table");
   const files = table([t("web_files"), t("web_size"), t("sha256")],
     c.evidence.map((f) => [el("a", { href: f.url }, f.name), bytes(f.size_bytes), el("span", { class: "mono" }, f.sha256)]), "files-table");
   main.replaceChildren(
