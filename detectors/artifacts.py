@@ -23,11 +23,16 @@ Products of a parent at least ``parent_min_db`` stronger (judged next, parents b
   the parent's edge, and the spectrum between the parent's peak and this emission's peak never dips
   ``skirt_valley_db`` below this emission's peak (a transmitter of its own has its own maximum, with a valley
   between; a skirt falls monotonically away from its parent);
-* ``intermod``: at a third-order product 2 f1 - f2 of two parents measured in the same hop (baseband offsets,
-  folded by the sample rate), no wider than the product (2 B1 + B2) and on the air no longer than its parents;
-* ``clipping``: at a harmonic of a parent near full scale (``clip_min_dbfs``): the 8-bit ADC clips I and Q
-  separately, which puts the odd harmonics of a baseband offset f at -3 f, +5 f, -7 f (folded by the sample
-  rate);
+* ``intermod``: at a third-order product 2 f1 - f2 of two parents (f1 ``parent_min_db`` stronger, f2 merely
+  stronger: the product's amplitude goes as A1^2 A2) within the sampled band of the hop that
+  measured it (baseband offsets, folded by the sample rate), no wider than the product (2 B1 + B2) and on the
+  air no longer than its parents;
+* ``clipping``: at a harmonic of a parent near full scale (``clip_min_dbfs``) within the sampled band of the
+  hop that measured it (a parent that a neighbouring hop reported, beyond this hop's kept span but within
+  half its sample rate, went through this hop's ADC too): the 8-bit ADC clips I and Q separately, which puts
+  the odd harmonics of a baseband offset f at -3 f, +5 f, -7 f (folded by the sample rate), the k-th at
+  least 30 log10|k| dB under the parent's peak density (hard clipping: 1/k^2 of the power over k times the
+  bandwidth);
 * ``splatter``: a weak emission keyed in time with a much stronger burst: the same first and last on-block
   and duty cycle, or on only in the burst's on-blocks, or (a line too weak to be resolved in time) there
   while the burst is on and not while it is off (:func:`detectors.bursts.gated_excess`): key clicks and
@@ -360,7 +365,7 @@ class ArtifactClassifier:
                 continue
             ratio_db = self._mirror_ratio_db(e, c, s, view)
             if ratio_db is not None and ratio_db >= p.image_min_rejection_db:
-                if timing and self._keying(i, timing[i], [timing[j]], gate) in ("independent", "never"):
+                if timing and self._keying(i, timing[i], [timing[j]], gate, e.snr_db) in ("independent", "never"):
                     continue
                 return (f"iq_image: mirror of {_mhz(s.center_hz)} about the centre {_mhz(c)} of the hop that "
                         f"holds both, {ratio_db:.0f} dB under the density at the mirror")
@@ -400,7 +405,8 @@ class ArtifactClassifier:
 
         def follows(*js) -> bool:
             # a product is on the air only while all its parents are: not when it is there without them
-            return self._keying(i, t_e, [timing[j] if timing else None for j in js], gate) not in ("independent", "never")
+            return self._keying(i, t_e, [timing[j] if timing else None for j in js], gate,
+                                getattr(e, "snr_db", None)) not in ("independent", "never")
 
         for j in strong:
             why = self._skirt(e, emissions[j], view)
@@ -408,8 +414,16 @@ class ArtifactClassifier:
                 return why
         if hops[i] is not None and fs:
             h, c, _sl = hops[i]
-            same = [j for j in strong if hops[j] is not None and hops[j][0] == h]
-            why = self._intermod(e, c, same, emissions, view.bin_hz, fs, t_e, timing, follows)
+            # the ADC of the hop that measured this emission digitised everything within half the sample rate
+            # of its centre, also what the stitched spectrum took from a neighbouring hop (kept span < rate)
+            same = [j for j in strong if hops[j] is not None
+                    and (hops[j][0] == h or abs(emissions[j].peak_hz - c) < 0.5 * fs)]
+            # 2 f1 - f2 has the amplitude of A1^2 A2: f1 sets the nonlinearity (parent_min_db stronger), f2 need
+            # only be stronger than the product (3 dB)
+            seconds = [j for j in parents if j != i and hops[j] is not None
+                       and emissions[j].peak_dbfs - e.peak_dbfs >= 3.0
+                       and (hops[j][0] == h or abs(emissions[j].peak_hz - c) < 0.5 * fs)]
+            why = self._intermod(e, c, same, emissions, view.bin_hz, fs, t_e, timing, follows, seconds)
             if why:
                 return why
             why = self._clipping(e, c, same, emissions, view.bin_hz, fs, t_e, timing, follows)
@@ -426,17 +440,19 @@ class ArtifactClassifier:
                         and abs(t_e.occupancy - t_p.occupancy) <= p.keyed_occupancy_tolerance):
                     return (f"splatter: keyed in time with the burst at {_mhz(s.center_hz)}, "
                             f"{s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
-            for j in parents:
+            for j in sorted(parents, key=lambda j: -emissions[j].peak_dbfs):
                 t_p = timing[j]
                 s = emissions[j]
-                if (j == i or t_p is None or not (t_p.resolved and t_p.occupancy < 0.95) or t_p.on is None
+                if (j == i or t_p is None or not t_p.resolved or t_p.on is None or t_p.on.all()
                         or s.peak_dbfs - e.peak_dbfs < p.keyed_parent_min_db):
                     continue
                 if t_e.resolved and t_e.on is not None and t_e.on.shape == t_p.on.shape:
                     near = t_p.on.copy()  # the parent's on-blocks and one block either side (block edges)
                     near[1:] |= t_p.on[:-1]
                     near[:-1] |= t_p.on[1:]
-                    if t_e.on.any() and not (t_e.on & ~near).any():
+                    # (a block or 5 % of its on-blocks outside them: the per-block decisions' own false alarms)
+                    outside = int((t_e.on & ~near).sum())
+                    if t_e.on.any() and outside <= max(1, int(0.05 * t_e.on.sum())):
                         return (f"splatter: on only while the burst at {_mhz(s.center_hz)} is on (a modulation line "
                                 f"or key click of it), {s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
                 if gate is not None and not t_e.resolved:
@@ -447,13 +463,14 @@ class ArtifactClassifier:
                                 f"off), {s.peak_dbfs - e.peak_dbfs:.0f} dB stronger")
         return None
 
-    def _keying(self, i, t_e, t_parents, gate) -> str:
+    def _keying(self, i, t_e, t_parents, gate, snr_db=None) -> str:
         """Whether emission ``i`` is on the air only while its would-be parents are: "never" (the parents are
         never on together), "independent" (a line too weak to be resolved in time that is clearly there while
         they are off, at no less than half its level while they are on), "keyed" or "unknown" (no parent
         resolved in time, too few off-blocks, or ``i`` itself resolved: its own timing is tested instead)."""
+        # a parent not resolved in time (a continuous carrier) counts as always on
         ons = [t.on for t in t_parents if t is not None and t.resolved and t.on is not None]
-        if not ons or len(ons) != len(t_parents):
+        if not ons:
             return "unknown"
         on = ons[0]
         for o in ons[1:]:
@@ -462,7 +479,15 @@ class ArtifactClassifier:
             on = on & o
         if not on.any():
             return "never"
-        if gate is None or t_e is None or t_e.resolved:
+        if t_e is None or t_e.resolved:
+            return "unknown"
+        q = float(on.mean())
+        if snr_db is not None and q < 0.95:
+            # found in the average over the whole capture: confined to the parents' on-fraction q its excess there
+            # would be 1/q times larger; 10 dB over the noise in its on-blocks would have been resolved in time
+            if 10.0 ** (snr_db / 10.0) / q >= 10.0:
+                return "independent"
+        if gate is None:
             return "unknown"
         g = gate(i, on)
         if g is None:
@@ -503,18 +528,27 @@ class ArtifactClassifier:
             return True
         return t_e.occupancy <= t_p.occupancy + self.params.keyed_occupancy_tolerance
 
-    def _intermod(self, e, c, same, emissions, bin_hz, fs, t_e, timing, follows=None) -> str | None:
+    def _intermod(self, e, c, same, emissions, bin_hz, fs, t_e, timing, follows=None, seconds=None) -> str | None:
         p = self.params
         o_e = e.center_hz - c
         for a in same:
-            for b in same:
+            for b in (same if seconds is None else seconds):
                 if a == b:
                     continue
                 s1, s2 = emissions[a], emissions[b]
-                prod = fold_hz(2.0 * (s1.center_hz - c) - (s2.center_hz - c), fs)
                 width = 2.0 * s1.bandwidth_hz + s2.bandwidth_hz
-                tol = p.intermod_tolerance_bins * bin_hz + 0.25 * width
-                if abs(fold_hz(o_e - prod, fs)) > tol or e.bandwidth_hz > width + 4 * bin_hz:
+                if e.bandwidth_hz > width + 4 * bin_hz:
+                    continue
+                if e.bandwidth_hz >= width / 3.0:  # a piece of a product spread over 2 B1 + B2
+                    prod = fold_hz(2.0 * (s1.center_hz - c) - (s2.center_hz - c), fs)
+                    miss = abs(fold_hz(o_e - prod, fs))
+                    tol = p.intermod_tolerance_bins * bin_hz + 0.25 * width
+                else:  # a line: the product of the parents' carriers (between their peaks and centroids)
+                    q = [fold_hz(e.peak_hz - c - (2.0 * (x1 - c) - (x2 - c)), fs)
+                         for x1, x2 in ((s1.peak_hz, s2.peak_hz), (s1.center_hz, s2.center_hz))]
+                    miss = 0.0 if q[0] * q[1] <= 0 and abs(q[0] - q[1]) < 0.5 * fs else min(abs(q[0]), abs(q[1]))
+                    tol = p.intermod_tolerance_bins * bin_hz + 0.25 * e.bandwidth_hz
+                if miss > tol:
                     continue
                 if timing and not (self._not_longer(t_e, timing[a]) and self._not_longer(t_e, timing[b])):
                     continue
@@ -532,10 +566,26 @@ class ArtifactClassifier:
             if s.power_dbfs < p.clip_min_dbfs:
                 continue
             for k in CLIP_HARMONICS:
-                prod = fold_hz(k * (s.center_hz - c), fs)
+                # even hard clipping (a square wave) leaves the k-th harmonic 1/k^2 of the power, spread over k
+                # times the bandwidth: its peak density lies at least 30 log10|k| dB under the parent's
+                if s.peak_dbfs - e.peak_dbfs < 30.0 * math.log10(abs(k)):
+                    continue
                 width = abs(k) * s.bandwidth_hz
-                tol = p.clip_tolerance_bins * bin_hz + 0.25 * width
-                if abs(fold_hz(o_e - prod, fs)) > tol or e.bandwidth_hz > width + 4 * bin_hz:
+                if e.bandwidth_hz > width + 4 * bin_hz:
+                    continue
+                if e.bandwidth_hz >= width / 3.0:
+                    # a piece (a third or more) of a product spread over k times the parent's band: its smooth
+                    # density is detected over much of the spread, its centre anywhere in it
+                    miss = abs(fold_hz(o_e - k * (s.center_hz - c), fs))
+                    tol = p.clip_tolerance_bins * bin_hz + 0.25 * width
+                else:
+                    # a line, much narrower than that spread: the harmonic of the parent's carrier, which lies
+                    # between its peak and its centroid; a narrow emission elsewhere on the spread is its own
+                    a = fold_hz(e.peak_hz - c - k * (s.peak_hz - c), fs)
+                    b = fold_hz(e.peak_hz - c - k * (s.center_hz - c), fs)
+                    miss = 0.0 if a * b <= 0 and abs(a - b) < 0.5 * fs else min(abs(a), abs(b))
+                    tol = p.clip_tolerance_bins * bin_hz + 0.25 * e.bandwidth_hz
+                if miss > tol:
                     continue
                 if timing and not self._not_longer(t_e, timing[j]):
                     continue

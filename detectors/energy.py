@@ -32,7 +32,7 @@ from scipy.ndimage import median_filter
 
 from detectors import stats
 from detectors._energy_kernels import mark_multiresolution, runs_of, split_valleys
-from detectors.artifacts import ArtifactClassifier, ArtifactParams, Timing
+from detectors.artifacts import CLIP_HARMONICS, ArtifactClassifier, ArtifactParams, Timing, fold_hz
 from detectors.channels import ChannelRaster, split_regions
 from detectors.bursts import Activity, Blocks, BurstParams, activity, gated_excess, keyed_by, make_blocks, on_mean_lin
 from detectors.measure import measure_region, measure_regions
@@ -303,6 +303,54 @@ class EmissionDetector:
             keep_a.append(act)
         return keep_r, keep_a
 
+    def _split_clip_products(self, spectrum: Spectrum, x, level_db, regions, acts, act_of):
+        """Cut a region holding a parent near full scale and, beyond a valley, its own 8-bit clipping harmonic
+        (-3 f, +5 f, -7 f of the parent's baseband offset, folded by the sample rate): the harmonic's maximum
+        lies within a quarter of its spread (|k| x the parent's 3 dB width) of the predicted frequency, at least
+        30 log10|k| dB under the parent's peak (hard clipping, see detectors.artifacts), and the spectrum dips
+        ``ChannelRaster.dip_db``-like 3 dB under that maximum between them. The two pieces are measured apart;
+        the artifact classifier then names the harmonic's parent."""
+        ap = self.params.artifacts
+        freqs, bin_hz, fs = spectrum.freqs_hz, spectrum.bin_hz, spectrum.sample_rate_hz
+        slices = hop_slices(spectrum)
+        centers = np.asarray(spectrum.hop_centers_hz, dtype=float).ravel()
+        enbw_db = 10.0 * np.log10(spectrum.enbw_hz)
+        out_r, out_a = [], []
+        todo = list(zip(regions, acts))
+        while todo:
+            (a, b), act = todo.pop(0)
+            cut = None
+            if b - a >= 8 and 10.0 * np.log10(max(float(x[a:b].sum()) * bin_hz, 1e-300)) >= ap.clip_min_dbfs:
+                kp = a + int(np.argmax(level_db[a:b]))
+                h = next((i for i, sl in enumerate(slices) if sl.start <= kp < sl.stop), 0)
+                c = float(centers[h]) if len(centers) == len(slices) else float(centers[np.argmin(np.abs(centers - freqs[kp]))])
+                top = float(level_db[kp])
+                above = np.flatnonzero(level_db[a:b] >= top - 3.0)
+                w3 = (above[-1] - above[0] + 1) * bin_hz
+                for k in CLIP_HARMONICS:
+                    f_p = c + fold_hz(k * (freqs[kp] - c), fs)
+                    half = 0.25 * abs(k) * w3
+                    lo, hi = np.searchsorted(freqs, [f_p - half, f_p + half])
+                    lo, hi = max(lo, a), min(hi, b)
+                    if hi - lo < 1 or lo <= kp < hi:
+                        continue
+                    km = lo + int(np.argmax(level_db[lo:hi]))
+                    if top + enbw_db - (level_db[km] + enbw_db) < 30.0 * np.log10(abs(k)):
+                        continue
+                    i0, i1 = (kp, km) if kp < km else (km, kp)
+                    if i1 - i0 < 3:
+                        continue
+                    v = i0 + 1 + int(np.argmin(level_db[i0 + 1 : i1]))
+                    if level_db[km] - level_db[v] >= 3.0 and v - a >= 2 and b - v >= 2:
+                        cut = v
+                        break
+            if cut is None:
+                out_r.append((a, b))
+                out_a.append(act)
+            else:
+                todo[:0] = [((a, cut), act_of(a, cut)), ((cut, b), act_of(cut, b))]
+        return out_r, out_a
+
     def detect(self, spectrum: Spectrum) -> list[Emission]:
         """Emissions in ``spectrum``, in frequency order; artifacts marked (or dropped, see params)."""
         p = self.params
@@ -386,6 +434,9 @@ class EmissionDetector:
             if len(split) != len(regions):
                 old = dict(zip(regions, acts))
                 regions, acts = split, [old[r] if r in old else act_of(*r) for r in split]
+
+        if spectrum.sample_rate_hz:
+            regions, acts = self._split_clip_products(spectrum, x, level_db, regions, acts, act_of)
 
         found = []  # [measurement, occupancy, first, last, n_bursts] of each emission, in frequency order
         spans = []  # (bin slice, on-blocks or None) of each: for the keying tests of the artifact classifier
