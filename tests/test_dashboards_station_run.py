@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.influx, pytest.mark.slow]
 
 DB = "dashboards_run"
 #: fields the vocabulary marks "where available" / "absent when not measurable"
-OPTIONAL = {"temperature_c", "xdb_bandwidth_hz"}
+OPTIONAL = {"temperature_c", "xdb_bandwidth_hz", "clock_offset_s"}  # clock offset: only with chrony/timedatectl
 #: measurements one sweep of each band always produces (occupancy needs a full integration period)
 ALWAYS = ("band_spectrum", "noise_floor", "emission", "station_health")
 
@@ -122,6 +122,8 @@ def test_every_panel_query_runs_on_the_station_output(station_run, uid):
     for panel in board["panels"]:
         for target in panel["targets"]:
             measurement = _FROM.findall(target["query"])[0]
+            if measurement.startswith("network_"):
+                continue  # the network service's output, not a station's: tests/test_dashboards_network.py
             text = grafana_sim.expand(target["query"], from_ms=start_ms, to_ms=end_ms, variables=variables)
             result = grafana_query(influx, DB, text)["results"][0]
             assert "error" not in result, f"{uid} {panel['title']}: {result.get('error')}\n{text}"
@@ -130,7 +132,7 @@ def test_every_panel_query_runs_on_the_station_output(station_run, uid):
             assert fields
             missing = [f for f in fields if not _stored(influx, measurement, f)]
             assert set(missing) <= OPTIONAL, f"{uid} {panel['title']}: reads {missing}, which the station never stored"
-            if not missing:
+            if len(missing) < len(fields):  # an optional field missing among others leaves it empty in the rows
                 assert series, f"{uid} {panel['title']}: no rows although the station stored {fields}\n{text}"
             else:  # temperature_c on a machine without a SoC sensor: the panel stays empty, no error
                 assert not series
