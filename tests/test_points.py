@@ -29,7 +29,8 @@ from tests._influx_helpers import T0, make_emission, make_spectrum, sweep_points
 
 def test_every_point_names_only_the_vocabulary_and_carries_station_band_settings():
     points, _, _ = sweep_points(0)
-    assert {p.measurement for p in points} == set(MEASUREMENTS) - {"station_health", "network_case", "network_region", "network_link"}
+    assert {p.measurement for p in points} == set(MEASUREMENTS) - {"station_health", "network_case", "network_region", "network_link",
+                                                        "case_checkpoint"}
     for p in points:
         check_point(p)
         assert p.tags["station"] == "hn-01" and p.tags["band"] == "vhf"

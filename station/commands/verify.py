@@ -25,8 +25,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    "fingerprint shown)")
     p.add_argument("--station-key", action="store_true",
                    help="print this station's public key PEM and fingerprint (created on first use)")
-    p.add_argument("--data-dir", metavar="DIR", help="with --station-key: the station's data directory "
-                   "(where the case store is; default ./specmon-data)")
+    p.add_argument("--data-dir", metavar="DIR", help="with --station-key or --checkpoints: the station's data "
+                   "directory (where the case store is; default ./specmon-data)")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="check the case store against the station's signed checkpoint log (case-checkpoints.jsonl "
+                   "beside the store) and, with --influx, against the chain heads and checkpoints the station "
+                   "published to InfluxDB: a history rewritten after a checkpoint fails, one line per case")
+    p.add_argument("--db", metavar="PATH", help="with --checkpoints: the station's SQLite store")
+    p.add_argument("--config", metavar="FILE", help="with --checkpoints: take the store from this station config")
+    p.add_argument("--log", metavar="PATH", help="with --checkpoints: the checkpoint log (default: beside the store)")
+    p.add_argument("--influx", metavar="URL", help="with --checkpoints: the central InfluxDB (influx://host:8086/db, "
+                   "as in [store] sinks) holding the station's violation chain_head fields and case_checkpoint points")
     p.set_defaults(func=run)
     return p
 
@@ -44,8 +53,10 @@ def run(args) -> int:
         sys.stdout.write(key.public_pem.decode("ascii"))
         print(f"# fingerprint sha256:{key.fingerprint}  file {key.public_path}")
         return 0
+    if args.checkpoints:
+        return run_checkpoints(args)
     if not args.bundles:
-        raise UsageError("give at least one BUNDLE (or --station-key)")
+        raise UsageError("give at least one BUNDLE (or --station-key, or --checkpoints)")
     trusted = None
     if args.key:
         try:
@@ -69,3 +80,40 @@ def run(args) -> int:
         print(f"{failed} of {len(args.bundles)} bundles FAILED verification", file=sys.stderr)
         return 4
     return 0
+
+
+def run_checkpoints(args) -> int:
+    """``specmon verify --checkpoints``: exit 0 when the store agrees with every signed checkpoint (and InfluxDB),
+    4 with one line per problem on stderr."""
+    import sys
+    from pathlib import Path
+
+    from station.commands.violations import db_path
+    from station.errors import UsageError
+    from station.compliance.cases import CaseStore
+    from station.compliance.cases.checkpoints import log_path, trusted_public_key, verify_checkpoints
+
+    db = db_path(args)
+    key, key_from = trusted_public_key(db, args.key)
+    reader = None
+    if args.influx:
+        from station.network.observations import InfluxReader
+
+        reader = InfluxReader(args.influx)
+    log = Path(args.log).expanduser() if args.log else log_path(db)
+    if not Path(db).is_file():
+        raise UsageError(f"no case store at {db} (give --db PATH, --config FILE or --data-dir DIR)")
+    with CaseStore.open_readonly(db) as store:
+        report = verify_checkpoints(store, key, path=log, reader=reader)
+    pinned = "the pinned key" if args.key else "the station's own key (pin the handed-over one with --key)"
+    if report.ok:
+        influx = (f"; InfluxDB holds {report.influx_heads} chain heads and {report.influx_checkpoints} checkpoints, "
+                  "all consistent" if reader is not None else "")
+        print(f"{db}: OK: {report.n_cases} cases agree with {report.n_lines} signed checkpoints (last #{report.last_seq} "
+              f"{report.last_time}) in {log}, signed by {pinned} sha256:{(report.fingerprint or '')[:16]}{influx}")
+        return 0
+    for problem in report.problems:
+        print(f"{db}: CHECKPOINT FAILED: {problem}", file=sys.stderr)
+    print(f"{len(report.problems)} problem(s): the case store or the checkpoint log was changed after the station "
+          f"signed it (key from {key_from})", file=sys.stderr)
+    return 4

@@ -134,6 +134,28 @@ def _store(args):
     return open_store(db_path(args))
 
 
+def _checkpoint_check(store, case_id: str, bad: list[str]) -> str:
+    """Compare the case with the station's signed checkpoint log (problems appended to ``bad``); the line to
+    print when it agrees (or why it could not be compared)."""
+    from station.compliance.cases.checkpoints import case_problems, log_path, trusted_public_key, verify_checkpoints
+    from station.errors import UsageError
+
+    log = log_path(store.path)
+    if not log.is_file():
+        return (f"checkpoints: none ({log} is absent): a rewrite with recomputed hashes cannot show here; "
+                "compare with the central copy: specmon verify --checkpoints --influx URL")
+    try:
+        key, _ = trusted_public_key(store.path)
+    except UsageError as exc:
+        bad.append(f"checkpoints: {exc}")
+        return ""
+    report = verify_checkpoints(store, key, path=log)
+    problems = case_problems(report, case_id)
+    bad.extend(f"checkpoints: {p}" for p in problems)
+    return (f"checkpoints: agrees with the {report.n_lines} signed checkpoints in {log.name} (last "
+            f"#{report.last_seq} {report.last_time})")
+
+
 def _fmt_case(c) -> str:
     ind = " (indicative)" if c.indicative else ""
     return (f"{c.case_id}  {c.klass.value:<16} {c.state:<9} {c.center_hz / 1e6:12.6f} MHz  "
@@ -166,6 +188,7 @@ def run_show(args) -> int:
         d = store.detail(args.case)
         bad = store.verify_case(args.case) if args.verify else []
         head = store.chain_head(args.case) if args.verify else None
+        checkpointed = _checkpoint_check(store, args.case, bad) if args.verify else None
     c = d.case
     print(_fmt_case(c))
     print(f"  first seen {c.first_seen.isoformat()}  last seen {c.last_seen.isoformat()}  observations {c.n_obs}")
@@ -194,6 +217,7 @@ def run_show(args) -> int:
             return 4
         print(f"  verified: hash chain intact (head {head}), {len(d.evidence)} evidence files intact, "
               "no evidence missing")
+        print(f"  {checkpointed}")
         return 0
     return 0
 

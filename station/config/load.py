@@ -120,6 +120,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
         spectrum_points=so.integer("spectrum_points", 512, lo=16, hi=65536),
         reserve_mb=so.number("reserve_mb", 50.0, lo=0.0, hi=1e6),
         memory_points=so.integer("memory_points", 50_000, lo=100, hi=10_000_000),
+        checkpoint_interval_s=so.number("checkpoint_interval_s", 60.0, lo=1.0, hi=86400.0),
     )
     so.done()
 

@@ -262,6 +262,10 @@ class StoreConfig:
     memory_points : int, default 50000
         Points held in memory per sink while the spool's disk refuses writes or is below the reserve, count
         (100..10^7); when full, spectra go first, then health, emissions, violations (each drop counted).
+    checkpoint_interval_s : float, default 60.0
+        At most one signed checkpoint of the case chain heads per this many seconds (1..86400), written to
+        ``case-checkpoints.jsonl`` beside the case store and sent as a ``case_checkpoint`` point when some
+        case's history grew (docs/VIOLATIONS.md, "Checkpoints").
     """
 
     data_dir: Path
@@ -270,6 +274,7 @@ class StoreConfig:
     spectrum_points: int = 512
     reserve_mb: float = 50.0
     memory_points: int = 50_000
+    checkpoint_interval_s: float = 60.0
 
     @property
     def db_path(self) -> Path:

@@ -224,6 +224,7 @@ class ViolationObservation:
     case_id: str
     state: str  # new, confirmed, exported, closed
     measurement: object | None = None  # the case's CaseMeasurement (station/compliance/cases/measurement.py)
+    chain_head: str | None = None  # the case's hash chain head after this sweep (cases/checkpoints.py)
 
 
 def violation_points(
@@ -257,6 +258,7 @@ def violation_points(
             offset_hz=_finite_or_none(r.offset_hz),
             occupancy=_finite_or_none(e.occupancy),
             n_bursts=int(e.n_bursts),
+            chain_head=o.chain_head,
         )
         if ctx.position is not None:  # the network locates from where each observation was made
             fields["latitude"], fields["longitude"] = float(ctx.position[0]), float(ctx.position[1])
@@ -273,6 +275,14 @@ def violation_points(
         fields.update(ctx.settings())
         out.append(Point("violation", ctx.tags(**{"class": r.klass.value}), fields, t0 + i))
     return out
+
+
+def checkpoint_point(cp, *, station: str) -> Point:
+    """``case_checkpoint``: one signed checkpoint of the case chain heads (station.compliance.cases.checkpoints
+    Checkpoint) as the station wrote it to its log; time = the checkpoint's time."""
+    fields = _fields(seq=int(cp.seq), root=cp.root, line_hash=cp.line_hash, n_cases=int(cp.n_cases),
+                     changed=int(cp.changed), signature=cp.signature, key_fingerprint=cp.fingerprint)
+    return Point("case_checkpoint", {"station": station, "band": "all"}, fields, time_ns(cp.time))
 
 
 # ---- occupancy, health -------------------------------------------------------------------------------------

@@ -136,8 +136,26 @@ MEASUREMENTS: dict[str, MeasurementSpec] = {
                 "n_bursts": _f("int", "count", "bursts seen in the per-frame spectra (0 when not computed)"),
                 "latitude": _f("float", "deg", "the observing station's latitude (config [station] or GPS) when known"),
                 "longitude": _f("float", "deg", "the observing station's longitude when known"),
+                "chain_head": _f("str", "", "SHA-256 head of the case's hash chain in the station's case store after "
+                                 "this sweep (absent when unrecorded): `specmon verify --checkpoints --influx` "
+                                 "checks the store's history still contains it"),
                 **LEVEL_FIELDS,
                 **SETTINGS_FIELDS,
+            },
+        ),
+        MeasurementSpec(
+            "case_checkpoint",
+            "a signed checkpoint of the case store's hash chain heads (one line of the station's "
+            "case-checkpoints.jsonl; docs/VIOLATIONS.md)",
+            dict(COMMON_TAGS),
+            {
+                "seq": _f("int", "count", "checkpoint number in the station's log (1, 2, ...)"),
+                "root": _f("str", "", "SHA-256 over every case's committed [links, head]"),
+                "line_hash": _f("str", "", "SHA-256 of the log line (what the next line links to)"),
+                "n_cases": _f("int", "count", "cases the checkpoint commits to"),
+                "changed": _f("int", "count", "cases whose chain grew since the previous checkpoint"),
+                "signature": _f("str", "", "base64 Ed25519 signature of the line's body by the station key"),
+                "key_fingerprint": _f("str", "", "SHA-256 of the station's raw public key"),
             },
         ),
         MeasurementSpec(

@@ -79,6 +79,7 @@ class Pipeline:
         self.checker = check_config(config).checker  # the validation `config check` runs, and the checker
         self.cases = open_case_store(config)
         self.outputs = Outputs(config)
+        self.checkpoints = self._open_checkpoints()  # signed chain heads outside the store (cases/checkpoints.py)
         self._evidence_queue: list = []  # (band, ComplianceResult, case_id, spectrum) waiting for a capture
         self._recovered: set[str] = set()  # queued at start-up: their first capture was interrupted
         self._plans: dict = {}
@@ -198,7 +199,9 @@ class Pipeline:
                 from station.outputs.points import ViolationObservation
 
                 measured = {cid: self.cases.measurement(cid) for cid in dict.fromkeys(o.case_id for o in obs)}
-                observed = [ViolationObservation(o.result, o.case_id, o.state, measured.get(o.case_id)) for o in obs]
+                heads = {cid: self.cases.chain_head(cid) for cid in measured}
+                observed = [ViolationObservation(o.result, o.case_id, o.state, measured.get(o.case_id),
+                                                 heads.get(o.case_id)) for o in obs]
                 new_cases = [o.case_id for o in obs if o.opened]
         except (SinkError, sqlite3.Error, OSError) as exc:
             store_error = self._store_failed(exc, "case store")
@@ -230,6 +233,7 @@ class Pipeline:
             self.save_state()
         except (SinkError, sqlite3.Error, OSError) as exc:
             store_error = self._store_failed(exc, "state store")
+        store_error = self.checkpoint() or store_error
         timings["sinks"] = time.perf_counter() - t0
         duration = result.receive_s + result.dsp_s + (time.perf_counter() - t_start)
         health = self._band_health(band, report, duration, supervisor)
@@ -369,6 +373,42 @@ class Pipeline:
         self._recovered.discard(case_id)
         return cap.files
 
+    # ---- checkpoints of the case chain heads (station/compliance/cases/checkpoints.py) -----------------------
+    def _open_checkpoints(self):
+        if self.cases is None:
+            return None
+        from station.compliance.cases.checkpoints import CheckpointLog, log_path
+        from station.compliance.signing import StationKey, StationKeyError
+
+        try:
+            key = StationKey.load_or_create(self.cases.path.resolve().parent)
+            return CheckpointLog(log_path(self.cases.path), key, self.config.station.id,
+                                 interval_s=self.config.store.checkpoint_interval_s)
+        except (StationKeyError, OSError) as exc:
+            log.error("no checkpoints of the case history (a rewrite of the case store would not be evident): %s",
+                      exc)
+            return None
+
+    def checkpoint(self, *, force: bool = False) -> str | None:
+        """Sign the case chain heads into the checkpoint log when some chain grew and the interval has passed
+        (``force``: whenever one grew) and send the checkpoint as a ``case_checkpoint`` point. Returns the
+        store error text when the log or the outputs refused, else None."""
+        if self.checkpoints is None or self.cases is None:
+            return None
+        try:
+            cp = self.cases.checkpoint(self.checkpoints, force=force)
+        except (sqlite3.Error, OSError) as exc:
+            return self._store_failed(exc, "checkpoint log")
+        if cp is None:
+            return None
+        from station.outputs.points import checkpoint_point
+
+        try:
+            self.outputs.put([checkpoint_point(cp, station=self.config.station.id)])
+        except (SinkError, sqlite3.Error, OSError) as exc:
+            return self._store_failed(exc, "outputs")
+        return None
+
     # ---- health, state, outputs ------------------------------------------------------------------------
     def health(self) -> dict:
         """Health fields of the stores: ``store_state`` is ``ok`` or ``degraded: ...`` naming every store or
@@ -469,6 +509,7 @@ class Pipeline:
             raise SinkError(f"cannot write the export: {write_error_reason(exc, where)}", where=str(where)) from None
 
     def close(self) -> None:
+        self.checkpoint(force=True)  # the last heads, so a restart's first checkpoint continues from them
         for closer in (self.outputs.close, self.state.close, getattr(self.cases, "close", None)):
             if closer is None:
                 continue

@@ -453,6 +453,12 @@ class CaseStore:
             self._require(case_id)
             return chain.verify_case_chain(self._db, case_id)
 
+    def checkpoint(self, checkpoint_log, *, now: datetime | None = None, force: bool = False):
+        """Let ``checkpoint_log`` (a :class:`~station.compliance.cases.checkpoints.CheckpointLog`) sign the chain
+        heads that grew since its last line, when due; reads only. Returns the Checkpoint written or None."""
+        with self._lock:
+            return checkpoint_log.maybe_write(self._db, now=now, force=force)
+
     def missing_evidence(self, case_id: str) -> list[str]:
         """One line per expected evidence part the case does not have (spectrum snapshot, IQ, manifest), with
         the reason the capture or the recovery gave when there is one."""
