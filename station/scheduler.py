@@ -1,11 +1,22 @@
 """Band scheduler: each band is revisited on its own period and priority; achieved revisits are recorded.
 
 Time is monotonic seconds (``time.monotonic``) so a wall-clock jump (NTP step, RTC fix at boot) neither
-starves nor floods the schedule. A band is *due* when ``now >= last_start + revisit_s`` (every band is due at
-start). Among due bands the highest ``priority`` runs first; ties go to the most overdue (relative to its
+starves nor floods the schedule. A band is *due* when ``now >= last_start + revisit_s`` (times the jitter factor below;
+every band is due at start). Among due bands the highest ``priority`` runs first; ties go to the most overdue (relative to its
 period), then to config order. Starvation guard: a band that has waited two full periods or more since its
 last start goes ahead of any band that has not, so an overloaded schedule degrades every band's revisit time
 instead of never sweeping the low-priority ones. A band may be *held* (its receiver is reopening).
+
+Jitter (de-aliasing): with ``jitter = j > 0`` each sweep's start draws the interval to the next due time as
+``revisit_s * (1 + u)``, ``u`` uniform in ``[-j, +j]`` (mean ``revisit_s``, so the mean revisit is unchanged).
+A strictly periodic schedule locks in phase with a periodic burst transmitter whose period divides the
+revisit (a one-hop band swept every 1 s and a device bursting every 1 s: the burst is seen in every sweep or
+in none). The jitter makes the sampling phase a random walk that spreads over the whole burst cycle, so a
+burst of ``b`` s every ``P`` s is seen in about ``(b + dwell) / P`` of the sweeps; ``j = 0.25`` decorrelates
+the phase against a period equal to the revisit within a few sweeps (``|E exp(2 pi i u)| = sinc(2 j) = 0.64``
+per sweep) and fully against half of it. The draws come from ``random.Random(seed)``: a seeded simulator run is
+reproducible, a real station (seed None) draws from the OS. Jitter only moves due times; a band that is
+already late when it comes up (an overloaded schedule) starts when the previous sweep ends, as before.
 
 The achieved revisit time of a band is the time between the starts of two consecutive sweeps of it; the
 occupancy statistics depend on it, so every value is kept (bounded history) with count/mean/max.
@@ -13,6 +24,7 @@ occupancy statistics depend on it, so every value is kept (bounded history) with
 
 from __future__ import annotations
 
+import random
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -21,6 +33,8 @@ from typing import Callable, Iterable
 
 #: a band that waited this many of its periods since its last start goes ahead of higher priorities
 STARVING_PERIODS = 2.0
+#: largest allowed jitter fraction: intervals stay within [0.5, 1.5] x revisit_s
+MAX_JITTER = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +69,30 @@ class Decision:
 
 
 class Scheduler:
-    """Chooses the next band to sweep. Not thread-safe (the daemon's main loop owns it)."""
+    """Chooses the next band to sweep. Not thread-safe (the daemon's main loop owns it).
+
+    Parameters
+    ----------
+    bands : iterable of BandSlot
+        The bands, in config order (the last tie-break).
+    clock : callable, default time.monotonic
+        Monotonic seconds.
+    history : int, default 1000
+        Achieved revisit times kept per band.
+    jitter : float, default 0.0
+        Fraction ``j`` (0..0.5) of random spread of each interval to the next due time (``[run]
+        revisit_jitter`` in the station, default 0.25); 0: strictly periodic.
+    seed : int or None, default None
+        Seed of the jitter draws; None: from the OS.
+    """
 
     def __init__(self, bands: Iterable[BandSlot], *, clock: Callable[[], float] = time.monotonic,
-                 history: int = 1000):
+                 history: int = 1000, jitter: float = 0.0, seed: int | None = None):
         self._clock = clock
+        self._rng = random.Random(seed)
+        self._jitter = 0.0
+        self.set_jitter(jitter)
+        self._factor: dict[str, float] = {}  # band -> 1 + u of its current interval (drawn at its last start)
         self._bands: dict[str, BandSlot] = {}
         self._order: dict[str, int] = {}
         self._last_start: dict[str, float | None] = {}
@@ -85,9 +118,20 @@ class Scheduler:
             self._last_start.setdefault(name, None)
             self._sweeps.setdefault(name, 0)
             self._revisits.setdefault(name, deque(maxlen=self._history))
-        for d in (self._last_start, self._sweeps, self._revisits, self._hold_until):
+        for d in (self._last_start, self._sweeps, self._revisits, self._hold_until, self._factor):
             for gone in set(d) - set(names):
                 del d[gone]
+
+    def set_jitter(self, jitter: float) -> None:
+        """Change the jitter fraction (applies from each band's next start)."""
+        j = float(jitter)
+        if not 0.0 <= j <= MAX_JITTER:
+            raise ValueError(f"jitter must be in [0, {MAX_JITTER}], got {jitter}")
+        self._jitter = j
+
+    @property
+    def jitter(self) -> float:
+        return self._jitter
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -97,7 +141,7 @@ class Scheduler:
     def due_at(self, band: str) -> float:
         """Monotonic time at which ``band`` is next due (hold included)."""
         last = self._last_start[band]
-        due = float("-inf") if last is None else last + self._bands[band].revisit_s
+        due = float("-inf") if last is None else last + self._bands[band].revisit_s * self._factor.get(band, 1.0)
         return max(due, self._hold_until.get(band, float("-inf")))
 
     def next(self, *, exclude: Iterable[str] = ()) -> Decision:
@@ -135,6 +179,8 @@ class Scheduler:
         self._last_start[band] = t
         self._sweeps[band] += 1
         self._hold_until.pop(band, None)
+        j = self._jitter
+        self._factor[band] = 1.0 + self._rng.uniform(-j, j) if j > 0 else 1.0
         if last is None:
             return None
         revisit = t - last
@@ -162,4 +208,4 @@ class Scheduler:
         )
 
 
-__all__ = ["BandSlot", "Decision", "RevisitStats", "Scheduler"]
+__all__ = ["MAX_JITTER", "BandSlot", "Decision", "RevisitStats", "Scheduler"]

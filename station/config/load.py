@@ -33,6 +33,7 @@ from station.config.schema import (
 )
 from station.errors import ConfigError
 from station.redact import shown
+from station.scheduler import MAX_JITTER
 
 
 def load_config(path: str | Path) -> Config:
@@ -160,6 +161,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
             duration_s=ru.seconds("duration", 0.0, allow_zero=True),
             health_interval_s=ru.seconds("health_interval", 10.0),
             tui=ru.str("tui", "auto", choices=("auto", "on", "off")),
+            revisit_jitter=ru.number("revisit_jitter", 0.25, lo=0.0, hi=MAX_JITTER),
         )
         ru.done()
 

@@ -347,12 +347,17 @@ class RunConfig:
         Rhythm of the station-wide health point and the systemd status, s (key ``health_interval``).
     tui : str, default "auto"
         Live terminal view: ``auto`` (when stdout is a TTY), ``on`` or ``off``.
+    revisit_jitter : float, default 0.25
+        Fraction (0..0.5) by which each band's interval to its next sweep is drawn at random around its
+        ``revisit`` (uniform in ``revisit * [1 - j, 1 + j]``, mean ``revisit``), so the schedule does not lock
+        in phase with periodic burst transmitters (station.scheduler); 0: strictly periodic.
     """
 
     sweeps: int = 0
     duration_s: float = 0.0
     health_interval_s: float = 10.0
     tui: str = "auto"
+    revisit_jitter: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)

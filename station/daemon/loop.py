@@ -52,7 +52,8 @@ class Daemon:
         self._receiver_factory = receiver_factory
         self.receivers = {r.name: ReceiverSupervisor(r, self._stop, factory=receiver_factory, clock=clock)
                           for r in config.receivers}
-        self.scheduler = Scheduler(self._slots(config), clock=clock)
+        self.scheduler = Scheduler(self._slots(config), clock=clock, jitter=config.run.revisit_jitter,
+                                   seed=self._schedule_seed(config))
         self.notifier = notifier or SystemdNotifier()
         if reporter is None:
             from station.tui import make_reporter
@@ -73,6 +74,12 @@ class Daemon:
         self.web = None
         self.completed: dict[str, int] = {}  # band -> sweeps completed (processed and stored)
         self._last_store_error: str | None = None
+
+    @staticmethod
+    def _schedule_seed(config: Config) -> int | None:
+        """Seed of the scheduler's jitter: the first seeded (simulated) receiver's seed, so a simulated run is
+        reproducible; None (OS entropy) for a station of real receivers."""
+        return next((r.seed for r in config.receivers if r.seed is not None), None)
 
     @staticmethod
     def _slots(config: Config) -> list[BandSlot]:
@@ -401,6 +408,7 @@ class Daemon:
                 self.receivers[r.name] = ReceiverSupervisor(r, self._stop, factory=self._receiver_factory,
                                                             clock=self._clock)
         self.scheduler.set_bands(self._slots(new))
+        self.scheduler.set_jitter(new.run.revisit_jitter)
         self.config = new
         log.info("SIGHUP: configuration reloaded (%d bands)", len(new.bands))
         self.reporter.event("configuration and register reloaded")

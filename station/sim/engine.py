@@ -173,6 +173,18 @@ class Simulator:
             self._junk_left = self.model.retune_junk_samples
             self._auto_gain_db = self._agc_gain(self.center_hz)
 
+    def skip(self, seconds: float) -> None:
+        """Let ``seconds`` of simulator time pass unread (a station idle between sweeps while the dongle
+        streams on): the clock advances by whole samples and nothing is rendered; a pending retune's stale
+        samples are used up as they would be."""
+        s = float(seconds)
+        if not (math.isfinite(s) and s >= 0):
+            raise ValueError(f"skip needs a finite time >= 0 s, got {seconds}")
+        with self._lock:
+            n = int(round(s * self.rate_hz))
+            self._n += n
+            self._junk_left = max(0, self._junk_left - n)
+
     def set_gain(self, gain_db: float | None) -> None:
         with self._lock:
             self.manual_gain_db = None if gain_db is None else float(gain_db)
