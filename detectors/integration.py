@@ -27,7 +27,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats as _sstats
+from scipy import special as _special
 
 from dsp.spectrum import Spectrum
 
@@ -110,7 +110,7 @@ def required_readings(p_reading: float, window: int, case_pfa: float) -> int:
     if window < 2:
         raise ValueError(f"window must be >= 2, got {window}")
     for k in range(2, window + 1):
-        if float(_sstats.binom.sf(k - 2, window - 1, p_reading)) <= case_pfa:
+        if float(_special.bdtrc(k - 2, window - 1, p_reading)) <= case_pfa:  # binomial sf(k - 2)
             return k
     return window + 1
 
@@ -121,7 +121,8 @@ def reading_log_pvalue(snr_db: float, n_bins: float, rel_var_of) -> float:
     ``rel_var_of(n_bins)`` (the detector's own law, :mod:`detectors.stats`); the reading is 1 + SNR."""
     rv = max(float(rel_var_of(max(1, int(round(n_bins))))), 1e-12)
     x = 1.0 + 10.0 ** (float(snr_db) / 10.0)
-    return float(_sstats.gamma.logsf(x, a=1.0 / rv, scale=rv))
+    q = float(_special.gammaincc(1.0 / rv, x / rv))  # Gamma(1/rv, scale rv) survival function
+    return math.log(q) if q > 0.0 else -math.inf
 
 
 def _log_product_tail(log_t: float, k: int) -> float:

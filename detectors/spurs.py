@@ -41,7 +41,8 @@ class SpurParams:
     tolerance_hz : float
         Width of an offset cell; lines closer than this are one offset (Hz; keep it above 1.5 bins).
     max_bandwidth_bins : float
-        A spur is a line: wider emissions are never counted (99 % bandwidth, bins).
+        A spur is a line: wider emissions are never counted (99 % bandwidth, bins; a CW line's Hann main lobe
+        is 4 bins wide and a line a few dB over the noise reads up to about twice that).
     min_hops : int
         Distinct hops (RF frequencies) in which the offset must have held a line.
     min_fraction : float
@@ -49,7 +50,7 @@ class SpurParams:
     """
 
     tolerance_hz: float = 500.0
-    max_bandwidth_bins: float = 4.0
+    max_bandwidth_bins: float = 8.0
     min_hops: int = 3
     min_fraction: float = 0.5
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from scipy import special
-from scipy import stats as _sstats
 
 from detectors import stats
 from detectors.records import Emission
@@ -346,7 +345,7 @@ def _median(xs) -> float:
 
 @lru_cache(maxsize=256)
 def _t95(dof: int) -> float:
-    return float(_sstats.t.ppf(0.5 + COVERAGE / 2.0, dof))
+    return float(special.stdtrit(dof, 0.5 + COVERAGE / 2.0))  # Student t quantile
 
 
 def summarise(values, budgets) -> Canonical:

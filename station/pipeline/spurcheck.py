@@ -29,19 +29,24 @@ class SpurGuard:
         self.verdicts: dict[str, str] = {}  # track id -> "transmitter" / "spur" / ...
         self._dirty: set[str] = set()
 
-    def map_for(self, receiver, sample_rate_hz: float) -> SpurMap | None:
+    def map_for(self, receiver, sample_rate_hz: float, source: str = "") -> SpurMap | None:
+        """The map of ``receiver`` at ``sample_rate_hz``; without the receiver object (a caller that passes
+        only the sweep) the map of the sweep's ``source`` URI: learning from sweeps needs only the sweeps."""
         from station.spurs import load_map, receiver_key
 
         if receiver is None:
-            return None
-        key = receiver_key(receiver, sample_rate_hz)
+            if not source:
+                return None
+            key = f"{source}@{float(sample_rate_hz):.0f}"
+        else:
+            key = receiver_key(receiver, sample_rate_hz)
         if key not in self.maps:
             self.maps[key] = load_map(self.state, key)
         return self.maps[key]
 
     def after_detect(self, spec, emissions: list, receiver) -> list:
         """Learn from this sweep and mark the lines at known spurs (baseband map, reference harmonics)."""
-        smap = self.map_for(receiver, spec.sample_rate_hz)
+        smap = self.map_for(receiver, spec.sample_rate_hz, getattr(spec, "source", ""))
         fixed = ()
         info = getattr(receiver, "info", None)
         if info is not None and any(t in str(info.tuner).lower() for t in R820T_FAMILY):
