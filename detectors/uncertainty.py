@@ -54,6 +54,12 @@ _CLIPPED_MEAN = 1.0 / math.sqrt(2.0 * math.pi)  # E[max(0, Z)] for a standard no
 _DB = 10.0 / math.log(10.0)  # dB per natural log unit (4.343)
 
 
+#: residual amplitude tilt of an RTL-SDR class receiver across one emission after the sweep's crop and
+#: stitching, +/- dB end to end (R820T IF response ripple over the kept half of a hop; a documented bound,
+#: not a calibration)
+PASSBAND_TILT_DB = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class Budget:
     """Standard uncertainties (k = 1) of one measurand, in its unit (Hz or dB). See the module docstring.
@@ -110,6 +116,10 @@ class MeasurementSettings:
         Frames averaged per bin (per hop for a sweep).
     ppm : float
         Receiver reference uncertainty, +/- ppm (a rectangular bound).
+    tilt_db : float
+        Bound of the receiver's residual amplitude tilt across an emission, +/- dB end to end (a rectangular
+        bound; tuner IF response and hop stitching, :data:`PASSBAND_TILT_DB` for RTL-SDR class receivers). A
+        tilt weights one side of a wide emission more and moves its power centroid (see frequency_budget).
     """
 
     bin_hz: float
@@ -119,6 +129,7 @@ class MeasurementSettings:
     overlap: float
     n_frames: int
     ppm: float = 0.0
+    tilt_db: float = PASSBAND_TILT_DB
 
     def __post_init__(self):
         if not (self.bin_hz > 0 and self.rbw_hz > 0 and self.nfft >= 1 and self.n_frames >= 1):
@@ -126,6 +137,8 @@ class MeasurementSettings:
                              f"{self.rbw_hz}, {self.nfft}, {self.n_frames}")
         if self.ppm < 0 or not 0.0 <= self.overlap < 1.0:
             raise ValueError(f"ppm must be >= 0 and overlap in [0, 1), got {self.ppm}, {self.overlap}")
+        if not 0.0 <= self.tilt_db <= 20.0:
+            raise ValueError(f"tilt_db must be in [0, 20] dB, got {self.tilt_db}")
 
     @classmethod
     def from_spectrum(cls, spectrum, ppm: float = 0.0) -> MeasurementSettings:
@@ -177,8 +190,11 @@ def frequency_budget(center_hz: float, bandwidth_hz: float, snr_db: float, s: Me
 
     random: propagated periodogram noise, ``B * sqrt(v_M / 12) * (1 + 1/SNR)`` with ``v_M`` the relative
     variance of the PSD summed over the M = B/bin bins and B the occupied bandwidth (at least one rbw);
-    systematic: the reference, ``ppm * f / sqrt(3)`` (rectangular), and bin quantisation of a centroid over few
-    bins, ``bin / sqrt(12) / M``.
+    systematic: the reference, ``ppm * f / sqrt(3)`` (rectangular); bin quantisation of a centroid over few
+    bins, ``bin / sqrt(12) / M``; and the receiver's residual amplitude tilt across the emission: a tilt of t dB
+    end to end over a flat band B weights it by ``1 + a f`` with ``a = ln(10)/10 * t / B`` and moves the
+    centroid by ``a B**2 / 12 = ln(10)/120 * t * B`` (0.0192 t B), rectangular in +/- ``tilt_db`` (a wide
+    emission's centre is limited by the receiver's flatness, not by its many bins).
     """
     b = max(float(bandwidth_hz), s.rbw_hz)
     m = _bins(b, s.bin_hz)
@@ -186,7 +202,8 @@ def frequency_budget(center_hz: float, bandwidth_hz: float, snr_db: float, s: Me
     rnd = b * math.sqrt(v / 12.0) * (1.0 + 1.0 / _snr_lin(snr_db))
     ref = s.ppm * 1e-6 * abs(float(center_hz)) / math.sqrt(3.0)
     quant = s.bin_hz / math.sqrt(12.0) / m
-    return Budget(rnd, math.hypot(ref, quant))
+    tilt = math.log(10.0) / 120.0 * s.tilt_db * b / math.sqrt(3.0)
+    return Budget(rnd, math.sqrt(ref * ref + quant * quant + tilt * tilt))
 
 
 def bandwidth_budget(bandwidth_hz: float, snr_db: float, s: MeasurementSettings) -> Budget:

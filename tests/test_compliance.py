@@ -218,6 +218,22 @@ def test_uncertainty_decides_indicative_and_widens_the_channel():
     assert r.klass is ComplianceClass.EXCESS_BANDWIDTH and not r.indicative
 
 
+
+def test_a_limit_tighter_than_the_measurement_is_judged_only_beyond_limit_plus_uncertainty():
+    """A DAB multiplex's 10 Hz tolerance against the +/-17 kHz centroid of a 1.5 MHz block: the station cannot
+    judge that tolerance, so a small offset is no finding at all (not an indicative case); only an offset beyond
+    tolerance + U is, and then it is asserted."""
+    dab = Assignment(licence="D", licensee="X", service="broadcasting DAB", station_name="", center_hz=223.936e6,
+                     designator="1M54G7E", necessary_bandwidth_hz=1.536e6, tolerance_hz=10.0)
+    chk = _one(dab)
+    (r,) = chk.check([em(223.936e6 - 1.8e3, 1.52e6)], T, u95=[(17e3, 40e3)])
+    assert r.klass is ComplianceClass.LICENSED, r.reason
+    (r,) = chk.check([em(223.936e6 - 30e3, 1.52e6)], T, u95=[(17e3, 40e3)])
+    assert r.klass is ComplianceClass.OFF_FREQUENCY and not r.indicative, r.reason
+    # a bandwidth limit the measurement can resolve keeps its indicative zone
+    (r,) = chk.check([em(223.936e6, 2.32e6)], T, u95=[(17e3, 40e3)])  # 16 kHz over 1.5 x 1.536 MHz
+    assert r.klass is ComplianceClass.EXCESS_BANDWIDTH and r.indicative, r.reason
+
 def test_licensed_beats_exempt_and_exempt_beats_a_violation():
     band = ExemptBand("ISM", 433.05e6, 434.79e6)
     lic = _replace(A, center_hz=433.5e6)

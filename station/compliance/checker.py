@@ -309,11 +309,16 @@ class ComplianceChecker:
         ch_lo, ch_hi = self._lo[ai], self._hi[ai]
         # with a known uncertainty the point estimate decides and the uncertainty makes it indicative (below);
         # without one the fixed margin is added to the tolerance as before
+        # A measurement whose uncertainty exceeds the limit itself cannot judge that limit (a 10 Hz DAB tolerance
+        # against a +/-17 kHz centroid): there only an offset beyond limit + U is a finding, and an asserted one.
         mg = np.where(has_u, 0.0, margin_e)[qi]
+        u_ci, u_bi = np.where(has_u, margin_e, 0.0)[qi], u_bw[qi]
+        mg_chan = mg + np.where(u_ci > tol, u_ci, 0.0)
         off_block = blk & ((e_lo[qi] < ch_lo - mg) | (e_hi[qi] > ch_hi + mg))
-        off_chan = ~blk & (abs_off > tol + mg)
+        off_chan = ~blk & (abs_off > tol + mg_chan)
         bw_ref = self._bw[ai]
-        excess = (bw_ref > 0) & (e_bw[qi] > bw_ref * p.excess_bandwidth_factor + p.excess_bandwidth_margin_hz)
+        bw_limit = bw_ref * p.excess_bandwidth_factor + p.excess_bandwidth_margin_hz
+        excess = (bw_ref > 0) & (e_bw[qi] > bw_limit + np.where(u_bi > bw_limit, u_bi, 0.0))
         code = np.full(qi.shape[0], _LICENSED, np.int64)
         # a block wider than the emission is 'off' only when the band leaves the block; a too-wide emission
         # that leaves the block is excess bandwidth
