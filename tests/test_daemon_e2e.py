@@ -217,11 +217,23 @@ def test_the_readme_first_command_runs_the_demo(tmp_path):
     """`specmon run` with no argument, in an empty folder: the simulated city, bounded, summary + exports."""
     import subprocess
 
-    p = subprocess.run(specmon_argv("run", "--sweeps", "1"), cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(specmon_argv("run"), cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     out = p.stdout
-    assert "specmon run: stopped (sweeps) after 5 band sweeps" in out
+    assert "specmon run: stopped (sweeps) after 75 band sweeps" in out  # five bands, fifteen sweeps each
+    # the README's promise: exactly the seven violation cases of the demo city, one per transmitter
+    from station.compliance.cases import CaseStore
+
+    store = CaseStore.open_readonly(tmp_path / "specmon-data" / "specmon.db")
+    try:
+        cases = sorted((c.center_hz, c.klass.value) for c in store.cases())
+    finally:
+        store.close()
+    expected = sorted(EXPECTED_CASES | {(106.9, "unlicensed")})
+    assert len(cases) == len(expected), cases
+    for (hz, klass), (mhz, want) in zip(cases, expected):
+        assert near(mhz, hz, 5e3) and klass == want, (cases, expected)
+    assert "violation cases (7; 7 opened in this run):" in out
     assert "emissions in the last sweep of each band:" in out and "violation cases (" in out
     data = tmp_path / "specmon-data"
     assert f"store: {data / 'specmon.db'}" in out
