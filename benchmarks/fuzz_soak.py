@@ -29,8 +29,8 @@ def main() -> int:
                          text=True)
     print(f"fuzz soak: {args.examples} examples per property, {time.monotonic() - t0:.0f} s")
     for line in out.stdout.splitlines():
-        if any(k in line for k in ("tests/test_fuzz_inputs.py::", "passing examples", "failing examples", "Failing",
-                                   "passed", "failed", "Error", "E  ")):
+        if any(k in line for k in ("tests/test_fuzz_inputs.py::", "passing", "failing", "Failing", "phase (",
+                                   "Stopped because", "passed", "failed", "Error", "E  ")):
             print(line)
     return out.returncode
 

@@ -371,9 +371,10 @@ def test_wall_clock_jumps_do_not_disturb_the_schedule_or_the_store(tmp_path, mon
 
 
 def test_file_size_limit_hit_mid_run_keeps_measuring_and_the_store_intact(tmp_path):
-    """A real write failure, not a mock: the station process may not grow any file past 4 MB (RLIMIT_FSIZE,
-    SIGXFSZ ignored, so writes fail with EFBIG as on a full quota). The spool soon refuses points; the station
-    keeps sweeping and judging, says so in its log and health, exits 0, and no SQLite file is corrupt."""
+    """A real write failure, not a mock: the station process may not grow any file past 3 MB (RLIMIT_FSIZE,
+    SIGXFSZ ignored, so writes fail with EFBIG as on a full quota). A store soon refuses (the spool keeps its WAL
+    at 1 MB, so the store's WAL is usually first); the station keeps sweeping and judging, says so in its log and
+    health, exits 0, and no SQLite file is corrupt."""
     import resource
 
     cfg = write_config(tmp_path, f_lo="144M", f_hi="160M", dwell="20ms")
@@ -382,9 +383,9 @@ def test_file_size_limit_hit_mid_run_keeps_measuring_and_the_store_intact(tmp_pa
 
     def limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
 
-    p = subprocess.run(specmon_argv("run", "--config", str(cfg), "--duration", "6"),
+    p = subprocess.run(specmon_argv("run", "--config", str(cfg), "--duration", "9"),
                        preexec_fn=limit, stdout=open(log, "w"), stderr=subprocess.STDOUT, timeout=120)
     text = log.read_text()
     assert p.returncode == 0, text[-2000:]

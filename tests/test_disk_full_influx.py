@@ -113,11 +113,13 @@ def test_a_full_data_disk_loses_no_detection_while_influxdb_answers(influxdb, in
     degraded = [r["store_state"] for r in health if str(r.get("store_state", "ok")).startswith("degraded")]
     assert degraded, "the full disk never showed in store_state"
     em_lost, vi_lost = int(last.get("emissions_lost") or 0), int(last.get("violations_lost") or 0)
-    # not in InfluxDB and not counted lost: only points still durable in the spool (a batch delivered while the
-    # full disk refused its removal stays there too, so "queued" may also hold points InfluxDB has: an upper bound)
+    # every measured point is in InfluxDB or counted lost. Was: ~3,200 points still spooled at exit, because after
+    # a refused removal the sender left the spool alone for 30 s; now it reads on past the batches the full disk
+    # would not let it remove (held by id, removed when a probe succeeds: 1 s backoff doubling, or at once when
+    # statvfs shows room), so the spool reaches InfluxDB while the disk is still full. Points left in the spool
+    # at exit ("queued") are ones InfluxDB already has (the next start sends them again, InfluxDB keeps one copy).
     missing_em = measured_em - em_lost - influxdb.count("emission", db=influx_db)
     missing_vi = measured_vi - vi_lost - influxdb.count("violation", db=influx_db, field="center_hz")
-    assert 0 <= missing_em <= queued.get("emission", 0), (missing_em, queued)
-    assert 0 <= missing_vi <= queued.get("violation", 0), (missing_vi, queued)
+    assert missing_em == 0 and missing_vi == 0, (missing_em, missing_vi, queued)
     print(f"{kind}: still spooled {queued}; {len(sweeps)} sweeps, emissions {measured_em} (lost {em_lost}), violations {measured_vi} "
           f"(lost {vi_lost}), points lost {last.get('points_lost')}; e.g. {degraded[0]}")

@@ -42,9 +42,15 @@ from pathlib import Path
 from station.errors import SinkError
 from station.outputs.lineprotocol import encode_point
 from station.outputs.sqlitefile import immediate_transaction, make_dir, open_wal, write_error_reason
+
 from station.outputs.vocabulary import MEASUREMENTS, Point, coerce
 
 log = logging.getLogger(__name__)
+
+#: the spool's WAL is checkpointed every this many pages (SQLite's default 1000) ...
+WAL_CHECKPOINT_PAGES = 256
+#: ... and truncated back to this size after a checkpoint (SQLite's default: never truncated)
+WAL_LIMIT_BYTES = 1 << 20
 
 __all__ = [
     "LOW_WATER", "NEVER_DROPPED", "THIN_ORDER", "Batch", "DeadLetter", "PutReport", "Spool", "SpoolStatus", "coerce",
@@ -184,6 +190,11 @@ class Spool:
         make_dir(self.path.parent, "spool directory")
         try:
             self._db = open_wal(self.path, synchronous=synchronous)
+            # a small disk footprint: checkpoint every ~1 MB of WAL and truncate the WAL back to 1 MB after it
+            # (SQLite's defaults let an idle spool keep a 4 MB WAL, which on a small data disk is the space a
+            # full disk needs to recover: removing sent points, checkpointing)
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._db.executescript(_SCHEMA)
             self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
             # re-derive the depth counter from the queue (in one transaction: another process may be putting)
@@ -290,13 +301,15 @@ class Spool:
         return thinned
 
     # ---- sending -------------------------------------------------------------------------------------------
-    def peek(self, max_points: int, max_bytes: int = 0) -> Batch:
-        """The oldest ``max_points`` points (fewer when ``max_bytes`` > 0 would be exceeded). SinkError when
-        the spool cannot be read."""
+    def peek(self, max_points: int, max_bytes: int = 0, *, after_id: int | None = None) -> Batch:
+        """The oldest ``max_points`` points (fewer when ``max_bytes`` > 0 would be exceeded), only those with a
+        spool id above ``after_id`` when given (the sender reads past points it delivered but could not remove).
+        SinkError when the spool cannot be read."""
         with self._lock:
             try:
                 rows = self._db.execute(
-                    "SELECT id, measurement, line FROM spool ORDER BY id LIMIT ?", (int(max_points),)
+                    "SELECT id, measurement, line FROM spool WHERE id > ? ORDER BY id LIMIT ?",
+                    (-1 if after_id is None else int(after_id), int(max_points)),
                 ).fetchall()
             except sqlite3.Error as exc:
                 raise SinkError(f"cannot read the spool: {write_error_reason(exc, self.path)}",

@@ -15,6 +15,15 @@ still refused goes to the spool's dead-letter table with the server's message (c
 automatically: ``specmon spool dead-letters --requeue`` puts them back). The spool's own disk refusing
 (full, file-size limit: :class:`SinkError` from the spool) is the same kind of state: one line in the log
 for the first failures, ``last_error`` in health (``sink_state``), retried with the backoff.
+
+A full disk may refuse to *remove* a batch the server acknowledged (a DELETE needs journal space). The sender
+then keeps the batch's spool ids in memory (:attr:`SinkRunner.unacked`, id ranges: a few bytes per batch) and
+goes on reading and sending the spool *after* them, so the backlog still reaches the server while the disk is
+full, and no point is sent twice while the process lives. It probes the disk again by removing the held ids:
+after ``SPOOL_PROBE_S`` (1 s), doubling per refusal up to ``SPOOL_PROBE_MAX_S``, at once when the output's
+statvfs shows free space above its reserve (:attr:`SinkRunner.disk_has_room`) or when the output got a write
+into the spool. Ids still held at exit stay in the spool and are sent again at the next start (InfluxDB keeps
+one copy of identical points).
 """
 
 from __future__ import annotations
@@ -36,8 +45,13 @@ from station.outputs.sqlitefile import write_error_reason
 
 log = logging.getLogger("station.outputs.sinks")
 
-#: after the spool's disk refused a read or a removal, the sender leaves the spool alone this long (s)
-SPOOL_RETRY_S = 30.0
+#: after the spool's disk refused a read or a removal, the sender probes it again after this long (s) ...
+SPOOL_PROBE_S = 1.0
+#: ... doubling per consecutive refusal up to this (s)
+SPOOL_PROBE_MAX_S = 16.0
+#: delivered points the disk would not let the sender remove, held by id; beyond this the sender stops reading
+#: ahead and only probes the disk
+MAX_UNACKED_POINTS = 2_000_000
 
 
 @dataclass
@@ -89,7 +103,12 @@ class SinkRunner:
         self.stats = RunnerStats()
         self.next_attempt = 0.0  # clock value before which no write is tried
         self.memory: MemoryQueue | None = None  # the output's fallback queue (sent before the spool)
-        self.spool_retry_at = 0.0  # clock value before which the spool is not read (its disk refused)
+        self.spool_retry_at = 0.0  # clock value before which the spool's disk is not probed (it refused)
+        self.spool_refusals = 0  # consecutive refusals of the spool's disk (probe backoff)
+        self.unacked: list[Batch] = []  # delivered batches the disk refused to remove (ids only)
+        self.unacked_points = 0
+        self.spool_disk_error: str | None = None  # why the disk refused to remove delivered points (None: it does)
+        self.disk_has_room = None  # callable -> bool: the output's free-space check (probe at once when True)
         self.lost_rejected: dict[str, int] = {}  # in-memory points the server refused alone (no spool to keep them)
         self._connected = False
         self._wake = threading.Event()
@@ -120,10 +139,14 @@ class SinkRunner:
             # points held in memory (the spool's disk refused them) first: they are the ones a crash would lose
             while self.memory is not None and len(self.memory) and not self._stopping.is_set():
                 delivered += self._deliver_items(self.memory.take(self.batch_points))
-            while (max_batches is None or batches < max_batches) and not self._stopping.is_set() \
-                    and self.clock() >= self.spool_retry_at:
+            while (max_batches is None or batches < max_batches) and not self._stopping.is_set():
+                if self.unacked and self._probe_due():
+                    self._remove_unacked()
+                if self.unacked_points >= MAX_UNACKED_POINTS or (not self.unacked and not self._probe_due()):
+                    break  # too much held in memory, or the spool's disk refused a read: wait for the probe
                 try:
-                    batch = self.spool.peek(self.batch_points, self.max_batch_bytes)
+                    batch = self.spool.peek(self.batch_points, self.max_batch_bytes,
+                                            after_id=self._last_unacked_id())
                 except SinkError as exc:
                     exc.spool_disk = True
                     raise
@@ -143,6 +166,74 @@ class SinkRunner:
         self.stats.last_success_monotonic = self.clock()
         return delivered
 
+    # ---- the spool's disk refusing ------------------------------------------------------------------------
+    def _probe_due(self) -> bool:
+        """Time to try the spool's disk again (backoff over, or the output sees room on it)."""
+        if self.clock() >= self.spool_retry_at:
+            return True
+        try:
+            return bool(self.disk_has_room and self.disk_has_room())
+        except Exception:  # noqa: BLE001 - a failing statvfs only means: wait for the backoff
+            return False
+
+    def _spool_refused(self) -> float:
+        """Schedule the next probe of the refusing disk; returns the delay (s)."""
+        self.spool_refusals += 1
+        delay = min(SPOOL_PROBE_MAX_S, SPOOL_PROBE_S * 2.0 ** (self.spool_refusals - 1))
+        self.spool_retry_at = self.clock() + delay
+        return delay
+
+    def spool_writable(self) -> None:
+        """The output got points into the spool: its disk takes writes, probe it at once."""
+        self.spool_retry_at = 0.0
+        self.spool_refusals = 0
+
+    def _last_unacked_id(self) -> int | None:
+        return self.unacked[-1].ids[-1] if self.unacked else None
+
+    def _hold_unacked(self, batch: Batch, exc: SinkError | None = None) -> None:
+        """The server has the batch but the disk refused its removal (``exc``; None: it refuses the batches
+        held already, not tried again): hold its ids to remove later."""
+        ids = batch.ids
+        if len(ids) and ids[-1] - ids[0] + 1 == len(ids):
+            ids = range(ids[0], ids[-1] + 1)  # a contiguous batch costs a few bytes however long
+        self.unacked.append(Batch(ids, [], []))
+        self.unacked_points += len(ids)
+        if exc is None:
+            return
+        self.spool_disk_error = str(exc)
+        delay = self._spool_refused()
+        level = logging.WARNING if self.spool_refusals <= 3 else logging.DEBUG
+        log.log(level, "%s; %d delivered points held to remove later (not sent again), disk probed again in "
+                       "%.0f s", self._named(exc), self.unacked_points, delay)
+
+    def _remove_unacked(self) -> None:
+        """Remove the delivered points held by id, oldest first, while the disk lets us."""
+        removed = 0
+        while self.unacked:
+            b = self.unacked[0]
+            try:
+                self.spool.ack(b)
+            except SinkError as exc:
+                self.spool_disk_error = str(exc)
+                delay = self._spool_refused()
+                log.log(logging.WARNING if self.spool_refusals <= 3 else logging.DEBUG,
+                        "%s; still %d delivered points held, next probe in %.0f s", self._named(exc),
+                        self.unacked_points, delay)
+                return
+            self.unacked.pop(0)
+            self.unacked_points -= len(b)
+            removed += len(b)
+        self.spool_refusals = 0
+        self.spool_retry_at = 0.0
+        self.spool_disk_error = None
+        if removed:
+            log.info("%s: the spool's disk takes writes again: %d delivered points removed", self.sink.name, removed)
+
+    def undelivered(self) -> int:
+        """Points in the spool the server does not have yet (the spool minus the delivered ones held)."""
+        return max(0, self.spool.depth() - self.unacked_points)
+
     def _failed(self, exc: SinkError, retry_after_s: float | None) -> None:
         self.stats.retries += 1
         self.stats.consecutive_failures += 1
@@ -151,9 +242,9 @@ class SinkRunner:
             self._disconnect()
         delay = self.backoff_s(self.stats.consecutive_failures, retry_after_s)
         if getattr(exc, "spool_disk", False):
-            # the spool's own disk refused (not the server): leave the spool alone for a while, but keep
+            # the spool's own disk refused (not the server): probe it again with its own backoff, and keep
             # sending what the output holds in memory at the normal pace
-            self.spool_retry_at = self.clock() + SPOOL_RETRY_S
+            self._spool_refused()
             delay = min(delay, self.flush_interval_s)
         self.next_attempt = self.clock() + delay
         level = logging.WARNING if self.stats.consecutive_failures <= 3 else logging.DEBUG
@@ -189,11 +280,15 @@ class SinkRunner:
                 return 0
             first, second = batch.split()
             return self._deliver(first) + self._deliver(second)
-        try:
-            n = self.spool.ack(batch)
-        except SinkError as exc:
-            exc.spool_disk = True
-            raise
+        if self.unacked:  # the disk refuses removals: hold this batch too, the next probe removes them all
+            self._hold_unacked(batch)
+            n = len(batch)
+        else:
+            try:
+                n = self.spool.ack(batch)
+            except SinkError as exc:
+                self._hold_unacked(batch, exc)
+                n = len(batch)
         self.stats.delivered += n
         return n
 
@@ -266,7 +361,7 @@ class SinkRunner:
         """Try to empty the spool for up to ``flush_timeout_s`` (whatever is left stays spooled for the next
         start), stop the thread and close the sink. Returns True when the spool was empty."""
         deadline = time.monotonic() + flush_timeout_s
-        while self._thread is not None and (self.spool.depth() or (self.memory is not None and len(self.memory))) \
+        while self._thread is not None and (self.undelivered() or (self.memory is not None and len(self.memory))) \
                 and time.monotonic() < deadline:
             self.wake()
             time.sleep(0.05)
@@ -280,6 +375,11 @@ class SinkRunner:
             self._thread = None
         if self._connected:
             self._disconnect()
+        if self.unacked:
+            self._remove_unacked()
+            if self.unacked:
+                log.warning("%s: %d delivered points could not be removed from the spool (its disk refuses): "
+                            "they are sent again at the next start", self.sink.name, self.unacked_points)
         self.spool.release_sender()
         return self.spool.depth() == 0
 
@@ -311,6 +411,7 @@ class Output:
         self.runner = runner
         self.memory = MemoryQueue(memory_points)
         runner.memory = self.memory
+        runner.disk_has_room = self._disk_has_room
         self.reserve_bytes = int(reserve_bytes)
         self.spool_error: str | None = None  # why the spool's last write failed (None: it worked)
         self.low_space: str | None = None  # why the reserve keeps points out of the spool (None: room)
@@ -329,6 +430,11 @@ class Output:
         except OSError:
             return None
         return st.f_bavail * st.f_frsize
+
+    def _disk_has_room(self) -> bool:
+        """statvfs shows free space above the reserve (at least 1 MB): worth probing a refusing disk now."""
+        free = self.free_bytes()
+        return free is not None and free >= max(self.reserve_bytes, 1 << 20)
 
     def write(self, points) -> PutReport:
         """Commit points to the spool (durable on return) and wake the sender when a batch is full. When the
@@ -352,7 +458,7 @@ class Output:
                         report = self.spool.put_encoded(to_spool, dropped_fields=dropped_fields,
                                                         dropped_points=dropped_points)
                         self.spool_error = None
-                        self.runner.spool_retry_at = 0.0
+                        self.runner.spool_writable()
                 except SinkError as exc:
                     self.spool_error = write_error_reason(exc.__cause__ or exc, self.spool.path)
                     to_memory = items
@@ -399,6 +505,9 @@ class Output:
     def state(self) -> str:
         """``ok``, or ``degraded: <why>`` (the spool's disk refuses writes or is below its reserve)."""
         why = self.spool_error and f"spool refuses writes ({self.spool_error})" or self.low_space
+        if why is None and self.runner.unacked_points:
+            why = (f"spool refuses removals ({self.runner.spool_disk_error}): {self.runner.unacked_points} "
+                   f"delivered points held to remove")
         if why is None:
             return "ok"
         return f"degraded: {why}; {len(self.memory)} points held in memory"
@@ -439,7 +548,7 @@ class Output:
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until the spool and the memory queue are empty (True) or the timeout passed (False)."""
         deadline = time.monotonic() + timeout_s
-        while len(self.memory) or (self.runner.clock() >= self.runner.spool_retry_at and self.spool.depth()):
+        while len(self.memory) or self.runner.undelivered():
             if time.monotonic() >= deadline:
                 return False
             self.runner.wake()
