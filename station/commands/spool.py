@@ -170,9 +170,11 @@ def run_flush(args) -> int:
                     sink.close()
                     raise
             sink.close()
-            left = sp.depth()
+            left = runner.undelivered()
             total_left += left
-            print(f"{sink.name}: sent {sent} points, {left} left, {runner.stats.dead_lettered} dead-lettered")
+            held = (f", {runner.unacked_points} delivered but not removable (disk refuses: {runner.spool_disk_error})"
+                    if runner.unacked_points else "")
+            print(f"{sink.name}: sent {sent} points, {left} left, {runner.stats.dead_lettered} dead-lettered{held}")
             if left:
                 log.error("%s: %s", sink.name, runner.stats.last_error)
     if total_left:
