@@ -1,4 +1,6 @@
 """``specmon verify BUNDLE...``: check signed evidence bundles (signature, every file, the case's hash chain);
+``specmon verify --checkpoints``: check the case store against the station's signed chain-head checkpoints
+(station.compliance.cases.checkpoints) and, with ``--influx``, the heads it published;
 ``specmon verify --station-key``: print the station's public key (created with the key pair on first use), the
 half to hand to whoever must verify its bundles.
 
@@ -13,16 +15,20 @@ import argparse
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "verify",
-        help="verify evidence bundles (signature, files, hash chain); print the station's public key",
+        help="verify evidence bundles (signature, files, hash chain) or the case store against its signed checkpoints; print the station's public key",
         description="Check evidence bundles written by `specmon violations export --format bundle`: the Ed25519 "
         "signature of the manifest, the SHA-256 of every file, that no file was added, the case's hash chain up "
         "to the signed head, and that the captured files are those the station recorded. Prints one line per "
-        "problem and exits 4 on any. With --station-key, print the station's public key instead.",
+        "problem and exits 4 on any. With --station-key, print the station's public key instead. With "
+        "--checkpoints, check the case store against the station's signed checkpoints of its chain heads (and "
+        "the heads it sent to InfluxDB): a history rewritten after a checkpoint fails, even with every hash "
+        "recomputed (docs/VIOLATIONS.md).",
     )
     p.add_argument("bundles", nargs="*", metavar="BUNDLE", help="bundle zip files")
     p.add_argument("--key", metavar="PEM", help="the trusted station public key (station-ed25519.pub.pem): the "
                    "bundle must be signed by it (without --key any valid signature is accepted and its "
-                   "fingerprint shown)")
+                   "fingerprint shown); with --checkpoints the log must be signed by it (default: the station's own "
+                   "keys/station-ed25519.pub.pem beside the store)")
     p.add_argument("--station-key", action="store_true",
                    help="print this station's public key PEM and fingerprint (created on first use)")
     p.add_argument("--data-dir", metavar="DIR", help="with --station-key or --checkpoints: the station's data "

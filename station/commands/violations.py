@@ -149,7 +149,7 @@ def _checkpoint_check(store, case_id: str, bad: list[str]) -> str:
     except UsageError as exc:
         bad.append(f"checkpoints: {exc}")
         return ""
-    report = verify_checkpoints(store, key, path=log)
+    report = verify_checkpoints(store, key, path=log, case_id=case_id)
     problems = case_problems(report, case_id)
     bad.extend(f"checkpoints: {p}" for p in problems)
     return (f"checkpoints: agrees with the {report.n_lines} signed checkpoints in {log.name} (last "

@@ -258,8 +258,11 @@ def _read_log(path: Path, public_key, report: CheckpointReport) -> tuple[dict[st
             state[cid] = list(v)
         if body.get("root") != heads_root(state):
             report.problems.append(f"{label}: root does not match the heads the log commits to")
-        for cid, (n, h) in heads.items():
-            commits.setdefault(cid, []).append(_Commit(body_seq, t, int(n), str(h)))
+        try:
+            for cid, (n, h) in heads.items():
+                commits.setdefault(cid, []).append(_Commit(body_seq, t, int(n), str(h)))
+        except (ValueError, TypeError):
+            report.problems.append(f"{label}: a head is not [links, hash]")
         station = station or body.get("station")
         line_hash[body_seq] = sha256_hex(line)
         prev, seq = sha256_hex(line), body_seq
@@ -284,16 +287,21 @@ def _check_case(db, cid: str, commits: list[_Commit], recomputed: list[str | Non
     return None
 
 
-def verify_checkpoints(store, public_key, *, path: Path | None = None, reader=None) -> CheckpointReport:
+def verify_checkpoints(store, public_key, *, path: Path | None = None, reader=None,
+                       case_id: str | None = None) -> CheckpointReport:
     """Check the case store ``store`` (a CaseStore) against its checkpoint log (``path``, default beside the
     store) signed by ``public_key`` (cryptography Ed25519PublicKey), and, with ``reader`` (an InfluxReader of
-    the central database), against the heads and checkpoints the station published there."""
+    the central database), against the heads and checkpoints the station published there. ``case_id``: check
+    that one case only (the log itself is always checked whole)."""
     report = CheckpointReport()
     path = Path(path) if path is not None else log_path(store.path)
     commits, line_hash, station = _read_log(path, public_key, report)
+    if case_id is not None:
+        commits = {case_id: commits[case_id]} if case_id in commits else {}
     with store._lock:
         db = store._db
-        cases = {cid: opened for cid, opened in db.execute("SELECT case_id, opened_ns FROM cases ORDER BY seq")}
+        cases = {cid: opened for cid, opened in db.execute("SELECT case_id, opened_ns FROM cases ORDER BY seq")
+                 if case_id is None or cid == case_id}
         recomputed = {cid: recomputed_chain(db, cid) for cid in cases}
         chain_problems = {cid: chain.verify_case_chain(db, cid) for cid in cases}
     report.n_cases = len(cases)
