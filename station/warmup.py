@@ -48,6 +48,11 @@ def warm_up(config=None) -> WarmupReport:
         _warm_demod()
     except Exception as exc:  # noqa: BLE001
         problems.append(f"demodulators: {type(exc).__name__}: {exc}")
+    # the warm-up's own simulator (seed 0) left its noise tables in the shared cache; the station's receiver,
+    # seeded otherwise, never reads them: 8 MB each, resident for the whole run otherwise
+    from station.sim.engine import _noise_table
+
+    _noise_table.cache_clear()
     for p in problems:
         log.warning("warm-up: %s (its kernels compile on first use)", p)
     return WarmupReport(done, time.perf_counter() - t0, tuple(problems))
