@@ -8,6 +8,7 @@ runs 20,000 per property (benchmarks/fuzz_soak.py runs that and reports)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -67,23 +68,33 @@ BASE_CONFIG = {
     ("detector", "min_snr_db"): "6", ("store", "spool_max_mb"): "64", ("store", "spectrum_points"): "512",
     ("evidence", "iq_duration"): '"0.25s"', ("evidence", "max_per_sweep"): "2", ("run", "sweeps"): "1",
     ("run", "health_interval"): '"10s"', ("compliance", "monitoring_range_m"): "30000",
+    # keys added after the first soak (hardening): each got a plausible range
+    ("receiver", "reopen_initial"): '"0.5s"', ("receiver", "reopen_max"): '"30s"', ("receiver", "seed"): "1",
+    ("bands", "antenna_factor_db_m"): "10", ("bands", "antenna_factor_u_db"): "1",
+    ("detector", "integrate_revisits"): "4", ("detector", "min_bandwidth"): '"0"',
+    ("channels", "start"): '"450.0125M"', ("channels", "spacing"): '"25k"', ("channels", "width"): '"12.5k"',
+    ("channels", "period"): '"15min"', ("channels", "pfa"): "1e-3", ("channels", "threshold_dbfs"): "-90",
+    ("compliance", "case_pfa"): "1e-6", ("compliance", "confirm_revisits"): "20",
+    ("store", "reserve_mb"): "50", ("store", "memory_points"): "50000", ("store", "checkpoint_interval_s"): "60",
+    ("run", "duration"): "0", ("run", "revisit_jitter"): "0.25",
 }
 
 
 def config_text(values: dict) -> str:
     v = {**BASE_CONFIG, **values}
-    return f"""[station]\nid = "fz"\nlatitude = {v['station', 'latitude']}\nlongitude = {v['station', 'longitude']}
-altitude_m = {v['station', 'altitude_m']}
-[receiver]\nuri = "sim://city"\ngain = {v['receiver', 'gain']}\nppm = {v['receiver', 'ppm']}
-sample_rate = {v['receiver', 'sample_rate']}\nsettle_samples = {v['receiver', 'settle_samples']}
-read_timeout = {v['receiver', 'read_timeout']}
-[[bands]]\nname = "b"\nf_lo = {v['bands', 'f_lo']}\nf_hi = {v['bands', 'f_hi']}\nrbw = {v['bands', 'rbw']}
-dwell = {v['bands', 'dwell']}\nrevisit = {v['bands', 'revisit']}\npriority = {v['bands', 'priority']}
-[bands.detector]\npfa = {v['detector', 'pfa']}\nmin_snr_db = {v['detector', 'min_snr_db']}
-[compliance]\nmonitoring_range_m = {v['compliance', 'monitoring_range_m']}
-[store]\ndata_dir = "d"\nspool_max_mb = {v['store', 'spool_max_mb']}\nspectrum_points = {v['store', 'spectrum_points']}
-[evidence]\niq_duration = {v['evidence', 'iq_duration']}\nmax_per_sweep = {v['evidence', 'max_per_sweep']}
-[run]\nsweeps = {v['run', 'sweeps']}\nhealth_interval = {v['run', 'health_interval']}
+    sections: dict[str, list[str]] = {}
+    for (sec, key), val in v.items():
+        sections.setdefault(sec, []).append(f"{key} = {val}")
+    body = lambda sec: "\n".join(sections[sec])  # noqa: E731
+    return f"""[station]\nid = "fz"\n{body('station')}
+[receiver]\nuri = "sim://city"\n{body('receiver')}
+[[bands]]\nname = "b"\n{body('bands')}
+[bands.detector]\n{body('detector')}
+[bands.channels]\n{body('channels')}
+[compliance]\n{body('compliance')}
+[store]\ndata_dir = "d"\n{body('store')}
+[evidence]\n{body('evidence')}
+[run]\n{body('run')}
 """
 
 
@@ -97,6 +108,15 @@ def test_config_fuzz_numbers(values):
         for x in (cfg.station.latitude, cfg.bands[0].f_lo_hz, cfg.bands[0].f_hi_hz, cfg.bands[0].rbw_hz,
                   cfg.bands[0].dwell_s, cfg.bands[0].detector.pfa, cfg.receivers[0].sample_rate_hz):
             assert math.isfinite(x)
+        for part in (cfg.station, cfg.receivers[0], cfg.bands[0], cfg.bands[0].detector, cfg.bands[0].channels,
+                     cfg.compliance, cfg.store, cfg.evidence, cfg.run):
+            for f in dataclasses.fields(part):
+                x = getattr(part, f.name)
+                if isinstance(x, float):
+                    assert math.isfinite(x), (f.name, x)
+        # plausible: nothing that would spin the daemon or overflow a period computation
+        assert cfg.run.health_interval_s >= 0.01 and cfg.receivers[0].read_timeout_s >= 0.1
+        assert cfg.bands[0].channels.period_s >= 1.0 and cfg.bands[0].channels.width_hz >= 1.0
         own_errors_only(check_config, cfg)
 
 
@@ -300,3 +320,25 @@ def _rx():
         rx.set_center_freq(451e6)
         _RX.append(rx)
     return _RX[0]
+
+
+# ---- regressions found by the soak of the extended config keys (hardening) ----------------------------------
+@pytest.mark.parametrize("key, value, message", [
+    # was: OverflowError (cannot convert float infinity to integer) counting the channels
+    (("channels", "spacing"), "5e-324", "channels.spacing: 5e-324 is below 1 Hz"),
+    # were accepted: a channel 5e-324 Hz wide; an occupancy period of 5e-324 s (the period start overflowed at
+    # run time); health every 1e-300 s, read timeout 1e-300 s (a busy loop / every read a fault)
+    (("channels", "width"), "5e-324", "channels.width: 5e-324 is below 1 Hz"),
+    (("channels", "period"), "5e-324", "channels.period: 5e-324 is shorter than 1 s"),
+    (("run", "health_interval"), "1e-300", "run.health_interval: 1e-300 is shorter than 0.01 s"),
+    (("receiver", "read_timeout"), "1e-300", "receiver.read_timeout: 1e-300 is shorter than 0.1 s"),
+    (("receiver", "reopen_initial"), "1e-300", "receiver.reopen_initial: 1e-300 is shorter than 0.01 s"),
+    (("evidence", "iq_duration"), "1e-9", "evidence.iq_duration: 1e-09 is shorter than 0.001 s"),
+])
+def test_implausible_config_values_are_one_line_errors(key, value, message):
+    from station.config import parse_config
+    from station.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        parse_config(config_text({key: value}), source="fz.toml", base_dir=TMP)
+    assert message in str(exc.value) and "\n" not in str(exc.value)

@@ -130,7 +130,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
     if ev is not None:
         evidence = EvidenceConfig(
             enabled=ev.boolean("enabled", True),
-            iq_duration_s=ev.seconds("iq_duration", 1.0),
+            iq_duration_s=ev.seconds("iq_duration", 1.0, lo=1e-3),
             sample_rate_hz=ev.hz("sample_rate", 1.024e6),
             max_per_sweep=ev.integer("max_per_sweep", 2, lo=0, hi=100),
         )
@@ -159,7 +159,7 @@ def config_from_dict(data: dict, *, source: str, base_dir: Path) -> Config:
         run = RunConfig(
             sweeps=ru.integer("sweeps", 0, lo=0),
             duration_s=ru.seconds("duration", 0.0, allow_zero=True),
-            health_interval_s=ru.seconds("health_interval", 10.0),
+            health_interval_s=ru.seconds("health_interval", 10.0, lo=0.01),
             tui=ru.str("tui", "auto", choices=("auto", "on", "off")),
             revisit_jitter=ru.number("revisit_jitter", 0.25, lo=0.0, hi=MAX_JITTER),
         )
@@ -251,9 +251,9 @@ def _receivers(root: _Section, base_dir: Path) -> tuple[ReceiverConfig, ...]:
             ppm=s.integer("ppm", 0, lo=-500, hi=500),
             sample_rate_hz=s.hz("sample_rate", 2.4e6),
             settle_samples=s.integer("settle_samples", 16384, lo=0, hi=10_000_000),
-            reopen_initial_s=s.seconds("reopen_initial", 0.5),
-            reopen_max_s=s.seconds("reopen_max", 30.0),
-            read_timeout_s=s.seconds("read_timeout", 5.0),
+            reopen_initial_s=s.seconds("reopen_initial", 0.5, lo=0.01),
+            reopen_max_s=s.seconds("reopen_max", 30.0, lo=0.01),
+            read_timeout_s=s.seconds("read_timeout", 5.0, lo=0.1),
             seed=s.integer("seed", None, lo=0),
             calibration=s.path_value("calibration", base_dir, None),
         )
@@ -399,7 +399,7 @@ def _detector(s: _Section, base: DetectorConfig) -> DetectorConfig:
 
 
 def _channels(s: _Section, f_lo: float, f_hi: float) -> ChannelPlan:
-    width = s.hz("width")
+    width = s.hz("width", lo=1.0)
     if s.has("centers"):
         if s.has("start") or s.has("spacing"):
             raise s.error("centers", "give either centers = [...] or start/spacing, not both")
@@ -408,7 +408,7 @@ def _channels(s: _Section, f_lo: float, f_hi: float) -> ChannelPlan:
             raise s.error("centers", "empty channel list")
     else:
         start = s.hz("start")
-        spacing = s.hz("spacing")
+        spacing = s.hz("spacing", lo=1.0)
         stop = s.hz("stop", f_hi - width / 2)
         n = int(math.floor((stop - start) / spacing + 1e-9)) + 1
         if n < 1:
@@ -426,5 +426,5 @@ def _channels(s: _Section, f_lo: float, f_hi: float) -> ChannelPlan:
         width_hz=width,
         threshold_dbfs=s.number("threshold_dbfs", None, lo=-200.0, hi=30.0),
         pfa=s.number("pfa", 1e-3, lo=0.0, hi=0.5, lo_open=True),
-        period_s=s.seconds("period", 900.0),
+        period_s=s.seconds("period", 900.0, lo=1.0),
     )

@@ -76,7 +76,8 @@ class _Section:
             raise self.error(key, f"expected true or false, got {_show(v)}")
         return v
 
-    def hz(self, key: str, default: Any = ..., *, positive: bool = True) -> float:
+    def hz(self, key: str, default: Any = ..., *, positive: bool = True, lo: float | None = None) -> float:
+        """A frequency (Hz); ``lo``: the smallest plausible value (a one-line error names it)."""
         from station.units import parse_hz
 
         v = self.raw(key, default)
@@ -90,9 +91,12 @@ class _Section:
             raise self.error(key, f"{shown(v)} is not a frequency (e.g. 433.92M, 12.5k, 2.4e6)") from None
         if positive and value <= 0:
             raise self.error(key, f"must be a positive frequency, got {shown(v)}")
+        if lo is not None and value < lo:
+            raise self.error(key, f"{shown(v)} is below {lo:g} Hz")
         return value
 
-    def seconds(self, key: str, default: Any = ..., *, allow_zero: bool = False) -> float:
+    def seconds(self, key: str, default: Any = ..., *, allow_zero: bool = False, lo: float | None = None) -> float:
+        """A duration (s); ``lo``: the shortest plausible one (0 still allowed with ``allow_zero``)."""
         from station.units import parse_duration_s
 
         v = self.raw(key, default)
@@ -103,9 +107,12 @@ class _Section:
         if isinstance(v, bool) or not isinstance(v, (int, float, str)):
             raise self.error(key, f"{_show(v)} is not a duration")
         try:
-            return parse_duration_s(v, what=key)
+            value = parse_duration_s(v, what=key)
         except SpecmonError:
             raise self.error(key, f"{shown(v)} is not a positive duration (e.g. 50ms, 1.5s, 15min)") from None
+        if lo is not None and value < lo:
+            raise self.error(key, f"{shown(v)} is shorter than {lo:g} s")
+        return value
 
     def gain(self, key: str, default: Any = ...) -> float | None:
         from station.units import parse_gain_db
