@@ -76,7 +76,12 @@ def influx(influxdb, tmp_path_factory):
 
 
 FROM_MS = int((T0 - timedelta(minutes=10)).timestamp() * 1000)
-TO_MS = int((NOW + timedelta(minutes=5)).timestamp() * 1000)
+
+
+def _to_ms() -> int:
+    """The dashboard's "now" when the query runs, as in Grafana: the network build writes its points at build
+    time, which in a long suite run is many minutes after this module was collected."""
+    return int((datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp() * 1000)
 
 
 def _network_targets():
@@ -90,8 +95,9 @@ def _network_targets():
 
 def _run(influx, panel, target):
     board = dashboards.render()["specmon-network"]
-    variables = resolve_variables(influx, DB, board, FROM_MS, TO_MS)
-    text = grafana_sim.expand(target["query"], from_ms=FROM_MS, to_ms=TO_MS, variables=variables,
+    to_ms = _to_ms()
+    variables = resolve_variables(influx, DB, board, FROM_MS, to_ms)
+    text = grafana_sim.expand(target["query"], from_ms=FROM_MS, to_ms=to_ms, variables=variables,
                               max_data_points=int(panel.get("maxDataPoints") or 1000))
     reply = grafana_query(influx, DB, text)
     assert "error" not in reply["results"][0], f"{panel['title']}: {reply['results'][0].get('error')}\n{text}"
