@@ -446,3 +446,31 @@ def test_bundle_cache_is_bounded_and_keyed_by_the_case_state(tmp_path):
     folder = cache.folder
     cache.close()
     assert not folder.exists()
+
+
+def test_the_case_page_shows_the_reports_canonical_measurement_reason_and_judged_status(store_with_cases):
+    """The same numbers, reason and licence status as the PDF: the canonical (median) centre and bandwidth with
+    their U95, the reason rendered with them in the page's language, an expired licence shown as expired."""
+    from station.compliance.cases import CaseStore
+    from station.compliance.exports._common import canonical, reason_text
+
+    db, _ = store_with_cases
+    srv = _server(db)
+    try:
+        (case,) = json.loads(_get(srv, "/api/cases?class=expired")[1])["cases"]
+        d = json.loads(_get(srv, f"/api/cases/{case['case_id']}")[1])
+        vi = json.loads(_get(srv, f"/api/cases/{case['case_id']}?lang=vi")[1])
+    finally:
+        srv.stop()
+    store = CaseStore.open_readonly(db)
+    try:
+        detail = store.detail(case["case_id"])
+        m = canonical(detail)
+        assert d["center_hz"] == round(m.center_hz.value, 1) and d["center_hz_u95"] == round(m.center_hz.u95, 1)
+        assert d["bandwidth_hz"] == round(m.bandwidth_hz.value, 1)
+        assert d["reason"] == reason_text(detail, "en") and vi["reason"] == reason_text(detail, "vi")
+        assert vi["reason"] != d["reason"]
+    finally:
+        store.close()
+    (row,) = [r for r in d["register"] if r["licence"] == "LM-CONS-158200"]
+    assert row["status"] == "expired" and row["register_status"] == "current"

@@ -251,15 +251,27 @@ class CaseReader:
         return {"state": state, "chain": chain, "missing": missing, "files": files,
                 "method": "hash chain of the case's stored rows; SHA-256 of each evidence file"}
 
-    def detail_json(self, case_id: str) -> dict | None:
+    def detail_json(self, case_id: str, lang: str = "en") -> dict | None:
+        """The case page's data: the case's canonical measurement (the same numbers and reason, in ``lang``, as
+        the PDF/CSV reports) and its register rows with their status as judged at the first observation."""
+        from station.compliance.exports._common import canonical, judged_status, reason_text
+
         detail = self.detail(case_id)
         if detail is None:
             return None
         out = case_json(detail.case)
         out.update(level_json(detail.measurement))
+        m = canonical(detail)
+        out.update(center_hz=_num(m.center_hz.value), center_hz_u95=_num(m.center_hz.u95),
+                   bandwidth_hz=_num(m.bandwidth_hz.value), bandwidth_hz_u95=_num(m.bandwidth_hz.u95),
+                   reason=reason_text(detail, lang))
         base = f"/cases/{case_id}"
         links = self.evidence(detail)
-        out["register"] = list(detail.case.register)
+        rows = []
+        for row in detail.case.register:
+            judged, registered = judged_status(dict(row), detail.case.first_seen)
+            rows.append({**row, "status": judged, "register_status": registered})
+        out["register"] = rows
         out["settings"] = detail.settings
         out["events"] = [{"time_utc": _iso(e.time), "kind": e.kind, "state": e.state, "text": e.text,
                           "author": e.author} for e in detail.events]

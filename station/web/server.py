@@ -419,7 +419,8 @@ class WebServer:
         from aiohttp import web
 
         case_id = request.match_info["case_id"]
-        detail = await self._in_db(self._reader.detail_json, case_id) if CASE_ID.fullmatch(case_id) else None
+        detail = (await self._in_db(self._reader.detail_json, case_id, self._lang(request))
+                  if CASE_ID.fullmatch(case_id) else None)
         if detail is None:
             raise web.HTTPNotFound(text=f"no case {case_id!r}")
         return web.json_response(detail)

@@ -421,7 +421,9 @@ function renderCase(c) {
     ? table([t("licence"), t("licensee"), t("assigned"), t("designator"), t("tolerance"), t("valid"), t("status")],
       c.register.map((a) => [a.licence, a.licensee, a.frequency_mhz ? a.frequency_mhz + " MHz" : `${a.lower_mhz}–${a.upper_mhz} MHz`,
         a.designator || "–", a.tolerance_hz ? a.tolerance_hz + " Hz" : (a.tolerance_ppm ? a.tolerance_ppm + " ppm" : "–"),
-        `${a.valid_from || "…"} – ${a.valid_to || "…"}`, t(a.status) || a.status]), "register-table")
+        `${a.valid_from || "…"} – ${a.valid_to || "…"}`,
+        (t(a.status) || a.status) + (a.register_status && a.register_status !== a.status
+          ? ` (${t("status_register")}: ${t(a.register_status) || a.register_status})` : "")]), "register-table")
     : el("p", { class: "muted" }, t("no_register"));
   const history = table([t("web_time"), t("web_event"), t("web_author")],
     c.events.map((e) => [utc(e.time_utc), e.kind === "state" ? [badge(e.state, STATE_COLOURS), e.text ? " " + e.text : ""] : e.text, e.author || "–"]), "history-table");
