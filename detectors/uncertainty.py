@@ -323,8 +323,23 @@ class Canonical:
         return self.value - self.u95, self.value + self.u95
 
 
+class OccupiedEdges:
+    """``f_lo_hz`` / ``f_hi_hz``: the edges of the occupied band, ``center_hz`` -/+ half ``bandwidth_hz`` (both
+    :class:`Canonical`), for the measurement records that carry those two fields."""
+
+    __slots__ = ()
+
+    @property
+    def f_lo_hz(self) -> float:
+        return self.center_hz.value - self.bandwidth_hz.value / 2.0
+
+    @property
+    def f_hi_hz(self) -> float:
+        return self.center_hz.value + self.bandwidth_hz.value / 2.0
+
+
 @dataclass(frozen=True, slots=True)
-class CanonicalMeasurement:
+class CanonicalMeasurement(OccupiedEdges):
     """The canonical measurement of one emitter over its observations (what every output reports).
 
     ``bandwidth_hz`` is the 99 % occupied bandwidth, ``power_dbfs`` the channel power, ``occupancy`` the
@@ -340,14 +355,6 @@ class CanonicalMeasurement:
     occupancy_interval: tuple[float, float]
     n_obs: int
     n_revisits: int
-
-    @property
-    def f_lo_hz(self) -> float:
-        return self.center_hz.value - self.bandwidth_hz.value / 2.0
-
-    @property
-    def f_hi_hz(self) -> float:
-        return self.center_hz.value + self.bandwidth_hz.value / 2.0
 
 
 _FIELDS = ("center_hz", "bandwidth_hz", "xdb_bandwidth_hz", "power_dbfs")

@@ -27,6 +27,7 @@ from detectors.uncertainty import (
     Budget,
     Canonical,
     MeasurementSettings,
+    OccupiedEdges,
     bandwidth_budget,
     frequency_budget,
     level_budget,
@@ -51,7 +52,7 @@ class ObservationRow:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseMeasurement:
+class CaseMeasurement(OccupiedEdges):
     """The canonical measurement of one case.
 
     Parameters
@@ -85,14 +86,6 @@ class CaseMeasurement:
     gain_db: float | None
     gains_db: tuple[float, ...]
     calibration: str
-
-    @property
-    def f_lo_hz(self) -> float:
-        return self.center_hz.value - self.bandwidth_hz.value / 2.0
-
-    @property
-    def f_hi_hz(self) -> float:
-        return self.center_hz.value + self.bandwidth_hz.value / 2.0
 
 
 @lru_cache(maxsize=64)
