@@ -195,17 +195,22 @@ def _profile(x, y, p, xs, ys, w, prior):
     swll = (big_l * big_l) @ w
     swp = float(p @ w)
     swlp = big_l @ (w * p)
+    a, n = _solve_a_n(sw, swl, swll, swp, swlp, inv_sa2, a0, inv_sn2, n0)
+    e = p - a[:, None] + n[:, None] * big_l
+    cost = (e * e) @ w + (n - n0) ** 2 * inv_sn2 + (a - a0) ** 2 * inv_sa2
+    return cost.reshape(shape), n.reshape(shape), a.reshape(shape)
+
+
+def _solve_a_n(sw, swl, swll, swp, swlp, inv_sa2, a0, inv_sn2, n0):
+    """The 2x2 normal equations of (A, n) from the weighted sums of 1, L, L^2, P and L*P, with Gaussian priors
+    A ~ (a0, 1/inv_sa2) and n ~ (n0, 1/inv_sn2) (``inv_sa2`` = 0: A free). Elementwise on arrays; returns (A, n)."""
     m11 = sw + inv_sa2
     m12 = -swl
     m22 = swll + inv_sn2
     r1 = swp + inv_sa2 * a0
     r2 = -swlp + inv_sn2 * n0
     det = m11 * m22 - m12 * m12
-    a = (r1 * m22 - m12 * r2) / det
-    n = (m11 * r2 - m12 * r1) / det
-    e = p - a[:, None] + n[:, None] * big_l
-    cost = (e * e) @ w + (n - n0) ** 2 * inv_sn2 + (a - a0) ** 2 * inv_sa2
-    return cost.reshape(shape), n.reshape(shape), a.reshape(shape)
+    return (r1 * m22 - m12 * r2) / det, (m11 * r2 - m12 * r1) / det
 
 
 def default_search_half_m(xs_m, ys_m) -> float:
@@ -304,14 +309,7 @@ def _profile_many(x, y, levels, xs, ys, w, prior):
     else:  # (G, B)
         swlp = (big_l * w) @ levels.T
         swl, swll, swp, swpp = swl[:, None], swll[:, None], swp[None, :], swpp[None, :]
-    m11 = sw + isa
-    m12 = -swl
-    m22 = swll + isn
-    r1 = swp + isa * a0
-    r2 = -swlp + isn * n0
-    det = m11 * m22 - m12 * m12
-    a = (r1 * m22 - m12 * r2) / det
-    n = (m11 * r2 - m12 * r1) / det
+    a, n = _solve_a_n(sw, swl, swll, swp, swlp, isa, a0, isn, n0)
     return (swpp + a * a * sw + n * n * swll - 2 * a * swp + 2 * n * swlp - 2 * a * n * swl
             + (n - n0) ** 2 * isn + (a - a0) ** 2 * isa)
 
