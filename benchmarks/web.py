@@ -30,51 +30,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.web_helpers import city_config_text  # noqa: E402
 DURATION_S = 20  # one run of the web on/off comparison
 ROUNDS = 10  # A/B rounds of the web on/off comparison
 TOGGLE_DURATION_S = 600  # the clients on/off run
 TOGGLE_S = 5.0  # clients connected / disconnected for this long, alternately
 SETTLE_S = 1.0  # sweeps this close to a toggle are dropped
 WARMUP_S = 8.0  # start-up (numba cache, first sweeps) left out
-
-CONFIG = """
-[station]
-id = "bench-01"
-latitude = 21.0285
-longitude = 105.8542
-[receiver]
-uri = "sim://city"
-gain = 30.0
-seed = 1
-[defaults]
-rbw = "1k"
-dwell = "40ms"
-revisit = "200ms"
-[[bands]]
-name = "vhf"
-f_lo = "144M"
-f_hi = "160M"
-[[bands]]
-name = "fm"
-f_lo = "87.5M"
-f_hi = "108M"
-rbw = "5k"
-dwell = "20ms"
-[compliance]
-register = "builtin:demo_register.csv"
-exempt_bands = "builtin:exempt_bands.csv"
-[store]
-data_dir = "data"
-[evidence]
-enabled = false
-[export]
-on_exit = false
-[run]
-health_interval = "2s"
-[web]
-enabled = {web}
-port = {port}
-"""
 
 CLIENTS = r"""
 import asyncio, sys, time, aiohttp
@@ -121,7 +85,8 @@ def rss_mb(pid: int) -> float | None:
 
 def station(web: bool, duration_s: float, tmp: str, port: int) -> subprocess.Popen:
     cfg = Path(tmp) / "bench.toml"
-    cfg.write_text(CONFIG.format(web="true" if web else "false", port=port))
+    cfg.write_text(city_config_text(port, station='id = "bench-01"', revisit="200ms", evidence="enabled = false",
+                                    web=web))
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, "-m", "station", "run", "--config", str(cfg), "--sweeps", "0",

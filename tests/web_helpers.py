@@ -22,14 +22,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def city_config(tmp: Path, port: int, *, extra: str = "") -> Path:
-    """Two demo bands of the simulated city (vhf has the expired and excess-bandwidth transmitters, fm the
-    pirate), evidence on, the web app on ``port``."""
-    cfg = tmp / "station.toml"
-    cfg.write_text(f"""
+def city_config_text(port: int, *, station: str = 'id = "hn-01"\nname = "Hanoi web test station"',
+                     revisit: str = "1s", evidence: str = 'iq_duration = "500ms"\nmax_per_sweep = 3',
+                     web: bool = True, extra: str = "") -> str:
+    """The config text of a station on two demo bands of the simulated city (vhf has the expired and
+    excess-bandwidth transmitters, fm the pirate) with the web app on ``port`` (``web`` False: off).
+    ``station`` and ``evidence`` are the bodies of those tables; ``extra`` is appended. The web tests use the
+    defaults; ``benchmarks/web.py`` its own station id, revisit and evidence off."""
+    return f"""
 [station]
-id = "hn-01"
-name = "Hanoi web test station"
+{station}
 latitude = 21.0285
 longitude = 105.8542
 
@@ -41,7 +43,7 @@ seed = 1
 [defaults]
 rbw = "1k"
 dwell = "40ms"
-revisit = "1s"
+revisit = "{revisit}"
 
 [[bands]]
 name = "vhf"
@@ -63,8 +65,7 @@ exempt_bands = "builtin:exempt_bands.csv"
 data_dir = "data"
 
 [evidence]
-iq_duration = "500ms"
-max_per_sweep = 3
+{evidence}
 
 [export]
 on_exit = false
@@ -73,10 +74,16 @@ on_exit = false
 health_interval = "2s"
 
 [web]
-enabled = true
+enabled = {"true" if web else "false"}
 port = {port}
 {extra}
-""", encoding="utf-8")
+"""
+
+
+def city_config(tmp: Path, port: int, *, extra: str = "") -> Path:
+    """:func:`city_config_text` with evidence on, written to ``tmp/station.toml``."""
+    cfg = tmp / "station.toml"
+    cfg.write_text(city_config_text(port, extra=extra), encoding="utf-8")
     return cfg
 
 
