@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import timedelta
 
 import pytest
 
 from station.cli import main
 from station.compliance.cases import CaseStore
 from station.compliance.cases.schema import _SCHEMA, _append_only_triggers
-from tests.test_cases import T0, checker, sweep  # noqa: F401 (fixture)
+from tests.test_cases import checker, noted_store  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def store(tmp_path, checker):
-    s = CaseStore(tmp_path / "specmon.db")
-    for k in range(3):
-        s.record(sweep(checker, T0 + timedelta(seconds=60 * k)), station="hn-01", when=T0 + timedelta(minutes=k),
-                 position=(21.0, 105.8))
-    s.add_note("VC-000001", "seen from the roof", author="inspector")
+    s = noted_store(tmp_path / "specmon.db", checker)
     s.confirm("VC-000001", note="checked")
     png = tmp_path / "spectrum.png"
     png.write_bytes(b"\x89PNG fake")

@@ -37,6 +37,17 @@ def sweep(checker, when, *, jitter_hz=0.0, power=-40.0, tracks=True):
     return results
 
 
+
+def noted_store(path, checker) -> CaseStore:
+    """A case store at ``path`` with three sweeps of the city recorded a minute apart by hn-01 and a note on
+    VC-000001 (the starting point of the hash-chain and checkpoint tests)."""
+    s = CaseStore(path)
+    for k in range(3):
+        s.record(sweep(checker, T0 + timedelta(seconds=60 * k)), station="hn-01", when=T0 + timedelta(minutes=k),
+                 position=(21.0, 105.8))
+    s.add_note("VC-000001", "seen from the roof", author="inspector")
+    return s
+
 def test_one_case_per_transmitter_across_sweeps(tmp_path, checker):
     store = CaseStore(tmp_path / "specmon.db")
     powers = [-50.0, -40.0, -45.0, -41.0, -60.0]

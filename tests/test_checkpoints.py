@@ -20,16 +20,12 @@ from station.compliance.cases.checkpoints import (
     verify_checkpoints,
 )
 from station.compliance.signing import StationKey, canonical_json, link_hash
-from tests.test_cases import T0, checker, sweep  # noqa: F401 (fixture)
+from tests.test_cases import T0, checker, noted_store  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def store(tmp_path, checker):
-    s = CaseStore(tmp_path / "specmon.db")
-    for k in range(3):
-        s.record(sweep(checker, T0 + timedelta(seconds=60 * k)), station="hn-01", when=T0 + timedelta(minutes=k),
-                 position=(21.0, 105.8))
-    s.add_note("VC-000001", "seen from the roof", author="inspector")
+    s = noted_store(tmp_path / "specmon.db", checker)
     yield s
     s.close()
 
