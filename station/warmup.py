@@ -37,10 +37,16 @@ def warm_up(config=None) -> WarmupReport:
     t0 = time.perf_counter()
     config = config or demo_config("specmon-data")
     problems: list[str] = []
+    # first, while little else is resident: the noise tables the station's own simulated receivers will read
+    try:
+        _build_noise_tables(config)
+    except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the run itself reports errors
+        problems.append(f"simulator noise tables: {type(exc).__name__}: {exc}")
     done = 0
+    borrowed = False  # a band warmed on a stand-in simulator (its receiver is not simulated)
     for band in config.bands:
         try:
-            _warm_band(config, band)
+            borrowed |= _warm_band(config, band)
             done += 1
         except Exception as exc:  # noqa: BLE001 - warming is an optimisation; the run itself reports errors
             problems.append(f"band {band.name}: {type(exc).__name__}: {exc}")
@@ -48,18 +54,49 @@ def warm_up(config=None) -> WarmupReport:
         _warm_demod()
     except Exception as exc:  # noqa: BLE001
         problems.append(f"demodulators: {type(exc).__name__}: {exc}")
-    # the warm-up's own simulator (seed 0) left its noise tables in the shared cache; the station's receiver,
-    # seeded otherwise, never reads them: 8 MB each, resident for the whole run otherwise
-    from station.sim.engine import _noise_table
+    if borrowed:
+        # the stand-in simulator (sim://city, seed 0) left its noise tables in the shared cache; the station's
+        # receivers never read them: 8 MB each, resident for the whole run otherwise
+        from station.sim.engine import _noise_table
 
-    _noise_table.cache_clear()
+        _noise_table.cache_clear()
+        try:
+            _build_noise_tables(config)  # (a station mixing simulated and real receivers: its own again)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"simulator noise tables: {type(exc).__name__}: {exc}")
     for p in problems:
         log.warning("warm-up: %s (its kernels compile on first use)", p)
     return WarmupReport(done, time.perf_counter() - t0, tuple(problems))
 
 
-def _warm_band(config, band) -> None:
-    """One short hop of ``band`` on the simulated receiver at the band's sample rate, then its detector."""
+def _build_noise_tables(config) -> None:
+    """Build the noise tables the station's simulated receivers will read (their own seed, at the sweep rate and
+    at the evidence IQ rate) now, while little else is resident. Building one needs ~45 MB of FFT scratch for a
+    moment; built mid-run (the evidence rate at the first case) that scratch came on top of everything the
+    station holds and set its peak RSS. The tables are the same values whenever they are built (a pure function
+    of seed and rate, cached), so the run's samples do not change."""
+    from station.daemon.supervision import open_configured_receiver
+
+    for rcfg in config.receivers:
+        if not rcfg.uri.startswith("sim://"):
+            continue
+        rx = open_configured_receiver(rcfg)
+        try:
+            sim = getattr(rx, "simulator", None)
+            if sim is None:
+                continue
+            sim._noise(sim.rate_hz)
+            ev = config.evidence
+            if ev.enabled and ev.sample_rate_hz:
+                rx.set_sample_rate(ev.sample_rate_hz)
+                sim._noise(sim.rate_hz)
+        finally:
+            rx.close()
+
+
+def _warm_band(config, band) -> bool:
+    """One short hop of ``band`` on the simulated receiver at the band's sample rate (the band's own when it is
+    simulated, else a stand-in sim://city), then its detector. True when the stand-in was used."""
     from station.pipeline.factories import make_detector, make_occupancy, make_sweep_plan
     from station.receivers import open_receiver
     from station.sweep import prepare_receiver, sweep_band
@@ -69,7 +106,13 @@ def _warm_band(config, band) -> None:
     f_lo = min(max(band.f_lo_hz, 30e6), 1.6e9)  # inside the simulated tuner's range
     tiny = replace(band, f_lo_hz=f_lo, f_hi_hz=f_lo + span, dwell_s=min(band.dwell_s, 0.01))
     plan = make_sweep_plan(tiny, rate, None, where=f"warm-up:bands.{band.name}")
-    rx = open_receiver("sim://city", seed=0, settle_samples=0)
+    rcfg = config.receiver(band.receiver)
+    own = rcfg.uri.startswith("sim://")  # the station's own simulator (same tables as its run), else a stand-in
+    if own:
+        options = {"settle_samples": 0} if rcfg.seed is None else {"settle_samples": 0, "seed": rcfg.seed}
+        rx = open_receiver(rcfg.uri, **options)
+    else:
+        rx = open_receiver("sim://city", seed=0, settle_samples=0)
     try:
         rx.set_sample_rate(rate)
         rx.set_gain(30.0)
@@ -82,6 +125,7 @@ def _warm_band(config, band) -> None:
     detector.detect(spec)
     if band.channels:
         make_occupancy(band, None).update(spec)
+    return not own
 
 
 def _warm_demod() -> None:

@@ -85,6 +85,9 @@ def run(args) -> int:
 
     signal.signal(signal.SIGTERM, early_stop)
     signal.signal(signal.SIGINT, early_stop)
+    from station.heap import fix_mmap_threshold
+
+    fix_mmap_threshold()  # large freed arrays back to the OS at once: a long-running process (station.heap)
     daemon = Daemon(config, config_path=args.config, warmup=not args.no_warmup)
     install_signal_handlers(daemon)
     if early:
