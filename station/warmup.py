@@ -69,6 +69,43 @@ def warm_up(config=None) -> WarmupReport:
     return WarmupReport(done, time.perf_counter() - t0, tuple(problems))
 
 
+def kernel_cache_cold() -> bool:
+    """True when numba's cache holds no usable machine code for kernels the warm-up compiles (a fresh install,
+    a new checkout, edited sources): then :func:`warm_up` would compile, which takes far more memory than
+    loading (the demo: ~470 MB peak compiling in the station process, ~330 MB loading). False when they are
+    cached, or when the cache cannot be inspected (numba's private API changed: the warm-up runs in-process
+    as before)."""
+    try:
+        from detectors._energy_kernels import mark_multiresolution
+        from dsp.psd import _accumulate_fast
+        from station.sim.kernels import finish_cu8
+
+        for kernel in (_accumulate_fast, mark_multiresolution, finish_cu8):  # used by every band's warm-up
+            cache = getattr(kernel, "_cache", None)
+            if cache is None or not cache._cache_file._load_index():  # absent, or stale for the source
+                return True
+        return False
+    except Exception:  # noqa: BLE001 - private numba structures; an unknown layout is not a reason to fail
+        return False
+
+
+def compile_in_child(config, *, timeout_s: float = 1800.0) -> WarmupReport | None:
+    """Compile the kernels into numba's cache in a short-lived child process (station.childproc) when the cache
+    is cold, so the compiler's memory leaves with the child and the station only loads the machine code. None
+    when the cache was warm or the child could not run (logged; the in-process warm-up then compiles)."""
+    if not kernel_cache_cold():
+        return None
+    from station.childproc import ChildFailed, call_in_child
+
+    try:
+        report = call_in_child(warm_up, config, timeout_s=timeout_s)
+    except ChildFailed as exc:
+        log.warning("kernels not compiled in a child process (%s): compiling in the station", exc)
+        return None
+    log.info("kernels compiled in a child process in %.1f s", report.seconds)
+    return report
+
+
 def _build_noise_tables(config) -> None:
     """Build the noise tables the station's simulated receivers will read (their own seed, at the sweep rate and
     at the evidence IQ rate) now, while little else is resident. Building one needs ~45 MB of FFT scratch for a

@@ -75,3 +75,46 @@ def test_fix_mmap_threshold_sets_it_on_glibc_and_is_a_no_op_elsewhere(monkeypatc
 
     monkeypatch.setattr(ctypes, "CDLL", NoMallopt)
     assert heap.fix_mmap_threshold() is False
+
+
+def test_compile_in_child_only_when_the_kernel_cache_is_cold(monkeypatch, tmp_path):
+    """A cold numba cache is compiled in a child process (the compiler's memory leaves with it); a warm one is
+    only loaded, in-process. A child that cannot run leaves the compiling to the in-process warm-up."""
+    import station.childproc as childproc
+    import station.warmup as warmup
+    from station.config import demo_config
+
+    config = demo_config(tmp_path)
+    calls = []
+
+    def fake_child(fn, *args, **kwargs):
+        calls.append((fn, args))
+        return warmup.WarmupReport(5, 1.0)
+
+    monkeypatch.setattr(childproc, "call_in_child", fake_child)
+    monkeypatch.setattr(warmup, "kernel_cache_cold", lambda: False)
+    assert warmup.compile_in_child(config) is None and calls == []
+    monkeypatch.setattr(warmup, "kernel_cache_cold", lambda: True)
+    assert warmup.compile_in_child(config) == warmup.WarmupReport(5, 1.0)
+    assert calls == [(warmup.warm_up, (config,))]
+
+    def failing(fn, *args, **kwargs):
+        raise childproc.ChildFailed("no")
+
+    monkeypatch.setattr(childproc, "call_in_child", failing)
+    assert warmup.compile_in_child(config) is None
+
+
+def test_kernel_cache_cold_is_false_once_the_warm_up_ran_and_true_for_an_empty_cache(tmp_path):
+    import station.warmup as warmup
+    from dsp.psd import _accumulate_fast
+
+    warmup.warm_up()
+    assert warmup.kernel_cache_cold() is False
+    cache_file = _accumulate_fast._cache._cache_file
+    saved = cache_file._index_path
+    try:
+        cache_file._index_path = str(tmp_path / "absent.nbi")
+        assert warmup.kernel_cache_cold() is True
+    finally:
+        cache_file._index_path = saved

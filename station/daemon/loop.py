@@ -182,11 +182,15 @@ class Daemon:
     def _warm_up(self) -> None:
         """Compile the kernels (station.warmup) before any receiver is opened, so compilation never counts
         against a read timeout; the watchdog is petted meanwhile and a stop request is not held up by it."""
-        from station.warmup import warm_up
+        from station.warmup import compile_in_child, warm_up
 
         done: dict = {}
-        t = threading.Thread(target=lambda: done.setdefault("report", warm_up(self.config)), name="warm-up",
-                             daemon=True)
+
+        def work():
+            compile_in_child(self.config)  # a cold numba cache: the compiler's memory stays in a child
+            done["report"] = warm_up(self.config)
+
+        t = threading.Thread(target=work, name="warm-up", daemon=True)
         t.start()
         while t.is_alive() and not self._stop.is_set():
             t.join(1.0)
