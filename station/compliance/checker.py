@@ -312,8 +312,8 @@ class ComplianceChecker:
         # A measurement whose uncertainty exceeds the limit itself cannot judge that limit (a 10 Hz DAB tolerance
         # against a +/-17 kHz centroid): there only an offset beyond limit + U is a finding, and an asserted one.
         mg = np.where(has_u, 0.0, margin_e)[qi]
-        u_ci, u_bi = np.where(has_u, margin_e, 0.0)[qi], u_bw[qi]
-        mg_chan = mg + np.where(u_ci > tol, u_ci, 0.0)
+        u_bi = u_bw[qi]
+        mg_chan = mg + np.where(widen > tol, widen, 0.0)  # widen: the centre's U95 where known, else 0
         off_block = blk & ((e_lo[qi] < ch_lo - mg) | (e_hi[qi] > ch_hi + mg))
         off_chan = ~blk & (abs_off > tol + mg_chan)
         bw_ref = self._bw[ai]
