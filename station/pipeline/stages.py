@@ -292,9 +292,8 @@ class Pipeline:
             real = getattr(receiver, "gain_db", None)
             gain = real if isinstance(real, (int, float)) else gain
         else:
-            gain = getattr(receiver, "effective_gain_db", None)
-            if gain is None:
-                gain = getattr(getattr(receiver, "receiver", None), "effective_gain_db", None)
+            gain = getattr(receiver, "effective_gain_db", None)  # a simulated AGC's choice (the daemon's
+            # GuardedReceiver hands attributes through to the receiver it wraps)
         info = getattr(receiver, "info", None)
         ppm = float(info.frequency_uncertainty_ppm) if info is not None else 0.0
         return LevelContext(self.profiles[rc.name], None if gain is None else float(gain), band.antenna_factor_db_m,
